@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install Osprey's Debian 12 build and test dependencies. Run as root.
+# Usage: scripts/install-deps.sh [--test]   (--test adds what the test suites need)
+set -e
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: run as root (apt-get needs it)" >&2
+    exit 1
+fi
+pkgs="build-essential pkg-config python3 git
+      libsdl2-dev libvncserver-dev libpixman-1-dev libpng-dev zlib1g-dev libslirp-dev"
+if [ "${1:-}" = "--test" ]; then
+    # QEMU is the behaviour reference and benchmark yardstick; cpio/busybox build boot tests.
+    pkgs="$pkgs qemu-system-x86 qemu-utils seabios cpio"
+fi
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
