@@ -2,6 +2,12 @@
  * The main event loop: poll() over registered file descriptors, timers on
  * all clocks, and bottom halves (callbacks scheduled to run soon, from any
  * context, including other threads and signal-safe wake-ups).
+ *
+ * Threads: everything here belongs to the loop's thread (or to whoever holds
+ * the lock serializing device code), except bh_schedule, bh_cancel and
+ * main_loop_notify, which any thread and any signal handler may call.
+ * Callbacks may add and remove fd handlers, bottom halves and timers,
+ * including their own.
  */
 #ifndef CORE_LOOP_H
 #define CORE_LOOP_H
@@ -15,6 +21,10 @@ typedef void (*FdHandler)(void *opaque);
 typedef void (*BHCallback)(void *opaque);
 
 MainLoop *main_loop_new(void);
+/*
+ * Delete bottom halves and timers before freeing the loop.  Bottom halves
+ * still registered are freed with it; timers are left unarmed, never freed.
+ */
 void main_loop_free(MainLoop *loop);
 
 Clock *main_loop_clock(MainLoop *loop, ClockType type);
@@ -22,15 +32,17 @@ Clock *main_loop_clock(MainLoop *loop, ClockType type);
 /*
  * Watch fd.  read_cb runs when it is readable (or hung up), write_cb when
  * writable.  Passing both NULL removes the fd.  Re-registering replaces.
+ * Remove the handler before closing the fd; a closed fd still watched is
+ * dropped from the loop with a warning.
  */
 void main_loop_set_fd_handler(MainLoop *loop, int fd, FdHandler read_cb, FdHandler write_cb,
                               void *opaque);
 
 BH *bh_new(MainLoop *loop, BHCallback cb, void *opaque);
-/* Run cb once at the next loop iteration.  Thread-safe. */
+/* Run cb once at the next loop iteration.  Thread-safe and async-signal-safe. */
 void bh_schedule(BH *bh);
 void bh_cancel(BH *bh);
-void bh_delete(BH *bh);
+void bh_delete(BH *bh); /* NULL is ignored */
 
 /*
  * One iteration: run due bottom halves and timers, then poll fds for at most
