@@ -1,0 +1,227 @@
+/*
+ * The "pc" machine: what it contains and how the parts are wired.
+ *
+ * Today: RAM (split below/above 4 GiB as on a real i440FX board), the ISA
+ * interrupt lines, COM1-COM4 UARTs from -serial, the debug console, user
+ * -device devices, monitors and QMP.  The chipset, interrupt controllers and
+ * firmware join in the PC-platform issue.
+ */
+#include "accel/accel.h"
+#include "core/log.h"
+#include "core/machine.h"
+#include "core/monitor.h"
+#include "core/options.h"
+
+/* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
+#define PC_LOWMEM_LIMIT 0xe0000000ULL
+#define PC_LOWMEM_SPLIT 0xc0000000ULL
+
+bool pc_machine_init(Machine *m, Error **errp);
+void pc_machine_describe(Machine *m, FILE *f);
+
+typedef struct PcBoard {
+    MemoryRegion ram_below_4g;
+    MemoryRegion ram_above_4g;
+} PcBoard;
+
+static void pc_board_free(Machine *m)
+{
+    PcBoard *board = m->board;
+    memory_region_destroy(&board->ram_below_4g);
+    if (board->ram_above_4g.name) {
+        memory_region_destroy(&board->ram_above_4g);
+    }
+    free(board);
+    m->board = NULL;
+}
+
+static void pc_init_ram(Machine *m, PcBoard *board)
+{
+    uint64_t ram = m->cfg->ram_size;
+    uint64_t below = ram >= PC_LOWMEM_LIMIT ? PC_LOWMEM_SPLIT : ram;
+    m->ram_size = ram;
+    memory_region_init_ram(&m->ram, "pc.ram", ram);
+    memory_region_init_alias(&board->ram_below_4g, "ram-below-4g", &m->ram, 0, below);
+    memory_region_add_subregion(&m->system_memory, 0, &board->ram_below_4g);
+    if (ram > below) {
+        memory_region_init_alias(&board->ram_above_4g, "ram-above-4g", &m->ram, below,
+                                 ram - below);
+        memory_region_add_subregion(&m->system_memory, 1ULL << 32, &board->ram_above_4g);
+    }
+}
+
+/* Create a device with properties given as "name", "value" pairs. */
+static DeviceState *pc_create(Machine *m, const char *type, const char *const *props,
+                              Error **errp)
+{
+    DeviceState *dev = device_new(m, type, errp);
+    if (!dev) {
+        return NULL;
+    }
+    for (int i = 0; props && props[i]; i += 2) {
+        if (!device_set_prop(dev, props[i], props[i + 1], errp)) {
+            return NULL;
+        }
+    }
+    return device_realize(dev, errp) ? dev : NULL;
+}
+
+static bool pc_init_serials(Machine *m, const StrList *serials, Error **errp)
+{
+    for (int i = 0; i < serials->n; i++) {
+        if (!strcmp(serials->v[i], "none")) {
+            continue;
+        }
+        char id[24], index[12];
+        snprintf(id, sizeof(id), "serial%d", i);
+        snprintf(index, sizeof(index), "%d", i);
+        Chardev *chr = chardev_new_from_spec(m->chardevs, id, serials->v[i], errp);
+        if (!chr) {
+            error_prepend(errp, "-serial %s: ", serials->v[i]);
+            return false;
+        }
+        const char *props[] = {"index", index, "chardev", chardev_id(chr), NULL};
+        if (!pc_create(m, "isa-serial", props, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool pc_init_monitors(Machine *m, const StrList *specs, int kind, Error **errp)
+{
+    static const char *const opt[] = {"-monitor", "-qmp", "-qmp-pretty"};
+    for (int i = 0; i < specs->n; i++) {
+        if (!strcmp(specs->v[i], "none")) {
+            continue;
+        }
+        char id[40];
+        snprintf(id, sizeof(id), "compat_monitor%d%s", i, kind ? (kind == 1 ? "q" : "p") : "");
+        Chardev *chr = chardev_new_from_spec(m->chardevs, id, specs->v[i], errp);
+        bool ok = chr && (kind == 0 ? monitor_init_hmp(m, chr, errp)
+                                    : monitor_init_qmp(m, chr, kind == 2, errp));
+        if (!ok) {
+            error_prepend(errp, "%s %s: ", opt[kind], specs->v[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool pc_machine_init(Machine *m, Error **errp)
+{
+    const MachineConfig *cfg = m->cfg;
+    PcBoard *board = XNEW(PcBoard);
+    m->board = board;
+    m->board_free = pc_board_free;
+    pc_init_ram(m, board);
+
+    /*
+     * Default consoles as in QEMU: with -nographic, COM1 and the monitor
+     * share stdio through a mux (Ctrl-A c switches).  Without a display
+     * backend, COM1 still exists but its output goes nowhere.
+     */
+    StrList serials = {0}, monitors = {0};
+    for (int i = 0; i < cfg->serials.n; i++) {
+        strlist_add(&serials, cfg->serials.v[i]);
+    }
+    for (int i = 0; i < cfg->monitors.n; i++) {
+        strlist_add(&monitors, cfg->monitors.v[i]);
+    }
+    if (!cfg->nodefaults) {
+        if (cfg->nographic) {
+            if (!serials.n && !monitors.n) {
+                strlist_add(&serials, "mon:stdio");
+                strlist_add(&monitors, "mon:stdio");
+            } else if (!serials.n) {
+                strlist_add(&serials, "stdio");
+            } else if (!monitors.n) {
+                strlist_add(&monitors, "stdio");
+            }
+        } else if (!serials.n) {
+            strlist_add(&serials, "null");
+        }
+    }
+    bool ok = pc_init_serials(m, &serials, errp) && pc_init_monitors(m, &monitors, 0, errp) &&
+              pc_init_monitors(m, &cfg->qmps, 1, errp) &&
+              pc_init_monitors(m, &cfg->qmps_pretty, 2, errp);
+    strlist_free(&serials);
+    strlist_free(&monitors);
+    if (!ok) {
+        return false;
+    }
+
+    if (cfg->debugcon) {
+        Chardev *chr = chardev_new_from_spec(m->chardevs, "debugcon", cfg->debugcon, errp);
+        const char *props[] = {"chardev", chr ? chardev_id(chr) : "", NULL};
+        if (!chr || !pc_create(m, "isa-debugcon", props, errp)) {
+            error_prepend(errp, "-debugcon %s: ", cfg->debugcon);
+            return false;
+        }
+    }
+    for (int i = 0; i < cfg->devices.n; i++) {
+        if (!device_create_from_optstr(m, cfg->devices.v[i], errp)) {
+            error_prepend(errp, "-device %s: ", cfg->devices.v[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void describe_props(const DeviceState *dev, FILE *f)
+{
+    for (const Property *p = dev->info->props; p && p->name; p++) {
+        const void *field = (const char *)dev + p->offset;
+        switch (p->type) {
+        case PROP_BOOL: fprintf(f, " %s=%s", p->name, *(const bool *)field ? "on" : "off"); break;
+        case PROP_U8: fprintf(f, " %s=0x%x", p->name, *(const uint8_t *)field); break;
+        case PROP_U16: fprintf(f, " %s=0x%x", p->name, *(const uint16_t *)field); break;
+        case PROP_U32: fprintf(f, " %s=0x%x", p->name, *(const uint32_t *)field); break;
+        case PROP_I32: fprintf(f, " %s=%d", p->name, *(const int32_t *)field); break;
+        case PROP_U64:
+        case PROP_SIZE:
+            fprintf(f, " %s=0x%llx", p->name, (unsigned long long)*(const uint64_t *)field);
+            break;
+        case PROP_STRING:
+            if (*(char *const *)field) {
+                fprintf(f, " %s=%s", p->name, *(char *const *)field);
+            }
+            break;
+        case PROP_CHARDEV:
+            if (*(Chardev *const *)field) {
+                fprintf(f, " %s=%s", p->name, chardev_id(*(Chardev *const *)field));
+            }
+            break;
+        }
+    }
+}
+
+void pc_machine_describe(Machine *m, FILE *f)
+{
+    const MachineConfig *cfg = m->cfg;
+    fprintf(f, "Memory map:\n");
+    const FlatView *view = m->as_memory.view;
+    for (int i = 0; view && i < view->nr; i++) {
+        const FlatRange *r = &view->ranges[i];
+        fprintf(f, "  %016llx-%016llx %s\n", (unsigned long long)r->start,
+                (unsigned long long)(r->start + r->size - 1), r->mr->name);
+    }
+    fprintf(f, "Devices:\n");
+    for (DeviceState *d = m->devices; d; d = d->next) {
+        fprintf(f, "  %s", d->info->name);
+        if (d->id) {
+            fprintf(f, " id=%s", d->id);
+        }
+        describe_props(d, f);
+        fputc('\n', f);
+    }
+    if (cfg->kernel) {
+        fprintf(f, "Kernel: %s%s%s%s%s\n", cfg->kernel, cfg->initrd ? ", initrd " : "",
+                cfg->initrd ? cfg->initrd : "", cfg->append ? ", cmdline: " : "",
+                cfg->append ? cfg->append : "");
+    }
+    if (cfg->bios) {
+        fprintf(f, "Firmware: %s\n", cfg->bios);
+    }
+    fprintf(f, "Boot order: %s\n", cfg->boot_order);
+}
