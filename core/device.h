@@ -74,6 +74,8 @@ typedef struct DeviceInfo {
     bool (*realize)(DeviceState *dev, Error **errp);
     /* Power-on / system_reset state. */
     void (*reset)(DeviceState *dev);
+    /* Release what realize acquired: regions, timers, chardev frontends. */
+    void (*unrealize)(DeviceState *dev);
     const VMStateDescription *vmstate;
     /* Can the user create it with -device? (Machine-internal parts say no.) */
     bool no_user;
@@ -110,5 +112,7 @@ DeviceState *device_create_from_optstr(Machine *m, const char *optstr, Error **e
 /* Convenience for machine code: new + realize, aborting on error (a bug, not input). */
 DeviceState *device_create_simple(Machine *m, const char *name);
 void device_reset(DeviceState *dev);
+/* Unrealize (if realized) and free a device; the caller unlinks it from the machine. */
+void device_destroy(DeviceState *dev);
 
 #endif

@@ -70,6 +70,10 @@ typedef struct Machine {
     DeviceState *devices;
     DeviceState **devices_tail;
 
+    /* Board-private state (hw/pc.c) and how to free it. */
+    void *board;
+    void (*board_free)(struct Machine *m);
+
     const AccelOps *accel;
     void *accel_state;
 

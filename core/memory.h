@@ -10,6 +10,10 @@
  * (a byte buffer, for DMA and firmware loading).  An access that hits no
  * region reads all ones, ignores writes, logs under -d guest_errors and
  * returns MEMTX_DECODE_ERROR; it never crashes.
+ *
+ * A region size of UINT64_MAX stands for 2^64 (a container spanning the whole
+ * 64-bit space).  Addresses never wrap: bytes of an access beyond 2^64 - 1 are
+ * unassigned.  The map is changed and dispatched from one thread at a time.
  */
 #ifndef CORE_MEMORY_H
 #define CORE_MEMORY_H
@@ -26,7 +30,11 @@ typedef enum MemTxResult {
 } MemTxResult;
 
 typedef struct MemoryRegionOps {
-    /* offset is relative to the start of the region. */
+    /*
+     * offset is relative to the start of the region.  The read result is
+     * masked to the access size.  A NULL callback makes that direction
+     * rejected like an invalid size (MEMTX_ERROR).
+     */
     uint64_t (*read)(void *opaque, uint64_t offset, unsigned size);
     void (*write)(void *opaque, uint64_t offset, uint64_t value, unsigned size);
     /*
@@ -45,7 +53,8 @@ typedef struct MemoryRegionOps {
      * smaller one is widened: a read reads min size at the aligned-down
      * address and extracts the bytes, a write writes min size with the
      * value shifted into place and the other bytes zero (no read-modify-write,
-     * so read side effects never fire on a write).  0 means 1 and 4.
+     * so read side effects never fire on a write).  0 means 1 and 4 (a max
+     * of 0 with a min above 4 means the min).
      */
     struct {
         unsigned min_access_size;
@@ -79,7 +88,10 @@ struct MemoryRegion {
     MemoryRegion *alias;
     uint64_t alias_offset;
 
-    /* Placement inside the parent (set by memory_region_add_subregion*). */
+    /*
+     * Placement inside the parent (set by memory_region_add_subregion*).
+     * A disabled region is invisible everywhere, also through aliases of it.
+     */
     MemoryRegion *parent;
     uint64_t addr;
     int priority;
@@ -104,7 +116,10 @@ struct MemoryRegion {
     unsigned long *dirty_bitmap;
 };
 
-/* One entry of the flattened map: [start, start+size) maps to mr at offset. */
+/*
+ * One entry of the flattened map: [start, start+size) maps to mr at offset.
+ * size is never 0; a leaf covering all 2^64 addresses appears as two halves.
+ */
 typedef struct FlatRange {
     uint64_t start;
     uint64_t size;
@@ -118,7 +133,10 @@ typedef struct FlatView {
 } FlatView;
 
 typedef struct MemoryListener {
-    /* Called after the flat view of 'as' was rebuilt. */
+    /*
+     * Called after the flat view of 'as' was rebuilt, and once when the
+     * listener is added, so it learns the current map the same way.
+     */
     void (*map_changed)(struct MemoryListener *l, AddressSpace *as);
     struct MemoryListener *next;
 } MemoryListener;
@@ -133,7 +151,11 @@ struct AddressSpace {
 #define MEMORY_PAGE_BITS 12
 #define MEMORY_PAGE_SIZE (1ULL << MEMORY_PAGE_BITS)
 
-/* Region constructors.  The MemoryRegion storage belongs to the caller. */
+/*
+ * Region constructors.  The MemoryRegion storage belongs to the caller.
+ * RAM and ROM backing is zero-filled and page aligned (KVM slots need that);
+ * failing to allocate it is fatal, like any out-of-memory.
+ */
 void memory_region_init_ram(MemoryRegion *mr, const char *name, uint64_t size);
 void memory_region_init_rom(MemoryRegion *mr, const char *name, uint64_t size);
 void memory_region_init_io(MemoryRegion *mr, const char *name, const MemoryRegionOps *ops,
@@ -141,7 +163,11 @@ void memory_region_init_io(MemoryRegion *mr, const char *name, const MemoryRegio
 void memory_region_init_container(MemoryRegion *mr, const char *name, uint64_t size);
 void memory_region_init_alias(MemoryRegion *mr, const char *name, MemoryRegion *orig,
                               uint64_t offset, uint64_t size);
-/* Unmap from parent, drop subregion links and free owned host memory. */
+/*
+ * Unmap from parent, drop subregion links and free owned host memory.
+ * Aliases of mr then show nothing and address spaces rooted at it become
+ * empty; the spaces affected are rebuilt.
+ */
 void memory_region_destroy(MemoryRegion *mr);
 
 /* Map child at offset in parent, priority 0 / the given priority. */
@@ -155,7 +181,11 @@ void memory_region_set_alias_offset(MemoryRegion *mr, uint64_t offset);
 void memory_region_set_readonly(MemoryRegion *mr, bool readonly);
 void *memory_region_get_ram_ptr(MemoryRegion *mr);
 
-/* Dirty tracking (display memory, later migration). */
+/*
+ * Dirty tracking (display memory, later migration): RAM and ROM regions only
+ * (asking for it on another kind aborts, as a programming error).  Tracking
+ * starts clean.  Offsets and lengths are clipped to the region.
+ */
 void memory_region_set_dirty_tracking(MemoryRegion *mr, bool on);
 void memory_region_set_dirty(MemoryRegion *mr, uint64_t offset, uint64_t len);
 /* Return whether any page in [offset, offset+len) is dirty, and clear them. */
@@ -169,7 +199,15 @@ void address_space_remove_listener(AddressSpace *as, MemoryListener *l);
 /* The range containing addr, or NULL for a hole.  Valid until the next map change. */
 const FlatRange *address_space_lookup(AddressSpace *as, uint64_t addr);
 
-/* One guest access of size 1, 2, 4 or 8 bytes, little-endian. */
+/*
+ * One guest access of size 1, 2, 4 or 8 bytes, little-endian.  Another size
+ * gives MEMTX_ERROR (all ones on read).  An access straddling ranges is split
+ * as address_space_read/write would.  Writes to ROM or read-only RAM are
+ * dropped and logged but return MEMTX_OK, as the bus completes them.
+ * A device callback may change the map: the rest of a split access still
+ * goes to the region it was decoded to, and callers must not hold a
+ * FlatRange across these calls.
+ */
 MemTxResult address_space_ld(AddressSpace *as, uint64_t addr, unsigned size, uint64_t *value);
 MemTxResult address_space_st(AddressSpace *as, uint64_t addr, unsigned size, uint64_t value);
 
@@ -180,7 +218,11 @@ MemTxResult address_space_st(AddressSpace *as, uint64_t addr, unsigned size, uin
  */
 MemTxResult address_space_read(AddressSpace *as, uint64_t addr, void *buf, uint64_t len);
 MemTxResult address_space_write(AddressSpace *as, uint64_t addr, const void *buf, uint64_t len);
-/* Firmware loading: like write, but also writes into ROM regions. */
+/*
+ * Firmware loading: like write, but also writes into ROM regions and
+ * read-only RAM.  MMIO ranges are skipped: loading an image never fires
+ * device side effects.
+ */
 MemTxResult address_space_write_rom(AddressSpace *as, uint64_t addr, const void *buf,
                                     uint64_t len);
 

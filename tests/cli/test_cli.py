@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Command-line behaviour: QEMU-compatible options, clear one-line errors, exit codes."""
+import os
+import subprocess
+import sys
+import tempfile
+
+OSPREY = os.environ.get("OSPREY", os.path.join(os.path.dirname(__file__), "..", "..",
+                                               "build", "osprey"))
+failures = 0
+
+
+def run(*args, timeout=20):
+    p = subprocess.run([OSPREY, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def case(name, fn):
+    global failures
+    try:
+        fn()
+        print("ok " + name)
+    except AssertionError as e:
+        failures += 1
+        print("FAIL %s: %s" % (name, e))
+    sys.stdout.flush()
+
+
+def expect_one_line_error(args, needle):
+    rc, out, err = run(*args)
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert rc == 1, "exit status %d (stderr %r)" % (rc, err)
+    assert len(lines) == 1, "expected one line, got %r" % err
+    assert lines[0].startswith("osprey: "), lines[0]
+    assert needle in lines[0], "%r does not name %r" % (lines[0], needle)
+    return lines[0]
+
+
+def t_version():
+    for opt in ("-version", "--version"):
+        rc, out, err = run(opt)
+        assert rc == 0 and out.startswith("Osprey emulator version "), (rc, out)
+        assert out.count("\n") == 1, out
+
+
+def t_help():
+    rc, out, err = run("-h")
+    assert rc == 0 and "usage: osprey" in out and "-nographic" in out
+
+
+def t_nonsense():
+    line = expect_one_line_error(["-nonsense"], "-nonsense")
+    assert "invalid option" in line
+
+
+def t_bad_memory():
+    expect_one_line_error(["-m", "banana"], "-m")
+    expect_one_line_error(["-m", "0"], "-m")
+    expect_one_line_error(["-m", "64Q"], "-m")
+
+
+def t_missing_argument():
+    expect_one_line_error(["-m"], "-m")
+
+
+def t_missing_file():
+    line = expect_one_line_error(["-kernel", "/nonexistent/vmlinuz"], "-kernel")
+    assert "/nonexistent/vmlinuz" in line
+
+
+def t_not_supported_yet():
+    for args in (["-usb"], ["-object", "memory-backend-ram,id=m"], ["-gdb", "tcp::1234"],
+                 ["-drive", "file=x.img"], ["-netdev", "user,id=n"], ["-vnc", ":1"],
+                 ["-rtc", "base=utc"], ["-machine", "q35"]):
+        line = expect_one_line_error(args, args[0])
+        assert "not supported yet" in line, line
+
+
+def t_smp():
+    expect_one_line_error(["-smp", "0"], "-smp")
+    expect_one_line_error(["-smp", "cpus=x"], "-smp")
+    rc, out, err = run("-smp", "cpus=2,sockets=1,cores=2", "-nodefaults", "-display", "none")
+    assert rc == 0 and "2 CPUs" in out, (rc, out, err)
+
+
+def t_device_help():
+    rc, out, err = run("-device", "help")
+    assert rc == 0 and '"isa-serial"' in out and '"isa-debug-exit"' in out, out
+    rc, out, err = run("-device", "isa-debug-exit,help")
+    assert rc == 0 and "iobase" in out and "iosize" in out, out
+
+
+def t_device_errors():
+    line = expect_one_line_error(["-device", "no-such-thing"], "no-such-thing")
+    line = expect_one_line_error(["-nodefaults", "-device", "isa-debug-exit,iobase=banana"],
+                                 "iobase")
+    assert "isa-debug-exit" in line, line
+    line = expect_one_line_error(["-nodefaults", "-device", "isa-debug-exit,bogus=1"], "bogus")
+    assert "isa-debug-exit" in line, line
+
+
+def t_global():
+    expect_one_line_error(["-global", "nonsense"], "-global")
+    line = expect_one_line_error(["-nodefaults", "-global", "isa-debug-exit.iobase=zz",
+                                  "-device", "isa-debug-exit"], "iobase")
+
+
+def t_describe_machine():
+    rc, out, err = run("-m", "1G", "-nodefaults", "-display", "none",
+                       "-device", "isa-debug-exit,iobase=0xf4,iosize=4")
+    assert rc == 0, (rc, err)
+    assert "1024 MiB RAM" in out, out
+    assert "isa-debug-exit" in out and "iobase=0xf4" in out, out
+
+
+def t_log_options():
+    rc, out, err = run("-d", "help")
+    assert rc == 0 and "guest_errors" in out
+    expect_one_line_error(["-d", "bogus"], "bogus")
+    with tempfile.TemporaryDirectory() as d:
+        expect_one_line_error(["-D", os.path.join(d, "no", "such", "dir")], "-D")
+
+
+def t_pidfile():
+    with tempfile.TemporaryDirectory() as d:
+        pf = os.path.join(d, "pid")
+        rc, out, err = run("-nodefaults", "-display", "none", "-pidfile", pf)
+        assert rc == 0, err
+        assert not os.path.exists(pf), "pidfile not removed at exit"
+
+
+def t_machine_help():
+    rc, out, err = run("-machine", "help")
+    assert rc == 0 and "pc" in out
+    rc, out, err = run("-M", "pc-i440fx-7.2", "-nodefaults", "-display", "none")
+    assert rc == 0 and "machine 'pc'" in out, (rc, out, err)
+
+
+def t_chardev_errors():
+    expect_one_line_error(["-chardev", "bogus,id=x"], "bogus")
+    expect_one_line_error(["-chardev", "null"], "id")
+    expect_one_line_error(["-serial", "bogus:thing"], "bogus")
+
+
+case("cli/version", t_version)
+case("cli/help", t_help)
+case("cli/unknown-option", t_nonsense)
+case("cli/bad-memory-size", t_bad_memory)
+case("cli/missing-argument", t_missing_argument)
+case("cli/missing-file", t_missing_file)
+case("cli/not-supported-yet", t_not_supported_yet)
+case("cli/smp", t_smp)
+case("cli/device-help", t_device_help)
+case("cli/device-errors", t_device_errors)
+case("cli/global", t_global)
+case("cli/describe-machine", t_describe_machine)
+case("cli/log-options", t_log_options)
+case("cli/pidfile", t_pidfile)
+case("cli/machine-help", t_machine_help)
+case("cli/chardev-errors", t_chardev_errors)
+sys.exit(1 if failures else 0)
