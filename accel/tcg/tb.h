@@ -1,0 +1,218 @@
+/*
+ * Translation blocks and their cache.
+ *
+ * A TB is the code for a run of guest instructions, identified by (physical PC, virtual
+ * PC, cs_base, flags, cflags): the same physical bytes translate differently in another
+ * mode, and translated code may embed its virtual PC.  TBs live in one arena (the code
+ * buffer) together with their generated code and restore tables; when the arena is full
+ * the whole cache is flushed, which is how memory is reclaimed.
+ *
+ * Lookups: a per-CPU jump cache indexed by virtual PC (cheap, checked by key but not by
+ * physical address, so the embedding must clear it with tb_jc_clear() whenever the
+ * virtual->physical mapping changes, i.e. on TLB flushes), then a hash table on the full
+ * key.  Each TB is also on the list of every physical page its code touches (one or
+ * two), so a write to a code page can invalidate exactly the TBs on it.  Invalidating a
+ * TB unchains every jump into it and out of it.
+ *
+ * Nothing here may run while another thread executes TBs of the same cache; the engine is
+ * single-threaded per cache for now.  tb_flush() must not be called from inside generated
+ * code (helpers must request a flush from the exec loop instead); invalidation may.
+ */
+#ifndef ACCEL_TCG_TB_H
+#define ACCEL_TCG_TB_H
+
+#include "accel/tcg/ir.h"
+
+typedef struct TranslationBlock TranslationBlock;
+typedef struct TBBackend TBBackend;
+
+#define TB_NO_PAGE UINT64_MAX
+#define TB_NO_JUMP UINT32_MAX
+
+struct TranslationBlock {
+    /* Key. */
+    uint64_t pc;        /* guest virtual PC of the first instruction */
+    uint64_t cs_base;   /* frontend-defined word (e.g. the code segment base) */
+    uint64_t phys_pc;   /* guest physical address of the first byte */
+    uint32_t flags;     /* frontend-defined mode flags */
+    uint32_t cflags;    /* compile flags (frontend-defined; part of the key) */
+
+    uint64_t page_addr[2]; /* physical pages holding the code; [1] = TB_NO_PAGE if one */
+    uint32_t size;         /* bytes of guest code */
+    uint32_t icount;       /* guest instructions (insn_start ops) */
+
+    /* Generated code, owned by the backend. */
+    void *code;
+    uint32_t code_size;
+    uint32_t jmp_patch[2]; /* backend data locating goto_tb slot n, or TB_NO_JUMP */
+
+    /* Chaining: jmp_dest[n] is where slot n jumps directly (NULL: to the exec loop). */
+    TranslationBlock *jmp_dest[2];
+    uintptr_t jmp_list_next[2]; /* next (tb | slot) in jmp_dest[n]'s incoming list */
+    uintptr_t jmp_list_head;    /* first (tb | slot) chained into this TB */
+
+    /* Indexing. */
+    TranslationBlock *hash_next;
+    uintptr_t page_next[2]; /* next (tb | n) on page_addr[n]'s list */
+    uint32_t hash;
+    bool invalid;
+
+    /* Restore tables: icount entries each. */
+    uint32_t insn_words;       /* words per instruction (IRFunc.insn_words) */
+    const uint64_t *insn_data; /* insn_words per instruction, from insn_start */
+    const uint32_t *insn_pos;  /* code offset where each instruction's code begins */
+};
+
+/* What the embedding provides when it generates a TB. */
+typedef struct TBKey {
+    uint64_t pc;
+    uint64_t cs_base;
+    uint64_t phys_pc;
+    uint32_t flags;
+    uint32_t cflags;
+} TBKey;
+
+/* Per-CPU direct-mapped cache of recently used TBs, by virtual PC. */
+#define TB_JC_BITS 12
+#define TB_JC_SIZE (1u << TB_JC_BITS)
+typedef struct TBJumpCache {
+    TranslationBlock *entry[TB_JC_SIZE];
+} TBJumpCache;
+
+typedef struct TBPage TBPage;
+
+typedef struct TBCacheHooks {
+    /*
+     * A physical page got its first TB: from now on writes to it must reach
+     * tb_invalidate_phys_range() (mark it in the TLB so stores take the slow path).
+     */
+    void (*page_has_code)(void *opaque, uint64_t page_addr);
+    /* The page's last TB is gone; writes to it may take the fast path again. */
+    void (*page_no_code)(void *opaque, uint64_t page_addr);
+    /* The whole cache was flushed (every page lost its code). */
+    void (*flushed)(void *opaque);
+    void *opaque;
+} TBCacheHooks;
+
+typedef struct TBCacheStats {
+    uint64_t translated;   /* TBs generated */
+    uint64_t invalidated;  /* TBs invalidated individually */
+    uint64_t flushes;      /* full flushes (buffer full or requested) */
+    uint64_t chained;      /* direct jumps patched */
+    size_t code_used;      /* arena bytes in use */
+    size_t code_size;      /* arena size */
+    uint32_t live_tbs;     /* TBs currently in the hash table */
+} TBCacheStats;
+
+typedef struct TBCache {
+    const TBBackend *backend;
+    TBCacheHooks hooks;
+    bool optimize;        /* run ir_optimize() and dead-code removal (default true) */
+    unsigned page_bits;   /* guest page size for physical page lists */
+
+    uint8_t *buf;         /* the arena */
+    size_t buf_size, used;
+    uint64_t flush_count; /* changes on every flush: TB pointers from before are stale */
+
+    TranslationBlock **htable;
+    uint32_t hmask, nb_tbs;
+
+    TBPage **pages;
+    uint32_t pmask, nb_pages;
+
+    TBJumpCache **jcs;
+    uint32_t nb_jcs;
+
+    uint32_t *pos_scratch; /* insn positions during generation */
+    uint32_t pos_cap;
+
+    TBCacheStats stats;
+} TBCache;
+
+/* A cache with an arena of code_size bytes, generating code with backend. */
+TBCache *tb_cache_new(const TBBackend *backend, size_t code_size, unsigned page_bits);
+void tb_cache_free(TBCache *c);
+void tb_cache_set_hooks(TBCache *c, const TBCacheHooks *hooks);
+TBCacheStats tb_cache_stats(const TBCache *c);
+
+/* Jump caches are cleared by the cache on invalidation and flush, so register them. */
+void tb_jc_register(TBCache *c, TBJumpCache *jc);
+void tb_jc_unregister(TBCache *c, TBJumpCache *jc);
+void tb_jc_clear(TBJumpCache *jc);
+
+static inline uint32_t tb_jc_hash(uint64_t pc)
+{
+    return (uint32_t)((pc ^ (pc >> TB_JC_BITS)) & (TB_JC_SIZE - 1));
+}
+
+static inline TranslationBlock *tb_jc_lookup(const TBJumpCache *jc, uint64_t pc,
+                                             uint64_t cs_base, uint32_t flags, uint32_t cflags)
+{
+    TranslationBlock *tb = jc->entry[tb_jc_hash(pc)];
+
+    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
+        tb->cflags == cflags && !tb->invalid) {
+        return tb;
+    }
+    return NULL;
+}
+
+static inline void tb_jc_insert(TBJumpCache *jc, TranslationBlock *tb)
+{
+    jc->entry[tb_jc_hash(tb->pc)] = tb;
+}
+
+/* Hash-table lookup on the full key. */
+TranslationBlock *tb_lookup(TBCache *c, const TBKey *key);
+
+enum {
+    TB_GEN_OK = 0,
+    /* The block is too large or complex for the backend: translate fewer instructions. */
+    TB_GEN_TOO_BIG = -2,
+};
+
+/*
+ * Optimize f (per c->optimize), generate code, and enter the TB in the cache.
+ * page2: the physical page of the code's last byte if it differs from the first page's,
+ * else TB_NO_PAGE.  May flush the whole cache first when the arena is full (check
+ * c->flush_count: TB pointers held from before a flush must be dropped).  f is consumed
+ * (ops are rewritten) but not freed.
+ */
+int tb_gen_code(TBCache *c, IRFunc *f, const TBKey *key, uint32_t guest_size, uint64_t page2,
+                TranslationBlock **out);
+
+/*
+ * Chain slot n of tb directly to dest.  Ignored if the slot is already chained, either TB
+ * is invalid, tb has no such slot, or dest starts on another physical page than tb.  The frontend decides which exits may be chained
+ * (emitting goto_tb only for targets on the same guest page); the loop calls this after
+ * an exit with TB_EXIT_SLOT0/1 and a lookup of the next TB.
+ */
+void tb_add_jump(TBCache *c, TranslationBlock *tb, unsigned n, TranslationBlock *dest);
+
+/* Remove tb from the cache and unchain all jumps into and out of it. */
+void tb_invalidate(TBCache *c, TranslationBlock *tb);
+/*
+ * Invalidate every TB whose code overlaps physical [start, end).  Returns how many; if
+ * current (the TB executing now, e.g. ctx->cur_tb, or NULL) was among them, sets
+ * *current_hit: the caller must then leave the TB after the current instruction, since
+ * the rest of its code no longer matches guest memory.
+ */
+unsigned tb_invalidate_phys_range(TBCache *c, uint64_t start, uint64_t end,
+                                  const TranslationBlock *current, bool *current_hit);
+/* Does any TB use this physical page? */
+bool tb_page_has_code(TBCache *c, uint64_t page_addr);
+/* Drop every TB (not from inside generated code). */
+void tb_flush(TBCache *c);
+
+/*
+ * Exact state restore: the index of the guest instruction whose code contains host
+ * position pos (as recorded by the backend in TBExecCtx.pos), or -1 if pos is not in tb.
+ * Its insn_start words are tb_insn_words(tb, index).
+ */
+int tb_insn_index(const TranslationBlock *tb, uintptr_t pos);
+static inline const uint64_t *tb_insn_words(const TranslationBlock *tb, int index)
+{
+    return &tb->insn_data[(size_t)index * tb->insn_words];
+}
+
+#endif
