@@ -199,6 +199,10 @@ static void machine_process_requests(Machine *m)
             m->shutdown_request = cause;
         } else {
             machine_reset(m);
+            if (m->runstate == RUN_STATE_SHUTDOWN) {
+                /* As in QEMU: a reset after shutdown waits for cont. */
+                machine_set_runstate(m, RUN_STATE_PRELAUNCH);
+            }
             emit_cause_event(m, "RESET", cause);
         }
     }

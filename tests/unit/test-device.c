@@ -61,6 +61,17 @@ static Machine *fake_machine(MachineConfig *cfg)
     return m;
 }
 
+/* Destroy every device the fake machine holds, then the machine. */
+static void free_fake_machine(Machine *m)
+{
+    while (m->devices) {
+        DeviceState *d = m->devices;
+        m->devices = d->next;
+        device_destroy(d);
+    }
+    free(m);
+}
+
 static void test_defaults_and_props(void)
 {
     Error *err = NULL;
@@ -82,7 +93,7 @@ static void test_defaults_and_props(void)
     CHECK_EQ(t->realized_count, 1);
     CHECK_EQ(t->reset_count, 1); /* realize puts it in its reset state */
     CHECK(m->devices == dev);
-    free(m);
+    free_fake_machine(m);
 }
 
 static void expect_error(Machine *m, const char *optstr, const char *needle1,
@@ -114,7 +125,7 @@ static void test_bad_values(void)
     expect_error(m, "no-such-device", "no-such-device", NULL);
     expect_error(m, "test-dev,u32=0xdead", "test-dev", "0xdead");
     CHECK(m->devices == NULL);
-    free(m);
+    free_fake_machine(m);
 }
 
 static void test_globals(void)
@@ -134,7 +145,7 @@ static void test_globals(void)
     CHECK(err && strstr(err->msg, "-global test-dev.u8=big"));
     error_free(err);
     strlist_free(&cfg.globals);
-    free(m);
+    free_fake_machine(m);
 }
 
 static const VMStateDescription testdev_vmstate = {
