@@ -6,6 +6,8 @@
  * -device devices, monitors and QMP.  The chipset, interrupt controllers and
  * firmware join in the PC-platform issue.
  */
+#include <errno.h>
+
 #include "accel/accel.h"
 #include "core/log.h"
 #include "core/machine.h"
@@ -22,11 +24,22 @@ void pc_machine_describe(Machine *m, FILE *f);
 typedef struct PcBoard {
     MemoryRegion ram_below_4g;
     MemoryRegion ram_above_4g;
+    MemoryRegion bios;     /* the firmware image, ending at 4 GiB */
+    MemoryRegion isa_bios; /* its last 128 KiB, aliased below 1 MiB */
 } PcBoard;
+
+#define PC_BIOS_MAX_SIZE (16u << 20)
+#define PC_ISA_BIOS_MAX_SIZE (128u << 10)
 
 static void pc_board_free(Machine *m)
 {
     PcBoard *board = m->board;
+    if (board->isa_bios.name) {
+        memory_region_destroy(&board->isa_bios);
+    }
+    if (board->bios.name) {
+        memory_region_destroy(&board->bios);
+    }
     memory_region_destroy(&board->ram_below_4g);
     if (board->ram_above_4g.name) {
         memory_region_destroy(&board->ram_above_4g);
@@ -48,6 +61,71 @@ static void pc_init_ram(Machine *m, PcBoard *board)
                                  ram - below);
         memory_region_add_subregion(&m->system_memory, 1ULL << 32, &board->ram_above_4g);
     }
+}
+
+/*
+ * Find a firmware file: a path with a '/' is taken as given; a bare name is
+ * looked up in the -L directories, then in the usual Debian locations.
+ */
+static char *pc_find_firmware(const MachineConfig *cfg, const char *name)
+{
+    if (strchr(name, '/')) {
+        return xstrdup(name);
+    }
+    static const char *const system_dirs[] = {"/usr/share/seabios", "/usr/share/qemu"};
+    for (int i = 0; i < cfg->firmware_dirs.n + (int)ARRAY_SIZE(system_dirs); i++) {
+        const char *dir = i < cfg->firmware_dirs.n ? cfg->firmware_dirs.v[i]
+                                                   : system_dirs[i - cfg->firmware_dirs.n];
+        char *path = xasprintf("%s/%s", dir, name);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            fclose(f);
+            return path;
+        }
+        free(path);
+    }
+    return xstrdup(name);
+}
+
+/* Map the firmware as ROM ending at 4 GiB, with its tail visible below 1 MiB. */
+static bool pc_load_bios(Machine *m, PcBoard *board, const char *name, Error **errp)
+{
+    char *path = pc_find_firmware(m->cfg, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        error_setg(errp, "-bios: could not open '%s': %s", path, strerror(errno));
+        free(path);
+        return false;
+    }
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        size = ftell(f);
+        rewind(f);
+    }
+    if (size <= 0 || size > PC_BIOS_MAX_SIZE || size % 65536) {
+        error_setg(errp, "-bios: '%s' has size %ld; it must be a multiple of 64 KiB, "
+                   "at most 16 MiB", path, size);
+        fclose(f);
+        free(path);
+        return false;
+    }
+    memory_region_init_rom(&board->bios, "pc.bios", size);
+    size_t got = fread(memory_region_get_ram_ptr(&board->bios), 1, size, f);
+    fclose(f);
+    if (got != (size_t)size) {
+        error_setg(errp, "-bios: short read from '%s'", path);
+        free(path);
+        return false;
+    }
+    free(path);
+    memory_region_add_subregion(&m->system_memory, (1ULL << 32) - size, &board->bios);
+    uint64_t isa_size = MIN((uint64_t)size, PC_ISA_BIOS_MAX_SIZE);
+    memory_region_init_alias(&board->isa_bios, "isa-bios", &board->bios, size - isa_size,
+                             isa_size);
+    /* Above RAM: the chipset's PAM registers will later choose between the two. */
+    memory_region_add_subregion_overlap(&m->system_memory, 0x100000 - isa_size,
+                                        &board->isa_bios, 1);
+    return true;
 }
 
 /* Create a device with properties given as "name", "value" pairs. */
@@ -115,6 +193,9 @@ bool pc_machine_init(Machine *m, Error **errp)
     m->board = board;
     m->board_free = pc_board_free;
     pc_init_ram(m, board);
+    if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
+        return false;
+    }
 
     /*
      * Default consoles as in QEMU: with -nographic, COM1 and the monitor

@@ -143,6 +143,23 @@ def t_chardev_errors():
     expect_one_line_error(["-serial", "bogus:thing"], "bogus")
 
 
+def t_bios_image():
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "fw.bin")
+        with open(img, "wb") as f:
+            f.write(b"\0" * 131072)
+        rc, out, err = run("-nodefaults", "-display", "none", "-bios", img)
+        assert rc == 0, err
+        assert "00000000fffe0000-00000000ffffffff pc.bios" in out, out
+        assert "00000000000e0000-00000000000fffff pc.bios" in out, out
+        bad = os.path.join(d, "odd.bin")
+        with open(bad, "wb") as f:
+            f.write(b"\0" * 1000)
+        line = expect_one_line_error(["-nodefaults", "-bios", bad], "-bios")
+        assert "64 KiB" in line, line
+        expect_one_line_error(["-nodefaults", "-bios", os.path.join(d, "none.bin")], "-bios")
+
+
 case("cli/version", t_version)
 case("cli/help", t_help)
 case("cli/unknown-option", t_nonsense)
@@ -159,4 +176,5 @@ case("cli/log-options", t_log_options)
 case("cli/pidfile", t_pidfile)
 case("cli/machine-help", t_machine_help)
 case("cli/chardev-errors", t_chardev_errors)
+case("cli/bios-image", t_bios_image)
 sys.exit(1 if failures else 0)
