@@ -12,7 +12,6 @@
 
 /* Board construction, in hw/pc.c. */
 bool pc_machine_init(Machine *m, Error **errp);
-void pc_machine_describe(Machine *m, FILE *f);
 
 static const char *const runstate_names[] = {
     [RUN_STATE_PRELAUNCH] = "prelaunch",
@@ -274,17 +273,11 @@ fail:
     return NULL;
 }
 
-/*
- * Pick and start the accelerator.  Returns false with *errp set on error,
- * and false with no error when no CPU accelerator exists in this build.
- */
+/* Pick and start the accelerator. */
 static bool machine_start_accel(Machine *m, Error **errp)
 {
     const MachineConfig *cfg = m->cfg;
     const char *list = cfg->qtest ? "qtest" : cfg->accel;
-    if (!list && !accel_find("tcg") && !accel_find("kvm")) {
-        return false;
-    }
     m->accel = accel_choose(list, errp);
     if (!m->accel) {
         return false;
@@ -301,13 +294,8 @@ int machine_run(Machine *m)
 {
     Error *err = NULL;
     if (!machine_start_accel(m, &err)) {
-        if (err) {
-            error_report_err(err);
-            return 1;
-        }
-        /* Foundation stage: no CPU yet, so show what would run and stop. */
-        machine_describe(m, stdout);
-        return 0;
+        error_report_err(err);
+        return 1;
     }
     if (!m->cfg->start_paused) {
         machine_set_runstate(m, RUN_STATE_RUNNING);
@@ -323,15 +311,65 @@ int machine_run(Machine *m)
     return m->exit_status;
 }
 
-void machine_describe(Machine *m, FILE *f)
+static void print_flat_view(AddressSpace *as, FILE *f)
+{
+    fprintf(f, "address-space: %s\n", as->name);
+    const FlatView *view = as->view;
+    for (int i = 0; view && i < view->nr; i++) {
+        const FlatRange *r = &view->ranges[i];
+        fprintf(f, "  %016llx-%016llx %s\n", (unsigned long long)r->start,
+                (unsigned long long)(r->start + r->size - 1), r->mr->name);
+    }
+}
+
+void machine_print_memory_map(Machine *m, FILE *f)
+{
+    print_flat_view(&m->as_memory, f);
+    print_flat_view(&m->as_io, f);
+}
+
+static void print_props(const DeviceState *dev, FILE *f)
+{
+    for (const Property *p = dev->info->props; p && p->name; p++) {
+        const void *field = (const char *)dev + p->offset;
+        switch (p->type) {
+        case PROP_BOOL: fprintf(f, " %s=%s", p->name, *(const bool *)field ? "on" : "off"); break;
+        case PROP_U8: fprintf(f, " %s=0x%x", p->name, *(const uint8_t *)field); break;
+        case PROP_U16: fprintf(f, " %s=0x%x", p->name, *(const uint16_t *)field); break;
+        case PROP_U32: fprintf(f, " %s=0x%x", p->name, *(const uint32_t *)field); break;
+        case PROP_I32: fprintf(f, " %s=%d", p->name, *(const int32_t *)field); break;
+        case PROP_U64:
+        case PROP_SIZE:
+            fprintf(f, " %s=0x%llx", p->name, (unsigned long long)*(const uint64_t *)field);
+            break;
+        case PROP_STRING:
+            if (*(char *const *)field) {
+                fprintf(f, " %s=%s", p->name, *(char *const *)field);
+            }
+            break;
+        case PROP_CHARDEV:
+            if (*(Chardev *const *)field) {
+                fprintf(f, " %s=%s", p->name, chardev_id(*(Chardev *const *)field));
+            }
+            break;
+        }
+    }
+}
+
+void machine_print_devices(Machine *m, FILE *f)
 {
     const MachineConfig *cfg = m->cfg;
-    fprintf(f, "Osprey %s: machine '%s', %llu MiB RAM, %d CPU%s\n", OSPREY_VERSION,
-            cfg->machine_type, (unsigned long long)(m->ram_size >> 20), cfg->smp_cpus,
-            cfg->smp_cpus == 1 ? "" : "s");
-    pc_machine_describe(m, f);
-    fprintf(f, "No CPU accelerator is built in yet (the x86 CPU lands with the DBT); "
-               "nothing to run.\n");
+    fprintf(f, "machine '%s', %llu MiB RAM, %d CPU%s, accelerator %s\n", cfg->machine_type,
+            (unsigned long long)(m->ram_size >> 20), cfg->smp_cpus,
+            cfg->smp_cpus == 1 ? "" : "s", m->accel ? m->accel->name : "none");
+    for (DeviceState *d = m->devices; d; d = d->next) {
+        fprintf(f, "  dev: %s", d->info->name);
+        if (d->id) {
+            fprintf(f, " id=%s", d->id);
+        }
+        print_props(d, f);
+        fputc('\n', f);
+    }
 }
 
 void machine_free(Machine *m)

@@ -94,8 +94,9 @@ Machine *machine_create(const MachineConfig *cfg, Error **errp);
 void machine_free(Machine *m);
 /* Run until quit; returns the process exit status. */
 int machine_run(Machine *m);
-/* A one-paragraph description of the machine, for the no-CPU foundation run. */
-void machine_describe(Machine *m, FILE *f);
+/* The flattened system memory and I/O maps, and the device list (info mtree/qtree). */
+void machine_print_memory_map(Machine *m, FILE *f);
+void machine_print_devices(Machine *m, FILE *f);
 
 const char *runstate_name(RunState rs);
 bool machine_is_running(const Machine *m);

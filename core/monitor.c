@@ -317,6 +317,32 @@ static void hmp_info_version(HmpMonitor *hmp, int argc, char **argv)
     hmp_printf(hmp, "%d.%d.%d (%s)\n", major, minor, micro, MONITOR_PACKAGE);
 }
 
+/* Print what a FILE-writing describer produces. */
+static void hmp_print_stream(HmpMonitor *hmp, void (*describe)(Machine *m, FILE *f))
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        hmp_printf(hmp, "out of memory\n");
+        return;
+    }
+    describe(hmp->common.machine, f);
+    fclose(f);
+    hmp_printf(hmp, "%s", text);
+    free(text);
+}
+
+static void hmp_info_mtree(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, machine_print_memory_map);
+}
+
+static void hmp_info_qtree(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, machine_print_devices);
+}
+
 /*
  * The command tables.  A new command is one line here and one function;
  * a new "info" subcommand likewise in hmp_info_commands.
@@ -336,6 +362,8 @@ static const HmpCommand hmp_commands[] = {
 static const HmpCommand hmp_info_commands[] = {
     {"status", "", "show the current VM status (running|paused)", 0, 0, hmp_info_status},
     {"version", "", "show the version of Osprey", 0, 0, hmp_info_version},
+    {"mtree", "", "show the flattened memory map", 0, 0, hmp_info_mtree},
+    {"qtree", "", "show the machine and its devices", 0, 0, hmp_info_qtree},
     {NULL},
 };
 

@@ -19,7 +19,6 @@
 #define PC_LOWMEM_SPLIT 0xc0000000ULL
 
 bool pc_machine_init(Machine *m, Error **errp);
-void pc_machine_describe(Machine *m, FILE *f);
 
 typedef struct PcBoard {
     MemoryRegion ram_below_4g;
@@ -186,6 +185,22 @@ static bool pc_init_monitors(Machine *m, const StrList *specs, int kind, Error *
     return true;
 }
 
+/* A machine with a CPU needs something to run; say what is missing. */
+static bool pc_check_boot_source(const MachineConfig *cfg, Error **errp)
+{
+    if (cfg->kernel) {
+        error_setg(errp, "-kernel: not supported yet (direct Linux boot is not built yet)");
+        return false;
+    }
+    bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
+    if (has_cpu && !cfg->bios) {
+        error_setg(errp, "no firmware to run: Osprey's own BIOS is not built yet; "
+                   "give -bios FILE");
+        return false;
+    }
+    return true;
+}
+
 bool pc_machine_init(Machine *m, Error **errp)
 {
     const MachineConfig *cfg = m->cfg;
@@ -246,63 +261,5 @@ bool pc_machine_init(Machine *m, Error **errp)
             return false;
         }
     }
-    return true;
-}
-
-static void describe_props(const DeviceState *dev, FILE *f)
-{
-    for (const Property *p = dev->info->props; p && p->name; p++) {
-        const void *field = (const char *)dev + p->offset;
-        switch (p->type) {
-        case PROP_BOOL: fprintf(f, " %s=%s", p->name, *(const bool *)field ? "on" : "off"); break;
-        case PROP_U8: fprintf(f, " %s=0x%x", p->name, *(const uint8_t *)field); break;
-        case PROP_U16: fprintf(f, " %s=0x%x", p->name, *(const uint16_t *)field); break;
-        case PROP_U32: fprintf(f, " %s=0x%x", p->name, *(const uint32_t *)field); break;
-        case PROP_I32: fprintf(f, " %s=%d", p->name, *(const int32_t *)field); break;
-        case PROP_U64:
-        case PROP_SIZE:
-            fprintf(f, " %s=0x%llx", p->name, (unsigned long long)*(const uint64_t *)field);
-            break;
-        case PROP_STRING:
-            if (*(char *const *)field) {
-                fprintf(f, " %s=%s", p->name, *(char *const *)field);
-            }
-            break;
-        case PROP_CHARDEV:
-            if (*(Chardev *const *)field) {
-                fprintf(f, " %s=%s", p->name, chardev_id(*(Chardev *const *)field));
-            }
-            break;
-        }
-    }
-}
-
-void pc_machine_describe(Machine *m, FILE *f)
-{
-    const MachineConfig *cfg = m->cfg;
-    fprintf(f, "Memory map:\n");
-    const FlatView *view = m->as_memory.view;
-    for (int i = 0; view && i < view->nr; i++) {
-        const FlatRange *r = &view->ranges[i];
-        fprintf(f, "  %016llx-%016llx %s\n", (unsigned long long)r->start,
-                (unsigned long long)(r->start + r->size - 1), r->mr->name);
-    }
-    fprintf(f, "Devices:\n");
-    for (DeviceState *d = m->devices; d; d = d->next) {
-        fprintf(f, "  %s", d->info->name);
-        if (d->id) {
-            fprintf(f, " id=%s", d->id);
-        }
-        describe_props(d, f);
-        fputc('\n', f);
-    }
-    if (cfg->kernel) {
-        fprintf(f, "Kernel: %s%s%s%s%s\n", cfg->kernel, cfg->initrd ? ", initrd " : "",
-                cfg->initrd ? cfg->initrd : "", cfg->append ? ", cmdline: " : "",
-                cfg->append ? cfg->append : "");
-    }
-    if (cfg->bios) {
-        fprintf(f, "Firmware: %s\n", cfg->bios);
-    }
-    fprintf(f, "Boot order: %s\n", cfg->boot_order);
+    return pc_check_boot_source(cfg, errp);
 }

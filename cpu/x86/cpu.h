@@ -193,6 +193,7 @@ typedef struct CPUX86State {
     /* ---- system registers ---- */
     uint64_t cr[5]; /* CR0, (CR1 unused), CR2, CR3, CR4; CR8 is the APIC TPR */
     uint64_t efer;
+    uint64_t pdptrs[4]; /* PAE PDPTE registers, loaded per SDM 4.4.1 (mmu.c) */
     uint64_t dr[8];
     uint32_t hflags;
 
@@ -235,6 +236,11 @@ typedef struct CPUX86State {
     uint64_t exception_next_eip;
     int old_exception;          /* for #DF detection during delivery, or -1 */
     uint64_t cpuid_features[4]; /* leaf 1 EDX/ECX, leaf 0x80000001 EDX/ECX as advertised */
+    const struct X86CpuModel *cpu_model; /* cpuid.c; NULL = the default model */
+    bool cpuid_apic;            /* advertise the local APIC (the board has one) */
+
+    /* translate-sse.c/-mmx.c: SIMD memory operands are staged here for the helpers. */
+    XMMReg simd_tmp;
 
     Machine *machine;
     void *accel_cpu;            /* the accelerator's per-vCPU data (TBExecCtx, TLB...) */

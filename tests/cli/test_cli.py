@@ -27,6 +27,17 @@ def case(name, fn):
     sys.stdout.flush()
 
 
+def hmp(args, commands, timeout=20):
+    """Run a CPU-less machine with the monitor on stdio; return what it printed."""
+    cmd = [OSPREY, "-accel", "qtest", "-qtest", "null", "-nodefaults", "-display", "none",
+           "-monitor", "stdio", *args]
+    p = subprocess.run(cmd, input=("\n".join(commands) + "\nquit\n").encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    out = p.stdout.decode(errors="replace")
+    assert p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace"))
+    return out
+
+
 def expect_one_line_error(args, needle):
     rc, out, err = run(*args)
     lines = [l for l in err.splitlines() if l.strip()]
@@ -80,8 +91,8 @@ def t_not_supported_yet():
 def t_smp():
     expect_one_line_error(["-smp", "0"], "-smp")
     expect_one_line_error(["-smp", "cpus=x"], "-smp")
-    rc, out, err = run("-smp", "cpus=2,sockets=1,cores=2", "-nodefaults", "-display", "none")
-    assert rc == 0 and "2 CPUs" in out, (rc, out, err)
+    out = hmp(["-smp", "cpus=2,sockets=1,cores=2"], ["info qtree"])
+    assert "2 CPUs" in out, out
 
 
 def t_device_help():
@@ -107,11 +118,21 @@ def t_global():
 
 
 def t_describe_machine():
-    rc, out, err = run("-m", "1G", "-nodefaults", "-display", "none",
-                       "-device", "isa-debug-exit,iobase=0xf4,iosize=4")
-    assert rc == 0, (rc, err)
+    out = hmp(["-m", "1G", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
+              ["info qtree", "info mtree"])
     assert "1024 MiB RAM" in out, out
     assert "isa-debug-exit" in out and "iobase=0xf4" in out, out
+    assert "0000000000000000-000000003fffffff pc.ram" in out, out
+    assert "00000000000000f4-00000000000000f7 isa-debug-exit" in out, out
+
+
+def t_no_firmware():
+    line = expect_one_line_error(["-accel", "tcg", "-nodefaults"], "firmware")
+    assert "-bios" in line, line
+    with tempfile.NamedTemporaryFile() as k:
+        line = expect_one_line_error(["-accel", "tcg", "-nodefaults", "-kernel", k.name],
+                                     "-kernel")
+        assert "not supported yet" in line, line
 
 
 def t_log_options():
@@ -125,16 +146,16 @@ def t_log_options():
 def t_pidfile():
     with tempfile.TemporaryDirectory() as d:
         pf = os.path.join(d, "pid")
-        rc, out, err = run("-nodefaults", "-display", "none", "-pidfile", pf)
-        assert rc == 0, err
+        out = hmp(["-pidfile", pf], ["info status"])
+        assert "VM status" in out, out
         assert not os.path.exists(pf), "pidfile not removed at exit"
 
 
 def t_machine_help():
     rc, out, err = run("-machine", "help")
     assert rc == 0 and "pc" in out
-    rc, out, err = run("-M", "pc-i440fx-7.2", "-nodefaults", "-display", "none")
-    assert rc == 0 and "machine 'pc'" in out, (rc, out, err)
+    out = hmp(["-M", "pc-i440fx-7.2"], ["info qtree"])
+    assert "machine 'pc'" in out, out
 
 
 def t_chardev_errors():
@@ -148,8 +169,7 @@ def t_bios_image():
         img = os.path.join(d, "fw.bin")
         with open(img, "wb") as f:
             f.write(b"\0" * 131072)
-        rc, out, err = run("-nodefaults", "-display", "none", "-bios", img)
-        assert rc == 0, err
+        out = hmp(["-bios", img], ["info mtree"])
         assert "00000000fffe0000-00000000ffffffff pc.bios" in out, out
         assert "00000000000e0000-00000000000fffff pc.bios" in out, out
         bad = os.path.join(d, "odd.bin")
@@ -177,4 +197,5 @@ case("cli/pidfile", t_pidfile)
 case("cli/machine-help", t_machine_help)
 case("cli/chardev-errors", t_chardev_errors)
 case("cli/bios-image", t_bios_image)
+case("cli/no-firmware", t_no_firmware)
 sys.exit(1 if failures else 0)

@@ -1,0 +1,357 @@
+/*
+ * The DBT execution loop for the x86 CPU: interrupts at block boundaries,
+ * block lookup and translation, chaining, exact exception state restore and
+ * delivery, HLT, self-modifying code restarts, and budgets so that the main
+ * loop (devices, timers) runs regularly.  See accel/tcg/README.md.
+ */
+#include "accel/tcg/exec.h"
+
+#include <inttypes.h>
+
+#include "core/log.h"
+#include "cpu/x86/mmu.h"
+#include "cpu/x86/seg.h"
+#include "cpu/x86/translate.h"
+
+#define X86_TB_MAX_INSNS 512
+/* Chained block entries per x86_exec call before the loop looks around. */
+#define X86_CHAIN_BUDGET 4096
+
+static void tlb_flush_all(X86TCGCPU *c)
+{
+    x86_tlb_flush(c->env, true);
+}
+
+static void hook_flushed(void *opaque)
+{
+    tlb_flush_all(opaque);
+}
+
+static void map_changed(MemoryListener *l, AddressSpace *as)
+{
+    X86TCGCPU *c = container_of(l, X86TCGCPU, listener);
+
+    (void)as;
+    tlb_flush_all(c);
+}
+
+/* lookup_and_goto_ptr from generated code: lookups only, never translation or faults. */
+static TranslationBlock *lookup_hook(TBExecCtx *ctx)
+{
+    X86TCGCPU *c = ctx->opaque;
+    CPUX86State *env = c->env;
+    uint64_t pc, cs_base, phys;
+    uint32_t flags, err;
+    TranslationBlock *tb;
+    TBKey key;
+
+    x86_get_tb_cpu_state(env, &pc, &cs_base, &flags);
+    tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, 0);
+    if (tb) {
+        return tb;
+    }
+    if (env->interrupt_request || !x86_translate_code_addr(env, pc, &phys, &err)) {
+        return NULL;
+    }
+    key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags, .cflags = 0};
+    tb = tb_lookup(c->cache, &key);
+    if (tb) {
+        tb_jc_insert(&c->jc, tb);
+    }
+    return tb;
+}
+
+X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace *as_io,
+                           const TBBackend *backend, size_t code_size)
+{
+    X86TCGCPU *c = calloc(1, sizeof(*c));
+    DisasContext scratch;
+    TBCacheHooks hooks = {
+        .page_has_code = x86_tlb_page_has_code,
+        .page_no_code = x86_tlb_page_no_code,
+        .flushed = hook_flushed,
+        .opaque = c,
+    };
+
+    if (!c) {
+        abort();
+    }
+    c->env = env;
+    env->accel_cpu = c;
+    c->as_mem = as_mem;
+    c->as_io = as_io;
+    c->cache = tb_cache_new(backend ? backend : &tb_backend_interp, code_size, 12);
+    tb_cache_set_hooks(c->cache, &hooks);
+    tb_jc_register(c->cache, &c->jc);
+    c->irf = ir_func_new(2);
+    x86_translate_init_globals(c->irf, &scratch);
+    x86_tlb_init(c);
+    c->ctx.env = env;
+    c->ctx.mem = &x86_guest_mem_ops;
+    c->ctx.tlb = &c->tlb_fast;
+    c->ctx.lookup_tb = lookup_hook;
+    c->ctx.opaque = c;
+    c->last_vector = -1;
+    if (as_mem) {
+        c->listener.map_changed = map_changed;
+        address_space_add_listener(as_mem, &c->listener);
+    }
+    return c;
+}
+
+void x86_tcg_cpu_free(X86TCGCPU *c)
+{
+    if (!c) {
+        return;
+    }
+    if (c->as_mem) {
+        address_space_remove_listener(c->as_mem, &c->listener);
+    }
+    tb_jc_unregister(c->cache, &c->jc);
+    tb_cache_free(c->cache);
+    ir_func_free(c->irf);
+    if (c->env->accel_cpu == c) {
+        c->env->accel_cpu = NULL;
+    }
+    free(c);
+}
+
+void x86_tcg_flush(X86TCGCPU *c)
+{
+    tb_flush(c->cache);
+    tlb_flush_all(c);
+}
+
+static void log_cpu_state(CPUX86State *env)
+{
+    static const char *const names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
+    FILE *out = log_file();
+
+    for (int i = 0; i < 8; i++) {
+        fprintf(out, "%s=%016" PRIx64 "%s", names[i], env->regs[i], (i & 3) == 3 ? "\n" : " ");
+    }
+    fprintf(out, "RIP=%016" PRIx64 " RFL=%08" PRIx64 " CPL=%d hflags=%08x\n", env->rip,
+            x86_get_eflags(env), x86_cpl(env), env->hflags);
+    for (int i = 0; i < X86_NR_SEGS; i++) {
+        fprintf(out, "SEG%d=%04x %016" PRIx64 " %08x %08x\n", i, env->segs[i].selector,
+                env->segs[i].base, env->segs[i].limit, env->segs[i].flags);
+    }
+    fprintf(out, "CR0=%08" PRIx64 " CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08" PRIx64 "\n",
+            env->cr[0], env->cr[2], env->cr[3], env->cr[4]);
+}
+
+/* Find or translate the block at the current state; may raise (fetch #PF). */
+static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
+{
+    CPUX86State *env = c->env;
+    uint64_t pc, cs_base, phys, page2;
+    uint32_t flags, err, size;
+    TranslationBlock *tb;
+    TBKey key;
+    unsigned max;
+
+    x86_get_tb_cpu_state(env, &pc, &cs_base, &flags);
+    tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, cflags);
+    if (tb) {
+        return tb;
+    }
+    if (!x86_translate_code_addr(env, pc, &phys, &err)) {
+        x86_raise_page_fault(env, pc, err);
+    }
+    key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags,
+                  .cflags = cflags};
+    tb = tb_lookup(c->cache, &key);
+    if (!tb) {
+        uint64_t fc = c->cache->flush_count;
+        max = (cflags & X86_CF_COUNT_MASK) ? (cflags & X86_CF_COUNT_MASK) : X86_TB_MAX_INSNS;
+        for (;;) {
+            int r;
+            ir_func_reset(c->irf);
+            size = x86_translate_block(env, c->irf, pc, cs_base, flags, max, &page2);
+            r = tb_gen_code(c->cache, c->irf, &key, size, page2, &tb);
+            if (r == TB_GEN_TOO_BIG && max > 1) {
+                max /= 2;
+                continue;
+            }
+            if (r != TB_GEN_OK) {
+                fprintf(stderr, "osprey: tcg: cannot generate code (%d)\n", r);
+                abort();
+            }
+            break;
+        }
+        if (c->cache->flush_count != fc) {
+            *flushed = true;
+        }
+        /* -d op and -d out_asm are printed by tb_gen_code itself. */
+    }
+    tb_jc_insert(&c->jc, tb);
+    return tb;
+}
+
+/* Deliver a pending external interrupt or NMI; true if one was taken. */
+static bool check_interrupts(X86TCGCPU *c)
+{
+    CPUX86State *env = c->env;
+    uint32_t req = env->interrupt_request;
+
+    if (req & CPU_INTERRUPT_EXITTB) {
+        env->interrupt_request &= ~CPU_INTERRUPT_EXITTB;
+    }
+    if (env->hflags & HF_INHIBIT_IRQ) {
+        return false;
+    }
+    if (req & CPU_INTERRUPT_NMI) {
+        env->interrupt_request &= ~CPU_INTERRUPT_NMI;
+        env->halted = false;
+        x86_do_interrupt(env, EXCP_NMI, false, 0, env->rip, true);
+        return true;
+    }
+    if ((req & CPU_INTERRUPT_HARD) && (env->eflags & X86_EFL_IF)) {
+        int vec = c->get_intr_vector ? c->get_intr_vector(c->intr_opaque) : -1;
+        if (vec < 0) {
+            /* The line went away before acknowledge (spurious): nothing to take. */
+            env->interrupt_request &= ~CPU_INTERRUPT_HARD;
+            return false;
+        }
+        env->halted = false;
+        log_mask(LOG_INT, "interrupt vector %#x at %04x:%08" PRIx64 "\n", vec,
+                 env->segs[R_CS].selector, env->rip);
+        x86_do_interrupt(env, vec & 0xff, false, 0, env->rip, true);
+        return true;
+    }
+    return false;
+}
+
+X86ExecExit x86_exec(X86TCGCPU *c, uint64_t budget)
+{
+    CPUX86State *env = c->env;
+    sigjmp_buf jb;
+    sigjmp_buf *volatile saved = env->jmp_env;
+    TranslationBlock *volatile last = NULL;
+    volatile TBExitReason last_reason = TB_EXIT_NOCHAIN;
+    volatile uint64_t done = 0;
+    X86ExecExit ret;
+
+    env->jmp_env = &jb;
+    if (sigsetjmp(jb, 0)) {
+        TranslationBlock *ct = c->ctx.cur_tb;
+        int vec = env->exception_index;
+
+        last = NULL;
+        c->smc_running = false;
+        if (vec < X86_EXCP_HLT && ct) {
+            int i = tb_insn_index(ct, c->ctx.pos);
+            if (i >= 0) {
+                x86_restore_state(env, tb_insn_words(ct, i));
+                if (c->count_insns) {
+                    c->insns += (uint64_t)i;
+                    done += (uint64_t)i;
+                }
+            }
+        }
+        c->ctx.cur_tb = NULL;
+        if (vec == X86_EXCP_HLT) {
+            env->exception_index = -1;
+            if (c->count_insns && ct) {
+                int i = tb_insn_index(ct, c->ctx.pos);
+                c->insns += (uint64_t)(i >= 0 ? i + 1 : 1);
+            }
+        } else if (vec == X86_EXCP_SHUTDOWN) {
+            env->exception_index = -1;
+            ret = X86_EXEC_HALTED;
+            goto out;
+        } else if (vec >= 0) {
+            if (c->stop_on_exception) {
+                c->last_vector = vec;
+                c->last_error_code = env->error_code;
+                env->exception_index = -1;
+                env->old_exception = -1;
+                ret = X86_EXEC_EXCEPTION;
+                goto out;
+            }
+            log_mask(LOG_INT, "exception %#x error %#x at %04x:%08" PRIx64 "\n", vec,
+                     env->error_code, env->segs[R_CS].selector, env->rip);
+            if (env->exception_is_int) {
+                /* A software interrupt completes its instruction. */
+                c->insns += c->count_insns ? 1 : 0;
+            }
+            x86_do_interrupt(env, vec, env->exception_is_int, env->error_code,
+                             env->exception_next_eip, false);
+            env->old_exception = -1;
+        }
+    }
+
+    for (;;) {
+        TranslationBlock *tb;
+        bool flushed = false;
+        uint32_t cflags = 0;
+        int32_t chain_budget;
+
+        if (c->ctx.exit_request) {
+            c->ctx.exit_request = 0;
+            ret = X86_EXEC_BUDGET;
+            break;
+        }
+        if (done >= budget) {
+            ret = X86_EXEC_BUDGET;
+            break;
+        }
+        if (env->interrupt_request) {
+            if (check_interrupts(c)) {
+                last = NULL;
+                continue;
+            }
+        }
+        if (env->halted) {
+            ret = X86_EXEC_HALTED;
+            break;
+        }
+        if (c->smc_single) {
+            cflags = X86_CF_SMC | 1;
+        } else if (c->count_insns && budget - done < X86_TB_MAX_INSNS) {
+            cflags = (uint32_t)(budget - done);
+        }
+        c->ctx.cur_tb = NULL;
+        tb = tb_find(c, cflags, &flushed);
+        if (flushed) {
+            last = NULL;
+        }
+        if (last && (last_reason == TB_EXIT_SLOT0 || last_reason == TB_EXIT_SLOT1)) {
+            tb_add_jump(c->cache, last, last_reason, tb);
+        }
+        if (log_enabled(LOG_EXEC)) {
+            log_printf("Trace %p [%08" PRIx64 "/%016" PRIx64 "/%08x]\n", (void *)tb, tb->cs_base,
+                       tb->pc, tb->flags);
+        }
+        if (log_enabled(LOG_CPU)) {
+            log_cpu_state(env);
+        }
+        chain_budget = (c->count_insns || c->smc_single ||
+                        log_enabled(LOG_EXEC | LOG_CPU)) ? 0 : X86_CHAIN_BUDGET;
+        c->ctx.budget = chain_budget;
+        c->ctx.cur_tb = tb;
+        c->smc_running = c->smc_single;
+        c->cache->backend->exec(&c->ctx, tb);
+        c->smc_running = false;
+        if (cflags & X86_CF_SMC) {
+            c->smc_single = false;
+        }
+        last = c->ctx.last_tb;
+        last_reason = c->ctx.exit_reason;
+        if (c->count_insns) {
+            c->insns += tb->icount;
+            done += tb->icount;
+        } else {
+            /* Without exact counts, a chained block entry counts as one unit. */
+            done += (uint64_t)tb->icount + (uint64_t)(chain_budget - c->ctx.budget);
+        }
+        if (last_reason == TB_EXIT_REQUESTED) {
+            env->rip = last->pc - last->cs_base;
+            last = NULL;
+        }
+    }
+out:
+    c->ctx.cur_tb = NULL;
+    env->jmp_env = saved;
+    return ret;
+}

@@ -1,0 +1,82 @@
+/*
+ * The DBT execution loop and the per-vCPU state it owns: the TB cache, the
+ * jump cache, the software TLB, the execution context.  Shared by the "tcg"
+ * accelerator (tcg-accel.c), the x86 softmmu (cpu/x86/mem_helper.c) and the
+ * bare-CPU test rig (cpu/x86/test_rig.c).
+ */
+#ifndef ACCEL_TCG_EXEC_H
+#define ACCEL_TCG_EXEC_H
+
+#include "accel/tcg/backend.h"
+#include "accel/tcg/tb.h"
+#include "core/memory.h"
+#include "cpu/x86/cpu.h"
+
+#define X86_TLB_BITS 8
+#define X86_TLB_SIZE (1u << X86_TLB_BITS)
+/* Flags in the low bits of a TLB tag (they make the inline compare fail). */
+#define X86_TLB_MMIO 1u     /* not plain RAM: go through address_space_ld/st */
+#define X86_TLB_NOTDIRTY 2u /* write to a page with translated code */
+#define X86_TLB_INVALID UINT64_MAX
+
+/* TB compile flags (part of the TB key). */
+#define X86_CF_COUNT_MASK 0xffffu /* instruction limit (0 = default) */
+#define X86_CF_SMC (1u << 16)     /* one instruction that rewrites its own block */
+
+/* Why x86_exec returned. */
+typedef enum X86ExecExit {
+    X86_EXEC_BUDGET,    /* instruction budget used up, or kicked */
+    X86_EXEC_HALTED,    /* the CPU is halted (HLT, shutdown) */
+    X86_EXEC_EXCEPTION, /* stop_on_exception: the vector is in last_vector */
+} X86ExecExit;
+
+typedef struct X86TCGCPU {
+    CPUX86State *env;
+    TBCache *cache;
+    TBJumpCache jc;
+    TBExecCtx ctx;
+    IRFunc *irf;
+    AddressSpace *as_mem, *as_io;
+    MemoryListener listener;
+
+    TLBFast tlb_fast;
+    TLBFastEntry tlb[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    uint64_t tlb_paddr[X86_NB_MMU_MODES][X86_TLB_SIZE]; /* physical page of each entry */
+    bool tlb_has_large;  /* some entry came from a page larger than 4 KiB */
+
+    /* Self-modifying code: redo the current instruction alone (see mem_helper.c). */
+    bool smc_single;
+    bool smc_running;
+
+    /* Interrupt acknowledge: the machine's PIC/APIC hook (vector, or -1). */
+    int (*get_intr_vector)(void *opaque);
+    void *intr_opaque;
+
+    /* Test-rig controls. */
+    bool stop_on_exception;
+    bool count_insns;      /* one TB at a time, exact instruction counts */
+    int last_vector, last_error_code;
+    uint64_t insns;        /* instructions completed (when count_insns) */
+} X86TCGCPU;
+
+/* Create the per-CPU state for env (env->accel_cpu points to it). */
+X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace *as_io,
+                           const TBBackend *backend, size_t code_size);
+void x86_tcg_cpu_free(X86TCGCPU *c);
+/* Run until budget instructions (roughly; exactly with count_insns) or an exit. */
+X86ExecExit x86_exec(X86TCGCPU *c, uint64_t budget);
+/* Drop all translations and TLB entries (after loading code behind the CPU's back). */
+void x86_tcg_flush(X86TCGCPU *c);
+
+/* mem_helper.c: the softmmu and its hooks. */
+extern const GuestMemOps x86_guest_mem_ops;
+void x86_tlb_init(X86TCGCPU *c);
+void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
+void x86_tlb_page_no_code(void *opaque, uint64_t page_addr);
+
+/* tcg-accel.c: the machine's CPU under -accel tcg, and the interrupt acknowledge hook. */
+typedef struct Machine Machine;
+CPUX86State *tcg_accel_env(Machine *m);
+void tcg_accel_set_intr_hook(Machine *m, int (*get_vector)(void *opaque), void *opaque);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * x86 CPU state: power-on RESET and INIT (SDM vol. 3A 9.1, table 9-1) and
+ * the hflags cache the translator keys its blocks on.
+ */
+#include "cpu/x86/cpu.h"
+#include "cpu/x86/cpuid.h"
+
+void x86_update_hflags(CPUX86State *env)
+{
+    uint32_t hf = env->hflags & (HF_INHIBIT_IRQ | HF_SINGLESTEP);
+    const SegmentCache *cs = &env->segs[R_CS];
+    const SegmentCache *ss = &env->segs[R_SS];
+
+    if (env->cr[0] & CR0_PE) {
+        hf |= HF_PE;
+        if (env->eflags & X86_EFL_VM) {
+            hf |= 3;
+        } else {
+            /* SS.DPL always equals CPL, also when CS is conforming (SDM 5.5). */
+            hf |= (ss->flags & DESC_DPL_MASK) >> DESC_DPL_SHIFT;
+        }
+    }
+    if (env->efer & EFER_LMA) {
+        hf |= HF_LMA;
+        if (cs->flags & DESC_L_MASK) {
+            hf |= HF_CS64;
+        }
+    }
+    if (!(hf & HF_CS64)) {
+        /*
+         * The cached D/B bits apply in real mode too ("unreal" code left by a
+         * protected-mode far jump); v86 mode is always 16-bit.
+         */
+        if (!(env->eflags & X86_EFL_VM) && (cs->flags & DESC_B_MASK)) {
+            hf |= HF_CS32;
+        }
+        if (!(env->eflags & X86_EFL_VM) && (ss->flags & DESC_B_MASK)) {
+            hf |= HF_SS32;
+        }
+    } else {
+        hf |= HF_CS32 | HF_SS32;
+    }
+    /* 16-bit code always adds segment bases; 32-bit code only if one is non-zero. */
+    if (!(hf & HF_CS64)) {
+        if (!(hf & HF_CS32) ||
+            (env->segs[R_DS].base | env->segs[R_ES].base | env->segs[R_SS].base) != 0) {
+            hf |= HF_ADDSEG;
+        }
+    }
+    if (env->cr[0] & CR0_EM) {
+        hf |= HF_EM;
+    }
+    if (env->cr[0] & CR0_TS) {
+        hf |= HF_TS;
+    }
+    if (env->cr[0] & CR0_MP) {
+        hf |= HF_MP;
+    }
+    if (env->cr[0] & CR0_PG) {
+        hf |= HF_PG;
+    }
+    if (env->cr[4] & CR4_OSFXSR) {
+        hf |= HF_OSFXSR;
+    }
+    env->hflags = hf;
+}
+
+/* State common to RESET and INIT (table 9-1). */
+static void reset_common(CPUX86State *env)
+{
+    memset(env->regs, 0, sizeof(env->regs));
+    env->regs[R_EDX] = x86_cpuid_signature(env);
+    env->rip = 0xfff0;
+    env->eflags = 2;
+    env->df = 1;
+    env->cc_op = CC_OP_EFLAGS;
+    env->cc_src = env->cc_dst = env->cc_src2 = 0;
+
+    /* Data segments: selector 0, base 0, limit 0xffff, present read/write accessed. */
+    for (int i = 0; i < X86_NR_SEGS; i++) {
+        env->segs[i] = (SegmentCache){
+            .selector = 0, .base = 0, .limit = 0xffff,
+            .flags = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK,
+        };
+    }
+    env->segs[R_CS] = (SegmentCache){
+        .selector = 0xf000, .base = 0xffff0000u, .limit = 0xffff,
+        .flags = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK | DESC_A_MASK,
+    };
+    env->gdt = (DescriptorTable){0, 0xffff};
+    env->idt = (DescriptorTable){0, 0xffff};
+    env->ldt = (SegmentCache){.limit = 0xffff, .flags = DESC_P_MASK | (2u << DESC_TYPE_SHIFT)};
+    env->tr = (SegmentCache){.limit = 0xffff, .flags = DESC_P_MASK | (11u << DESC_TYPE_SHIFT)};
+
+    env->cr[0] = CR0_ET | CR0_NW | CR0_CD; /* 0x60000010 */
+    env->cr[2] = env->cr[3] = env->cr[4] = 0;
+    env->efer = 0;
+    memset(env->pdptrs, 0, sizeof(env->pdptrs));
+    memset(env->dr, 0, sizeof(env->dr));
+    env->dr[6] = 0xffff0ff0u;
+    env->dr[7] = 0x400;
+
+    env->sysenter_cs = env->sysenter_esp = env->sysenter_eip = 0;
+    env->star = env->lstar = env->cstar = env->fmask = 0;
+    env->kernel_gs_base = 0;
+
+    env->interrupt_request = 0;
+    env->halted = false;
+    env->exception_index = -1;
+    env->error_code = 0;
+    env->exception_is_int = false;
+    env->exception_next_eip = 0;
+    env->old_exception = -1;
+    env->hflags = 0;
+    x86_cpuid_fill_features(env);
+    x86_update_hflags(env);
+}
+
+void x86_cpu_reset(CPUX86State *env)
+{
+    reset_common(env);
+    /* RESET (not INIT) also initialises x87, SSE, the TSC and the MSRs below. */
+    memset(env->fpregs, 0, sizeof(env->fpregs));
+    env->fpstt = 0;
+    env->fpus = 0;
+    env->fpuc = 0x37f;
+    memset(env->fptags, 1, sizeof(env->fptags));
+    env->fpop = 0;
+    env->fpip = env->fpdp = 0;
+    env->fpcs = env->fpds = 0;
+    env->fp_status = float_status_default();
+    memset(env->xmm, 0, sizeof(env->xmm));
+    env->mxcsr = 0x1f80;
+    env->sse_status = float_status_default();
+
+    env->tsc_offset = 0;
+    env->tsc_aux = 0;
+    /* APIC at its default base, enabled; the BSP flag is for CPU 0. */
+    env->apic_base = 0xfee00000u | (1u << 11) | (env->cpu_index == 0 ? 1u << 8 : 0);
+    env->pat = 0x0007040600070406ull;
+    env->misc_enable = 1; /* fast strings */
+    env->mtrr_deftype = 0;
+    memset(env->mtrr_fixed, 0, sizeof(env->mtrr_fixed));
+    memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
+    env->a20_mask = ~0ull;
+}
+
+void x86_cpu_init_reset(CPUX86State *env)
+{
+    /* INIT keeps x87/SSE state, MTRRs, PAT, the TSC and the APIC base (SDM 9.1). */
+    reset_common(env);
+}

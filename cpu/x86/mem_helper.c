@@ -1,0 +1,475 @@
+/*
+ * The x86 softmmu: the software TLB behind the engine's inline compare,
+ * its slow path through the page walker (mmu.c), MMIO through the
+ * machine's address space (the same dispatch KVM uses), self-modifying
+ * code detection, accesses that cross a page, and guest memory for C
+ * helpers.  Also the small exception helpers translated code calls.
+ *
+ * Reference: Intel SDM vol. 3A ch. 4 (paging, TLBs), ch. 5 (segment limits).
+ */
+#include <inttypes.h>
+
+#include "accel/tcg/exec.h"
+#include "core/machine.h"
+#include "core/log.h"
+#include "cpu/x86/mmu.h"
+#include "cpu/x86/seg.h"
+#include "cpu/x86/translate.h"
+
+#define PAGE_MASK_4K (~(uint64_t)0xfff)
+
+static X86TCGCPU *tcg_cpu(CPUX86State *env)
+{
+    return env->accel_cpu;
+}
+
+/* ---- exceptions from translated code ---- */
+
+void helper_raise_exception(CPUX86State *env, uint32_t vector, uint32_t error_code)
+{
+    if ((int32_t)error_code == -1) {
+        x86_raise_exception(env, (int)vector);
+    }
+    x86_raise_exception_err(env, (int)vector, (int)error_code);
+}
+
+void helper_raise_interrupt(CPUX86State *env, uint32_t vector, uint32_t len)
+{
+    x86_raise_interrupt(env, (int)vector, (int)len);
+}
+
+void x86_tcg_raise_page_fault(CPUX86State *env, uint64_t linear, uint32_t error_code)
+{
+    x86_raise_page_fault(env, linear, error_code);
+}
+
+void helper_check_seg_limit(CPUX86State *env, uint32_t seg, uint64_t offset, uint32_t size)
+{
+    const SegmentCache *sc = &env->segs[seg % X86_NR_SEGS];
+    uint64_t last = offset + size - 1;
+    bool bad;
+
+    if ((sc->flags & (DESC_S_MASK | DESC_CS_MASK | DESC_E_MASK)) ==
+        (DESC_S_MASK | DESC_E_MASK) && (env->cr[0] & CR0_PE) && !(env->eflags & X86_EFL_VM)) {
+        /* Expand-down data segment: valid offsets are limit+1 .. 0xffff or 0xffffffff. */
+        uint64_t top = (sc->flags & DESC_B_MASK) ? 0xffffffffu : 0xffffu;
+        bad = offset <= sc->limit || last > top;
+    } else {
+        bad = last > sc->limit;
+    }
+    if (unlikely(bad)) {
+        x86_raise_exception_err(env, seg == R_SS ? EXCP_SS : EXCP_GP, 0);
+    }
+}
+
+void helper_set_inhibit_irq(CPUX86State *env)
+{
+    env->hflags |= HF_INHIBIT_IRQ;
+}
+
+void helper_clear_inhibit_irq(CPUX86State *env)
+{
+    env->hflags &= ~HF_INHIBIT_IRQ;
+}
+
+/* ---- the TLB ---- */
+
+static void tlb_entry_clear(TLBFastEntry *e)
+{
+    e->addr_read = e->addr_write = e->addr_code = X86_TLB_INVALID;
+    e->addend = 0;
+}
+
+void x86_tlb_flush(CPUX86State *env, bool include_global)
+{
+    X86TCGCPU *c = tcg_cpu(env);
+
+    (void)include_global; /* no global-page bookkeeping: flush everything */
+    if (!c) {
+        return;
+    }
+    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+            tlb_entry_clear(&c->tlb[m][i]);
+        }
+    }
+    c->tlb_has_large = false;
+    tb_jc_clear(&c->jc);
+}
+
+void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
+{
+    X86TCGCPU *c = tcg_cpu(env);
+    unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
+
+    if (!c) {
+        return;
+    }
+    if (c->tlb_has_large) {
+        x86_tlb_flush(env, true);
+        return;
+    }
+    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+        tlb_entry_clear(&c->tlb[m][idx]);
+    }
+    tb_jc_clear(&c->jc);
+}
+
+void x86_tlb_init(X86TCGCPU *c)
+{
+    c->tlb_fast.page_bits = 12;
+    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+        c->tlb_fast.table[m] = c->tlb[m];
+        c->tlb_fast.mask[m] = X86_TLB_SIZE - 1;
+    }
+    x86_tlb_flush(c->env, true);
+}
+
+/* TB cache hooks: a physical page gained / lost translated code. */
+void x86_tlb_page_has_code(void *opaque, uint64_t page_addr)
+{
+    X86TCGCPU *c = opaque;
+
+    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+            TLBFastEntry *e = &c->tlb[m][i];
+            if (e->addr_write != X86_TLB_INVALID && c->tlb_paddr[m][i] == page_addr) {
+                e->addr_write |= X86_TLB_NOTDIRTY;
+            }
+        }
+    }
+}
+
+void x86_tlb_page_no_code(void *opaque, uint64_t page_addr)
+{
+    X86TCGCPU *c = opaque;
+
+    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+            TLBFastEntry *e = &c->tlb[m][i];
+            if (e->addr_write != X86_TLB_INVALID && c->tlb_paddr[m][i] == page_addr) {
+                e->addr_write &= ~(uint64_t)X86_TLB_NOTDIRTY;
+            }
+        }
+    }
+}
+
+/* Translate for one access, raising #PF on failure. */
+static uint64_t translate_or_fault(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx,
+                                   int *prot, uint64_t *page_size)
+{
+    uint64_t paddr;
+    uint32_t err = 0;
+
+    if (mmu_idx == MMU_PHYS_IDX) {
+        *prot = PAGE_READ | PAGE_WRITE | PAGE_EXEC;
+        *page_size = 4096;
+        return vaddr & env->a20_mask;
+    }
+    if (!x86_mmu_translate(env, vaddr, access, mmu_idx, &paddr, prot, page_size, &err)) {
+        x86_raise_page_fault(env, vaddr, err);
+    }
+    return paddr;
+}
+
+/* Fill the TLB entry for vaddr's page for one access; returns the entry. */
+static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_idx)
+{
+    CPUX86State *env = c->env;
+    unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
+    TLBFastEntry *e = &c->tlb[mmu_idx][idx];
+    uint64_t page = vaddr & PAGE_MASK_4K;
+    uint64_t psize = 4096;
+    int prot = 0;
+    uint64_t paddr = translate_or_fault(env, vaddr, access, mmu_idx, &prot, &psize);
+    uint64_t ppage = paddr & PAGE_MASK_4K;
+    const FlatRange *fr = address_space_lookup(c->as_mem, ppage);
+    uint64_t flags_rw = 0, flags_w = 0;
+
+    if (psize > 4096) {
+        c->tlb_has_large = true;
+    }
+    if (fr && (fr->mr->kind == MR_RAM || fr->mr->kind == MR_ROM) && fr->start <= ppage &&
+        ppage + 4095 <= fr->start + (fr->size - 1)) {
+        uint8_t *host = fr->mr->ram + fr->offset_in_region + (ppage - fr->start);
+        e->addend = (uintptr_t)host - (uintptr_t)page;
+        if (fr->mr->kind == MR_ROM || fr->mr->readonly || fr->mr->dirty_bitmap) {
+            flags_w = X86_TLB_MMIO;
+        } else if (tb_page_has_code(c->cache, ppage)) {
+            flags_w = X86_TLB_NOTDIRTY;
+        }
+    } else {
+        e->addend = 0;
+        flags_rw = X86_TLB_MMIO;
+    }
+    c->tlb_paddr[mmu_idx][idx] = ppage;
+    e->addr_read = (prot & PAGE_READ) ? page | flags_rw : X86_TLB_INVALID;
+    e->addr_write = (prot & PAGE_WRITE) ? page | flags_rw | flags_w : X86_TLB_INVALID;
+    e->addr_code = (prot & PAGE_EXEC) ? page | flags_rw : X86_TLB_INVALID;
+    return e;
+}
+
+static bool tag_matches(uint64_t tag, uint64_t page)
+{
+    return tag != X86_TLB_INVALID && (tag & PAGE_MASK_4K) == page;
+}
+
+/* The entry for an access within one page, filled if needed. */
+static TLBFastEntry *tlb_entry_for(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_idx,
+                                   uint64_t **tagp)
+{
+    unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
+    TLBFastEntry *e = &c->tlb[mmu_idx][idx];
+    uint64_t page = vaddr & PAGE_MASK_4K;
+    uint64_t *tag = access == 1 ? &e->addr_write : access == 2 ? &e->addr_code : &e->addr_read;
+
+    if (!tag_matches(*tag, page)) {
+        e = tlb_fill(c, vaddr, access, mmu_idx);
+    }
+    *tagp = tag;
+    return e;
+}
+
+static uint64_t ld_le(const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < size; i++) {
+        v |= (uint64_t)p[i] << (8 * i);
+    }
+    return v;
+}
+
+static void st_le(uint8_t *p, unsigned size, uint64_t v)
+{
+    for (unsigned i = 0; i < size; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* One access inside a single page. */
+static uint64_t access_page_ld(X86TCGCPU *c, uint64_t vaddr, unsigned size, int mmu_idx,
+                               int access)
+{
+    uint64_t *tag;
+    TLBFastEntry *e = tlb_entry_for(c, vaddr, access, mmu_idx, &tag);
+    unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
+
+    if (*tag & X86_TLB_MMIO) {
+        uint64_t v = 0;
+        address_space_ld(c->as_mem, c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff), size, &v);
+        return v;
+    }
+    return ld_le((const uint8_t *)(uintptr_t)(vaddr + e->addend), size);
+}
+
+/*
+ * A write to a page with translated code: invalidate what it overwrites.  If
+ * that includes the block running now, the rest of that block is stale:
+ * unwind without writing, and the exec loop re-runs this one instruction
+ * alone (X86_CF_SMC), during which the hit on its own block is ignored.
+ */
+static void notdirty_write(X86TCGCPU *c, uint64_t paddr, unsigned size)
+{
+    bool hit = false;
+    const TranslationBlock *cur = c->smc_running ? NULL : c->ctx.cur_tb;
+
+    tb_invalidate_phys_range(c->cache, paddr, paddr + size, cur, &hit);
+    if (hit) {
+        c->smc_single = true;
+        c->env->exception_index = -1;
+        siglongjmp(*c->env->jmp_env, 1);
+    }
+}
+
+static void access_page_st(X86TCGCPU *c, uint64_t vaddr, unsigned size, uint64_t val,
+                           int mmu_idx)
+{
+    uint64_t *tag;
+    TLBFastEntry *e = tlb_entry_for(c, vaddr, 1, mmu_idx, &tag);
+    unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
+    uint64_t paddr = c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff);
+
+    if (*tag & X86_TLB_MMIO) {
+        address_space_st(c->as_mem, paddr, size, val);
+        return;
+    }
+    if (*tag & X86_TLB_NOTDIRTY) {
+        notdirty_write(c, paddr, size);
+        /* The page may have lost its last TB: re-read the entry's flags. */
+        e = &c->tlb[mmu_idx][idx];
+    }
+    st_le((uint8_t *)(uintptr_t)(vaddr + e->addend), size, val);
+}
+
+/* Make sure a write to vaddr's page will not fault (for split stores). */
+static void probe_write(X86TCGCPU *c, uint64_t vaddr, int mmu_idx)
+{
+    uint64_t *tag;
+
+    tlb_entry_for(c, vaddr, 1, mmu_idx, &tag);
+}
+
+static uint64_t mem_load(X86TCGCPU *c, uint64_t addr, unsigned size, int mmu_idx, int access)
+{
+    unsigned first;
+    uint64_t lo, hi;
+
+    if (likely((addr & 0xfff) + size <= 4096)) {
+        return access_page_ld(c, addr, size, mmu_idx, access);
+    }
+    /* Crossing a page: both pages are checked before anything is returned. */
+    first = 4096 - (unsigned)(addr & 0xfff);
+    lo = 0;
+    for (unsigned i = 0; i < first; i++) {
+        lo |= access_page_ld(c, addr + i, 1, mmu_idx, access) << (8 * i);
+    }
+    hi = 0;
+    for (unsigned i = first; i < size; i++) {
+        hi |= access_page_ld(c, addr + i, 1, mmu_idx, access) << (8 * (i - first));
+    }
+    return lo | (hi << (8 * first));
+}
+
+static void mem_store(X86TCGCPU *c, uint64_t addr, unsigned size, uint64_t val, int mmu_idx)
+{
+    if (likely((addr & 0xfff) + size <= 4096)) {
+        access_page_st(c, addr, size, val, mmu_idx);
+        return;
+    }
+    /* Both pages must be writable before the first byte changes. */
+    probe_write(c, addr, mmu_idx);
+    probe_write(c, addr + size - 1, mmu_idx);
+    for (unsigned i = 0; i < size; i++) {
+        access_page_st(c, addr + i, 1, val >> (8 * i), mmu_idx);
+    }
+}
+
+static void check_align(CPUX86State *env, uint64_t addr, unsigned memop)
+{
+    if ((memop & IR_MO_ALIGN) && (addr & (IR_MO_BYTES(memop) - 1))) {
+        x86_raise_exception_err(env, EXCP_GP, 0);
+    }
+}
+
+static uint64_t hook_load(void *opaque, uint64_t addr, unsigned memop, unsigned mmu_idx)
+{
+    CPUX86State *env = opaque;
+
+    check_align(env, addr, memop);
+    return mem_load(tcg_cpu(env), addr, IR_MO_BYTES(memop), (int)mmu_idx, 0);
+}
+
+static void hook_store(void *opaque, uint64_t addr, uint64_t val, unsigned memop,
+                       unsigned mmu_idx)
+{
+    CPUX86State *env = opaque;
+
+    check_align(env, addr, memop);
+    mem_store(tcg_cpu(env), addr, IR_MO_BYTES(memop), val, (int)mmu_idx);
+}
+
+const GuestMemOps x86_guest_mem_ops = {
+    .load = hook_load,
+    .store = hook_store,
+};
+
+/* ---- guest memory for C helpers ---- */
+
+uint64_t cpu_ld_mmu(CPUX86State *env, uint64_t vaddr, unsigned size, int mmu_idx)
+{
+    X86TCGCPU *c = tcg_cpu(env);
+
+    if (size != 1 && size != 2 && size != 4 && size != 8) {
+        return 0;
+    }
+    if (!c) {
+        /* No TCG CPU (KVM register access paths): walk and read physical memory. */
+        int prot;
+        uint64_t ps, v = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t pa = translate_or_fault(env, vaddr + i, 0, mmu_idx, &prot, &ps);
+            v |= x86_phys_ld(env, pa, 1) << (8 * i);
+        }
+        return v;
+    }
+    return mem_load(c, vaddr, size, mmu_idx, 0);
+}
+
+void cpu_st_mmu(CPUX86State *env, uint64_t vaddr, unsigned size, uint64_t val, int mmu_idx)
+{
+    X86TCGCPU *c = tcg_cpu(env);
+
+    if (size != 1 && size != 2 && size != 4 && size != 8) {
+        return;
+    }
+    if (!c) {
+        int prot;
+        uint64_t ps, pa[8];
+        for (unsigned i = 0; i < size; i++) {
+            pa[i] = translate_or_fault(env, vaddr + i, 1, mmu_idx, &prot, &ps);
+        }
+        for (unsigned i = 0; i < size; i++) {
+            x86_phys_st(env, pa[i], 1, val >> (8 * i));
+        }
+        return;
+    }
+    mem_store(c, vaddr, size, val, mmu_idx);
+}
+
+/* ---- code fetch for the translator ---- */
+
+bool x86_translate_code_addr(CPUX86State *env, uint64_t linear, uint64_t *paddr,
+                             uint32_t *pf_error)
+{
+    int prot;
+    uint64_t ps;
+    int mmu_idx = x86_mmu_index(env);
+
+    *pf_error = 0;
+    return x86_mmu_translate(env, linear, 2, mmu_idx, paddr, &prot, &ps, pf_error);
+}
+
+int x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint32_t *pf_error)
+{
+    uint64_t pa, v = 0xff;
+
+    if (!x86_translate_code_addr(env, linear, &pa, pf_error)) {
+        return -1;
+    }
+    if (env->machine) {
+        address_space_ld(&env->machine->as_memory, pa, 1, &v);
+    } else if (tcg_cpu(env)) {
+        address_space_ld(tcg_cpu(env)->as_mem, pa, 1, &v);
+    }
+    *byte = (uint8_t)v;
+    return 0;
+}
+
+/* ---- port I/O ---- */
+
+uint64_t x86_io_read(CPUX86State *env, uint16_t port, unsigned size)
+{
+    X86TCGCPU *c = tcg_cpu(env);
+    AddressSpace *as = c ? c->as_io : env->machine ? &env->machine->as_io : NULL;
+    uint64_t v = ~0ull;
+
+    if (as) {
+        address_space_ld(as, port, size, &v);
+    }
+    log_mask(LOG_IOPORT, "in%c %#x -> %#" PRIx64 "\n", size == 1 ? 'b' : size == 2 ? 'w' : 'l',
+             port, v);
+    return size >= 8 ? v : v & ((1ull << (size * 8)) - 1);
+}
+
+void x86_io_write(CPUX86State *env, uint16_t port, unsigned size, uint64_t val)
+{
+    X86TCGCPU *c = tcg_cpu(env);
+    AddressSpace *as = c ? c->as_io : env->machine ? &env->machine->as_io : NULL;
+
+    log_mask(LOG_IOPORT, "out%c %#x <- %#" PRIx64 "\n",
+             size == 1 ? 'b' : size == 2 ? 'w' : 'l', port, val);
+    if (as) {
+        address_space_st(as, port, size, val);
+    }
+}

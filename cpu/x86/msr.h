@@ -1,0 +1,41 @@
+/*
+ * MSR numbers (SDM vol. 4) and the MSR access functions used by RDMSR/WRMSR,
+ * the KVM state sync and the tests.
+ */
+#ifndef CPU_X86_MSR_H
+#define CPU_X86_MSR_H
+
+#include "cpu/x86/cpu.h"
+
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_APICBASE 0x1b
+#define MSR_IA32_BIOS_SIGN_ID 0x8b
+#define MSR_MTRRcap 0xfe
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_MTRRphysBase0 0x200
+#define MSR_MTRRfix64K_00000 0x250
+#define MSR_MTRRfix16K_80000 0x258
+#define MSR_MTRRfix16K_A0000 0x259
+#define MSR_MTRRfix4K_C0000 0x268
+#define MSR_IA32_CR_PAT 0x277
+#define MSR_MTRRdefType 0x2ff
+#define MSR_EFER 0xc0000080u
+#define MSR_STAR 0xc0000081u
+#define MSR_LSTAR 0xc0000082u
+#define MSR_CSTAR 0xc0000083u
+#define MSR_FMASK 0xc0000084u
+#define MSR_FS_BASE 0xc0000100u
+#define MSR_GS_BASE 0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+#define MSR_TSC_AUX 0xc0000103u
+
+/* Read/write one MSR; false = the access must #GP (unknown MSR or bad value). */
+bool x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *val);
+bool x86_msr_write(CPUX86State *env, uint32_t msr, uint64_t val);
+/* The guest's TSC now (virtual clock, 1 GHz, plus the offset WRMSR set). */
+uint64_t x86_cpu_get_tsc(CPUX86State *env);
+
+#endif
