@@ -53,7 +53,7 @@ UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT:%.c=$(BUILD)/obj/%.o)
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
 
-.PHONY: all check check-unit check-qtest check-sanitizers clean distclean help
+.PHONY: all check check-sanitizers fuzz-cpu clean distclean help
 all: $(BUILD)/osprey $(TOOL_BINS) $(UNIT_BINS)
 
 $(BUILD)/osprey: $(MAIN_OBJ) $(LIB_OBJS)
@@ -80,6 +80,11 @@ check-sanitizers:
 	./configure --builddir=build-san --enable-sanitizers --enable-werror >/dev/null
 	$(MAKE) BUILD=build-san check
 
+# Differential CPU fuzzing against the host CPU for as long as asked:
+#   make fuzz-cpu X86DIFF_INSNS=100000000 [X86DIFF_SEED=n]
+fuzz-cpu: $(BUILD)/tests/unit/test-x86-diff
+	X86DIFF_INSNS=$${X86DIFF_INSNS:-20000000} $<
+
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/osprey $(TOOL_BINS)
 
@@ -87,6 +92,6 @@ distclean:
 	rm -rf build build-san
 
 help:
-	@echo "targets: all check check-sanitizers clean distclean"
+	@echo "targets: all check check-sanitizers fuzz-cpu clean distclean"
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

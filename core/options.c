@@ -15,6 +15,7 @@
 #include "core/device.h"
 #include "core/log.h"
 #include "core/opts.h"
+#include "cpu/x86/cpuid.h"
 
 void strlist_add(StrList *l, const char *s)
 {
@@ -280,6 +281,17 @@ static bool opt_enable_kvm(OptionParser *p, const char *arg)
 
 static bool opt_cpu(OptionParser *p, const char *arg)
 {
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        x86_cpu_list(stdout);
+        return opt_done(p, 0);
+    }
+    /* Feature flags (-cpu qemu64,+ssse3) are not parsed yet: refuse them clearly. */
+    if (strchr(arg, ',')) {
+        return opt_error(p, "CPU feature flags ('%s'): not supported yet", arg);
+    }
+    if (!x86_cpu_model_find(arg)) {
+        return opt_error(p, "unknown CPU model '%s' (try -cpu help)", arg);
+    }
     set_str(&p->cfg->cpu_model, arg);
     return true;
 }

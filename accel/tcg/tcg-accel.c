@@ -6,6 +6,8 @@
 #include "accel/accel.h"
 #include "accel/tcg/exec.h"
 #include "core/log.h"
+#include "core/options.h"
+#include "cpu/x86/cpuid.h"
 #include "cpu/x86/helper.h"
 
 #include <string.h>
@@ -50,6 +52,10 @@ static bool tcg_init(Machine *m, const char *opts, Error **errp)
     if (!be) {
         return false;
     }
+    if (m->cfg->smp_cpus > 1) {
+        error_setg(errp, "-smp %d: more than one CPU is not supported yet", m->cfg->smp_cpus);
+        return false;
+    }
     s = calloc(1, sizeof(*s));
     if (!s) {
         abort();
@@ -58,6 +64,8 @@ static bool tcg_init(Machine *m, const char *opts, Error **errp)
     s->env.cpu_index = 0;
     s->env.exception_index = -1;
     s->env.old_exception = -1;
+    /* -cpu was validated when parsed; NULL means the default model. */
+    s->env.cpu_model = m->cfg->cpu_model ? x86_cpu_model_lookup(m->cfg->cpu_model) : NULL;
     x86_cpu_reset(&s->env);
     s->cpu = x86_tcg_cpu_new(&s->env, &m->as_memory, &m->as_io, be, TCG_CODE_BUFFER);
     m->accel_state = s;

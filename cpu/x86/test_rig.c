@@ -145,7 +145,9 @@ void x86_rig_enter_mode(X86TestRig *rig, X86RigMode mode, int cpl)
     put64(ram + area + RIG_GDT_OFF + 0x18, flat_desc(code | DESC_L_MASK));
     env->gdt.base = area + RIG_GDT_OFF;
     env->gdt.limit = 0x3f;
-    env->cr[0] |= CR0_PE | CR0_ET;
+    /* Native x87 error reporting (#MF) and SSE with #XM, as an operating system sets up. */
+    env->cr[0] |= CR0_PE | CR0_ET | CR0_MP | CR0_NE;
+    env->cr[4] |= CR4_OSFXSR | CR4_OSXMMEXCPT;
     if (mode == X86_RIG_LONG64) {
         uint64_t pages = (rig->m.ram_size + (1u << 30) - 1) >> 30; /* GiB */
         if (pages > 8) {

@@ -42,13 +42,15 @@ void x86_rig_code_changed(X86TestRig *rig);
 /*
  * Put the CPU in a mode (after x86_cpu_reset).  For PROT32/LONG64 the rig
  * builds its GDT (and page tables, at the top of RAM: the caller must leave
- * the last 64 KiB alone) and loads flat segments with the given CPL.
+ * the last 64 KiB alone), loads flat segments with the given CPL and sets
+ * CR4.OSFXSR/OSXMMEXCPT as an operating system would.
  */
 void x86_rig_enter_mode(X86TestRig *rig, X86RigMode mode, int cpl);
 /*
- * Run up to max_insns guest instructions.  An exception raised by an
- * instruction is delivered (IVT/IDT) as part of that instruction, unless
- * stop_on_exception: then the run stops with the state exactly as before the
+ * Run up to max_insns guest instructions.  An instruction that raises an
+ * exception does not count as completed: without stop_on_exception the
+ * exception is delivered (IVT/IDT) and the run goes on into the handler; with
+ * stop_on_exception the run stops with the state exactly as before the
  * faulting instruction and the vector reported.
  */
 X86RigResult x86_rig_run(X86TestRig *rig, uint64_t max_insns, bool stop_on_exception);
