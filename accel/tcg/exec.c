@@ -256,6 +256,25 @@ X86ExecExit x86_exec(X86TCGCPU *c, uint64_t budget)
                 int i = tb_insn_index(ct, c->ctx.pos);
                 c->insns += (uint64_t)(i >= 0 ? i + 1 : 1);
             }
+        } else if (vec == X86_EXCP_DEBUG_TRAP) {
+            /* Single-step trap: the instruction completed; env is already past it. */
+            env->exception_index = -1;
+            if (c->count_insns && ct) {
+                int i = tb_insn_index(ct, c->ctx.pos);
+                c->insns += (uint64_t)(i >= 0 ? i + 1 : 1);
+                done += (uint64_t)(i >= 0 ? i + 1 : 1);
+            }
+            if (c->stop_on_exception) {
+                c->last_vector = EXCP_DB;
+                c->last_error_code = 0;
+                env->old_exception = -1;
+                ret = X86_EXEC_EXCEPTION;
+                goto out;
+            }
+            log_mask(LOG_INT, "single-step #DB at %04x:%08" PRIx64 "\n",
+                     env->segs[R_CS].selector, env->rip);
+            x86_do_interrupt(env, EXCP_DB, false, 0, env->rip, false);
+            env->old_exception = -1;
         } else if (vec == X86_EXCP_SHUTDOWN) {
             env->exception_index = -1;
             ret = X86_EXEC_HALTED;

@@ -62,6 +62,15 @@ void x86_update_hflags(CPUX86State *env)
     if (env->cr[4] & CR4_OSFXSR) {
         hf |= HF_OSFXSR;
     }
+    if (env->cr[0] & CR0_AM) {
+        hf |= HF_AM;
+    }
+    /* An enabled (L or G) DR0-3 whose R/W field is 00: instruction breakpoint. */
+    for (int i = 0; i < 4; i++) {
+        if (((env->dr[7] >> (2 * i)) & 3) && !((env->dr[7] >> (16 + 4 * i)) & 3)) {
+            hf |= HF_IBPT;
+        }
+    }
     env->hflags = hf;
 }
 

@@ -129,13 +129,19 @@ enum {
 #define HF_CS64 (1u << 5)      /* 64-bit mode (EFER.LMA and CS.L) */
 #define HF_LMA (1u << 6)       /* long mode active */
 #define HF_ADDSEG (1u << 7)    /* some of DS/ES/SS has a non-zero base (32-bit modes) */
-#define HF_INHIBIT_IRQ (1u << 8) /* interrupt shadow after STI / MOV SS / POP SS */
 #define HF_EM (1u << 9)        /* CR0.EM */
 #define HF_TS (1u << 10)       /* CR0.TS */
 #define HF_MP (1u << 11)       /* CR0.MP */
-#define HF_OSFXSR (1u << 12)   /* CR4.OSFXSR */
-#define HF_PG (1u << 13)       /* CR0.PG */
 #define HF_SINGLESTEP (1u << 14) /* debugger/-singlestep: one insn per TB */
+/*
+ * The bits below stay clear of the EFLAGS bits in X86_TB_EFLAGS_MASK (8, 12-13, 16-18),
+ * which share the TB key word with hflags.
+ */
+#define HF_INHIBIT_IRQ (1u << 19) /* interrupt shadow after STI / MOV SS / POP SS */
+#define HF_OSFXSR (1u << 20)   /* CR4.OSFXSR */
+#define HF_PG (1u << 21)       /* CR0.PG */
+#define HF_AM (1u << 22)       /* CR0.AM: with EFLAGS.AC at CPL 3, alignment checks */
+#define HF_IBPT (1u << 23)     /* DR7 enables an instruction breakpoint (R/W = 00) */
 #define X86_TB_EFLAGS_MASK (X86_EFL_TF | X86_EFL_IOPL | X86_EFL_VM | X86_EFL_AC | X86_EFL_RF)
 
 /* MMU indices for guest memory access (IR qemu_ld/st mmu_idx). */

@@ -243,10 +243,11 @@ void helper_fld_sti(CPUX86State *env, uint32_t i)
     bool masked;
 
     if (X87_EMPTY(env, i)) {
-        if (!x87_stack_fault(env, false)) {
-            return;
+        /* Masked underflow: the indefinite is pushed; the hardware reports no overflow too. */
+        if (x87_stack_fault(env, false)) {
+            x87_push(env, floatx80_default_nan());
         }
-        v = floatx80_default_nan();
+        return;
     } else {
         v = *X87_ST(env, i);
     }
@@ -283,13 +284,14 @@ void helper_fst_sti(CPUX86State *env, uint32_t i, uint32_t pop)
 void helper_fcmov(CPUX86State *env, uint32_t i, uint32_t cond)
 {
     if (X87_EMPTY(env, 0) || X87_EMPTY(env, i)) {
-        if (x87_stack_fault(env, false) && cond) {
+        /* The stack fault does not depend on the condition, nor does its masked result. */
+        if (x87_stack_fault(env, false)) {
             *X87_ST(env, 0) = floatx80_default_nan();
             env->fptags[env->fpstt & 7] = 0;
         }
         return;
     }
-    env->fpus &= ~FPUS_C1;
+    /* C1 changes only on a stack underflow (SDM FCMOVcc, "FPU flags affected"). */
     if (cond) {
         *X87_ST(env, 0) = *X87_ST(env, i);
     }
@@ -401,8 +403,9 @@ void x87_compare_st0(CPUX86State *env, floatx80 b, bool quiet, unsigned pops)
 void helper_fcom(CPUX86State *env, uint32_t i, uint32_t quiet, uint32_t pops)
 {
     if (X87_EMPTY(env, 0) || X87_EMPTY(env, i)) {
+        /* "Unordered" is reported for an empty operand whether or not IE is masked. */
+        env->fpus |= FPUS_C0 | FPUS_C2 | FPUS_C3;
         if (x87_stack_fault(env, false)) {
-            env->fpus |= FPUS_C0 | FPUS_C2 | FPUS_C3;
             while (pops--) {
                 x87_pop(env);
             }
@@ -462,9 +465,8 @@ void helper_fcomi(CPUX86State *env, uint32_t i, uint32_t quiet, uint32_t pop)
 void helper_ftst(CPUX86State *env)
 {
     if (X87_EMPTY(env, 0)) {
-        if (x87_stack_fault(env, false)) {
-            env->fpus |= FPUS_C0 | FPUS_C2 | FPUS_C3;
-        }
+        env->fpus |= FPUS_C0 | FPUS_C2 | FPUS_C3;
+        x87_stack_fault(env, false);
         return;
     }
     env->fpus &= ~FPUS_C1;
@@ -500,6 +502,25 @@ static bool x87_unary_operand(CPUX86State *env, floatx80 *v)
         if (x87_stack_fault(env, false)) {
             *X87_ST(env, 0) = floatx80_default_nan();
             env->fptags[env->fpstt & 7] = 0;
+        }
+        return false;
+    }
+    *v = *X87_ST(env, 0);
+    return true;
+}
+
+/*
+ * The operand of FXTRACT, FPTAN and FSINCOS, which replace ST(0) and push a second result.
+ * A masked underflow (empty ST(0)) delivers both results as the indefinite, so TOP moves
+ * as for a successful operation (what the hardware does).
+ */
+static bool x87_unary_push_operand(CPUX86State *env, floatx80 *v)
+{
+    if (X87_EMPTY(env, 0)) {
+        if (x87_stack_fault(env, false)) {
+            *X87_ST(env, 0) = floatx80_default_nan();
+            env->fptags[env->fpstt & 7] = 0;
+            x87_push(env, floatx80_default_nan());
         }
         return false;
     }
@@ -652,7 +673,7 @@ void helper_fxtract(CPUX86State *env)
     floatx80 v, e, m;
     bool masked;
 
-    if (!x87_unary_operand(env, &v)) {
+    if (!x87_unary_push_operand(env, &v)) {
         return;
     }
     if (!x87_push_check(env, &masked)) {
@@ -704,7 +725,7 @@ void helper_fptan(CPUX86State *env)
     floatx80 v, r, one;
     bool masked;
 
-    if (!x87_unary_operand(env, &v)) {
+    if (!x87_unary_push_operand(env, &v)) {
         return;
     }
     if (!x87_push_check(env, &masked)) {
@@ -731,7 +752,7 @@ void helper_fsincos(CPUX86State *env)
     floatx80 v, sn, cs;
     bool masked;
 
-    if (!x87_unary_operand(env, &v)) {
+    if (!x87_unary_push_operand(env, &v)) {
         return;
     }
     if (!x87_push_check(env, &masked)) {
@@ -765,6 +786,8 @@ void helper_enter_mmx(CPUX86State *env)
 
 void helper_emms(CPUX86State *env)
 {
+    /* Like the other MMX instructions, EMMS leaves TOP at 0 (SDM vol. 1 table 9-2). */
+    env->fpstt = 0;
     for (unsigned i = 0; i < 8; i++) {
         env->fptags[i] = 1;
     }

@@ -230,9 +230,12 @@ void x87_farith_bytes(CPUX86State *env, unsigned op, unsigned kind, const uint8_
         return;
     }
     if (X87_EMPTY(env, 0)) {
+        if (compare) {
+            /* "Unordered" is reported for an empty ST(0) whether or not IE is masked. */
+            env->fpus |= FPUS_C0 | FPUS_C2 | FPUS_C3;
+        }
         if (x87_stack_fault(env, false)) {
             if (compare) {
-                env->fpus |= FPUS_C0 | FPUS_C2 | FPUS_C3;
                 if (op == X87_COMP) {
                     x87_pop(env);
                 }
@@ -418,6 +421,8 @@ void helper_fnstenv(CPUX86State *env, uint64_t addr, uint32_t data32)
     /* FNSTENV masks every exception after storing (SDM vol. 2, FSTENV). */
     env->fpuc |= 0x3f;
     x87_update_fp_status(env);
+    /* With everything masked no exception is pending: ES and B follow (as on the host). */
+    x87_set_fsw(env, x87_get_fsw(env));
 }
 
 void helper_fldenv(CPUX86State *env, uint64_t addr, uint32_t data32)

@@ -345,9 +345,17 @@ static void mem_store(X86TCGCPU *c, uint64_t addr, unsigned size, uint64_t val, 
     }
 }
 
-static void check_align(CPUX86State *env, uint64_t addr, unsigned memop)
+static void check_align(CPUX86State *env, uint64_t addr, unsigned memop, unsigned mmu_idx)
 {
     if ((memop & IR_MO_ALIGN) && (addr & (IR_MO_BYTES(memop) - 1))) {
+        /*
+         * The translator asks for alignment when CR0.AM, EFLAGS.AC and CPL 3 hold
+         * (SDM vol. 3A 6.15, interrupt 17): #AC(0), for user-mode data accesses only.
+         */
+        if (mmu_idx == MMU_USER_IDX && (env->cr[0] & CR0_AM) && (env->eflags & X86_EFL_AC) &&
+            x86_cpl(env) == 3) {
+            x86_raise_exception_err(env, EXCP_AC, 0);
+        }
         x86_raise_exception_err(env, EXCP_GP, 0);
     }
 }
@@ -356,7 +364,7 @@ static uint64_t hook_load(void *opaque, uint64_t addr, unsigned memop, unsigned 
 {
     CPUX86State *env = opaque;
 
-    check_align(env, addr, memop);
+    check_align(env, addr, memop, mmu_idx);
     return mem_load(tcg_cpu(env), addr, IR_MO_BYTES(memop), (int)mmu_idx, 0);
 }
 
@@ -365,7 +373,7 @@ static void hook_store(void *opaque, uint64_t addr, uint64_t val, unsigned memop
 {
     CPUX86State *env = opaque;
 
-    check_align(env, addr, memop);
+    check_align(env, addr, memop, mmu_idx);
     mem_store(tcg_cpu(env), addr, IR_MO_BYTES(memop), val, (int)mmu_idx);
 }
 

@@ -167,6 +167,17 @@ static uint32_t dr_index(CPUX86State *env, uint32_t reg)
     return reg;
 }
 
+/* Does DR7 enable a breakpoint whose R/W field is not 00 (data or I/O)? */
+static bool dr7_has_data_bpt(uint64_t dr7)
+{
+    for (int i = 0; i < 4; i++) {
+        if (((dr7 >> (2 * i)) & 3) && ((dr7 >> (16 + 4 * i)) & 3)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void helper_write_dr(CPUX86State *env, uint32_t reg, uint64_t val)
 {
     reg = dr_index(env, reg);
@@ -180,11 +191,14 @@ void helper_write_dr(CPUX86State *env, uint32_t reg, uint64_t val)
     if (reg == 6) {
         env->dr[6] = (val & 0x0000e00fu) | 0xffff0ff0u;
     } else {
+        bool had_data = dr7_has_data_bpt(env->dr[7]);
         env->dr[7] = (val & 0xffff2bffu) | 0x400;
-        if (val & 0xff) {
-            /* Breakpoint registers are stored and read back; they do not trigger. */
-            log_unimp("DR7 %#" PRIx64 ": hardware breakpoints not implemented\n", val);
+        if (dr7_has_data_bpt(env->dr[7]) && !had_data) {
+            /* Instruction breakpoints work (HF_IBPT); data and I/O ones never trigger. */
+            log_unimp("DR7 %#" PRIx64 ": data/I/O breakpoints not implemented\n", val);
         }
+        /* Instruction breakpoints key the translation (HF_IBPT); the TB ends after MOV DR. */
+        x86_update_hflags(env);
     }
 }
 

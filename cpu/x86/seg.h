@@ -19,9 +19,13 @@
  *   X86_EXCP_HLT: HLT executed; env->halted is set, rip is past the HLT.
  *   X86_EXCP_SHUTDOWN: triple fault; the CPU is stopped (halted, interrupts
  *     ignored until reset) and a guest reset was requested from the machine.
+ *   X86_EXCP_DEBUG_TRAP: single-step trap after a completed instruction
+ *     (debug_helper.c); env holds the state after it, DR6.BS is set, and the
+ *     loop delivers #DB with the next instruction as the return address.
  */
 #define X86_EXCP_HLT 0x100
 #define X86_EXCP_SHUTDOWN 0x101
+#define X86_EXCP_DEBUG_TRAP 0x102
 
 /* Descriptor fields (high dword e2 / low dword e1). */
 static inline uint32_t x86_desc_base(uint32_t e1, uint32_t e2)

@@ -123,7 +123,9 @@ TRANS(pause) { (void)s; (void)d; return true; }
 TRANS(fence) { ir_mb(s->f, 0); (void)d; return true; }
 TRANS(prefetch) { (void)s; (void)d; return true; }
 TRANS(clflush) { (void)s; (void)d; return true; }
-TRANS(fwait) { (void)s; (void)d; return true; }
+/* FWAIT checks for pending unmasked x87 exceptions (#MF); translate-x87.c owns the check. */
+bool x87_gen_fwait(DisasContext *s, const DecodedInsn *d);
+TRANS(fwait) { return x87_gen_fwait(s, d); }
 
 TRANS(ud)
 {

@@ -49,6 +49,8 @@ bool gen_load_seg(DisasContext *s, int seg, IRv64 sel)
         s->is_jmp = DISAS_EOB_NEXT;
     }
     if (seg == R_SS) {
+        /* MOV SS / POP SS also hold off a single-step trap until after the next insn. */
+        s->ss_shadow = true;
         IR_CALL(s->f, helper_set_inhibit_irq, IR_CALL_NO_READ_GLOBALS |
                 IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, ENV(s));
         s->is_jmp = DISAS_EOB_NEXT;

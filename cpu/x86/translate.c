@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "core/log.h"
+#include "cpu/x86/debug_helper.h"
 #include "cpu/x86/disas.h"
 
 /* The dispatch table: [XI_id] = trans_<xlat>, NULL for rows nobody implemented. */
@@ -203,17 +204,17 @@ IRv64 gen_lea_mem(DisasContext *s, const DecodedInsn *d, unsigned size)
 
 void gen_ld(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot, s->mem_index);
+    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | s->mem_align, s->mem_index);
 }
 
 void gen_lds(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | IR_MO_SIGN, s->mem_index);
+    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | IR_MO_SIGN | s->mem_align, s->mem_index);
 }
 
 void gen_st(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_st_i64(s->f, v, IRT(laddr), ot, s->mem_index);
+    ir_qemu_st_i64(s->f, v, IRT(laddr), ot | s->mem_align, s->mem_index);
 }
 
 /* ---- operands ---- */
@@ -623,6 +624,19 @@ void gen_illegal(DisasContext *s, bool unimp)
     gen_exception(s, EXCP_UD);
 }
 
+/* TF was set when the instruction began, and it did not load SS (which delays the trap). */
+static bool want_step_trap(const DisasContext *s)
+{
+    return (s->flags & X86_EFL_TF) && !s->ss_shadow;
+}
+
+/* The single-step #DB trap; env's RIP (the global) already holds the next instruction. */
+static void gen_step_trap(DisasContext *s)
+{
+    gen_update_cc_op(s);
+    IR_CALL(s->f, helper_debug_step_trap, 0, IR_NO_TEMP, ENV(s));
+}
+
 static bool same_page(DisasContext *s, uint64_t eip)
 {
     return ((s->cs_base + eip) >> 12) == (s->pc_start >> 12);
@@ -641,6 +655,11 @@ void gen_jmp_to(DisasContext *s, uint64_t eip, unsigned slot)
         if (s->flags & HF_INHIBIT_IRQ) {
             IR_CALL(s->f, helper_clear_inhibit_irq, IR_CALL_NO_READ_GLOBALS |
                     IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, ENV(s));
+        }
+        if (want_step_trap(s)) {
+            gen_step_trap(s);
+            ir_exit_tb(s->f, IR_EXIT_NOCHAIN, 0); /* not reached */
+        } else if (s->flags & HF_INHIBIT_IRQ) {
             ir_exit_tb(s->f, IR_EXIT_NOCHAIN, 0);
         } else {
             ir_lookup_and_goto_ptr(s->f);
@@ -757,10 +776,15 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
     s.cpl = flags & HF_CPL_MASK;
     s.iopl = (int)((flags & X86_EFL_IOPL) >> 12);
     s.mem_index = s.cpl == 3 ? MMU_USER_IDX : MMU_KERNEL_IDX;
+    /* Alignment checking: misaligned data accesses must reach the softmmu hook (#AC). */
+    if ((flags & HF_AM) && (flags & X86_EFL_AC) && s.cpl == 3) {
+        s.mem_align = IR_MO_ALIGN;
+    }
     s.cpu_mode = !s.pe ? X86_MODE_REAL : s.vm86 ? X86_MODE_V86 :
                  s.code64 ? X86_MODE_LONG64 : X86_MODE_PROT;
     s.cc_op = CC_OP_DYNAMIC;
-    if ((flags & (HF_SINGLESTEP | HF_INHIBIT_IRQ)) || (flags & X86_EFL_TF)) {
+    /* TF traps and RF applies after each instruction; the shadow ends after one. */
+    if (flags & (HF_SINGLESTEP | HF_INHIBIT_IRQ | X86_EFL_TF | X86_EFL_RF)) {
         s.max_insns = 1;
     }
     load_global_handles(&s);
@@ -793,6 +817,15 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
         }
         ir_insn_start(f, eip, (uint64_t)(int64_t)s.cc_op, 0);
         s.num_insns++;
+        if (s.num_insns == 1 && (flags & X86_EFL_RF)) {
+            /* RF suppresses the instruction breakpoint of this one instruction only. */
+            IR_CALL(f, helper_debug_clear_rf, IR_CALL_NO_READ_GLOBALS | IR_CALL_NO_WRITE_GLOBALS,
+                    IR_NO_TEMP, IRT(ir_env(f)));
+        } else if (flags & HF_IBPT) {
+            uint64_t linear = cs_base + eip;
+            IR_CALL(f, helper_debug_check_bpt, IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP,
+                    IRT(ir_env(f)), IRT(ir_const_i64(f, s.code64 ? linear : (uint32_t)linear)));
+        }
         s.next_eip = x86_next_ip(&d);
         if (st == X86_DEC_GP) {
             gen_exception_err(&s, EXCP_GP, 0);
@@ -831,6 +864,9 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
             ir_movi_i64(f, s.rip, s.next_eip);
             IR_CALL(f, helper_clear_inhibit_irq, IR_CALL_NO_READ_GLOBALS |
                     IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, IRT(ir_env(f)));
+            if (want_step_trap(&s)) {
+                gen_step_trap(&s);
+            }
             ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
         } else {
             gen_jmp_to(&s, s.next_eip, 0);
@@ -839,10 +875,16 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
     case DISAS_EOB_NEXT:
         gen_update_cc_op(&s);
         ir_movi_i64(f, s.rip, s.next_eip);
+        if (want_step_trap(&s)) {
+            gen_step_trap(&s);
+        }
         ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
         break;
     case DISAS_EOB_ONLY:
         gen_update_cc_op(&s);
+        if (want_step_trap(&s)) {
+            gen_step_trap(&s);
+        }
         ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
         break;
     case DISAS_JUMP:
@@ -851,6 +893,9 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
             if (s.flags & HF_INHIBIT_IRQ) {
                 IR_CALL(f, helper_clear_inhibit_irq, IR_CALL_NO_READ_GLOBALS |
                         IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, IRT(ir_env(f)));
+            }
+            if (want_step_trap(&s)) {
+                gen_step_trap(&s);
             }
             ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
         } else {

@@ -86,6 +86,8 @@ typedef struct DisasContext {
     bool addseg;             /* some data segment base may be non-zero */
     int cpl, iopl;
     int mem_index;           /* MMU index for data accesses */
+    unsigned mem_align;      /* IR_MO_ALIGN when #AC checks apply (AM, AC, CPL 3), else 0 */
+    bool ss_shadow;          /* this insn loaded SS: no single-step trap after it */
 
     /* Lazy flags: the cc_op known at translation time, or CC_OP_DYNAMIC. */
     int cc_op;
