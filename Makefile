@@ -83,7 +83,7 @@ check-sanitizers:
 # Differential CPU fuzzing against the host CPU for as long as asked:
 #   make fuzz-cpu X86DIFF_INSNS=100000000 [X86DIFF_SEED=n]
 fuzz-cpu: $(BUILD)/tests/unit/test-x86-diff
-	X86DIFF_INSNS=$${X86DIFF_INSNS:-20000000} $<
+	X86DIFF_X87=1 X86DIFF_INSNS=$${X86DIFF_INSNS:-20000000} $<
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/osprey $(TOOL_BINS)
