@@ -184,14 +184,10 @@ TRANS(mov)
     return true;
 }
 
+/* gen_load_operand zero-extends, so MOVZX is MOV with a narrower source. */
 TRANS(movzx)
 {
-    IRv64 v = T64();
-
-    gen_load_operand(s, d, 1, v, NULL);
-    gen_store_operand(s, d, 0, v, NULL);
-    FREE(v);
-    return true;
+    return trans_mov(s, d);
 }
 
 TRANS(movsx)

@@ -330,11 +330,13 @@ TRANS(invlpg)
     return true;
 }
 
-TRANS(mov_to_cr)
+/* MOV to CRn/DRn: a privileged helper call that may change modes, so the block ends. */
+static bool gen_mov_to_ctl(DisasContext *s, const DecodedInsn *d,
+                           void (*fn)(CPUX86State *, uint32_t, uint64_t), bool sync_cc)
 {
     IRv64 v;
 
-    if (!helper_write_cr) {
+    if (!fn) {
         return false;
     }
     if (!privileged(s)) {
@@ -342,13 +344,20 @@ TRANS(mov_to_cr)
     }
     v = T64();
     gen_get_reg(s, s->code64 ? MO_64 : MO_32, v, d->op[1].reg, false);
-    gen_update_cc_op(s);
+    if (sync_cc) {
+        gen_update_cc_op(s);
+    }
     gen_update_eip_cur(s);
-    IR_CALL(s->f, helper_write_cr, IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, ENV(s),
+    IR_CALL(s->f, fn, IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, ENV(s),
             IRT(ir_const_i32(s->f, d->op[0].reg)), IRT(v));
     s->is_jmp = DISAS_EOB_NEXT;
     FREE(v);
     return true;
+}
+
+TRANS(mov_to_cr)
+{
+    return gen_mov_to_ctl(s, d, helper_write_cr, true);
 }
 
 TRANS(mov_from_cr)
@@ -381,22 +390,7 @@ TRANS(mov_from_cr)
 
 TRANS(mov_to_dr)
 {
-    IRv64 v;
-
-    if (!helper_write_dr) {
-        return false;
-    }
-    if (!privileged(s)) {
-        return true;
-    }
-    v = T64();
-    gen_get_reg(s, s->code64 ? MO_64 : MO_32, v, d->op[1].reg, false);
-    gen_update_eip_cur(s);
-    IR_CALL(s->f, helper_write_dr, IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, ENV(s),
-            IRT(ir_const_i32(s->f, d->op[0].reg)), IRT(v));
-    s->is_jmp = DISAS_EOB_NEXT;
-    FREE(v);
-    return true;
+    return gen_mov_to_ctl(s, d, helper_write_dr, false);
 }
 
 TRANS(mov_from_dr)
