@@ -110,7 +110,7 @@ void machine_add_reset_hook(Machine *m, MachineNotifyFn fn, void *opaque)
     hook_add(&m->reset_hooks, (void *)fn, opaque);
 }
 
-static void machine_kick(Machine *m)
+void machine_kick(Machine *m)
 {
     if (m->accel && m->accel->kick) {
         m->accel->kick(m);

@@ -42,6 +42,10 @@ typedef enum ShutdownCause {
 } ShutdownCause;
 
 #define ISA_NUM_IRQS 16
+/* -smp limit: the APIC IDs, the MADT and the round-robin DBT all handle this many. */
+#define MACHINE_MAX_CPUS 16
+
+struct CPUX86State;
 
 typedef void (*MachineEventFn)(void *opaque, const char *event, const char *data_json);
 typedef void (*MachineNotifyFn)(void *opaque);
@@ -63,6 +67,15 @@ typedef struct Machine {
     AddressSpace as_io;
     MemoryRegion ram;
     uint64_t ram_size;
+
+    /*
+     * The vCPUs' architectural state, created by the board (hw/pc.c) and run
+     * by the accelerator.  current_cpu is the one whose memory access is being
+     * dispatched (the local APIC's MMIO page is per CPU).
+     */
+    struct CPUX86State *cpus[MACHINE_MAX_CPUS];
+    int nr_cpus;
+    int current_cpu;
 
     /* ISA interrupt lines 0-15; the PIC/IOAPIC installs handlers on them. */
     IRQState *isa_irqs;
@@ -105,6 +118,8 @@ bool machine_is_running(const Machine *m);
 void machine_request_shutdown(Machine *m, ShutdownCause cause);
 void machine_request_reset(Machine *m, ShutdownCause cause);
 void machine_request_powerdown(Machine *m);
+/* Make the accelerator return to the main loop soon (thread-safe). */
+void machine_kick(Machine *m);
 /* Quit now with this status (isa-debug-exit, monitor quit). */
 void machine_request_exit(Machine *m, int status);
 void machine_stop(Machine *m);  /* -> paused, STOP event */

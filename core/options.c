@@ -14,6 +14,7 @@
 #include "core/chardev.h"
 #include "core/device.h"
 #include "core/log.h"
+#include "core/machine.h"
 #include "core/opts.h"
 #include "cpu/x86/cpuid.h"
 
@@ -202,9 +203,9 @@ static bool opt_smp(OptionParser *p, const char *arg)
     if (!maxcpus) {
         maxcpus = cpus;
     }
-    if (cpus < 1 || cpus > 255 || maxcpus < cpus || maxcpus > 255) {
+    if (cpus < 1 || cpus > MACHINE_MAX_CPUS || maxcpus < cpus || maxcpus > MACHINE_MAX_CPUS) {
         opts_free(o);
-        return opt_error(p, "invalid number of CPUs '%s' (1 to 255)", arg);
+        return opt_error(p, "invalid number of CPUs '%s' (1 to %d)", arg, MACHINE_MAX_CPUS);
     }
     p->cfg->smp_cpus = cpus;
     p->cfg->smp_max_cpus = maxcpus;

@@ -13,6 +13,8 @@
 #include "core/machine.h"
 #include "core/monitor.h"
 #include "core/options.h"
+#include "cpu/x86/cpu.h"
+#include "cpu/x86/cpuid.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
 #define PC_LOWMEM_LIMIT 0xe0000000ULL
@@ -21,6 +23,19 @@
 bool pc_machine_init(Machine *m, Error **errp);
 
 typedef struct PcBoard {
+    /*
+     * Interrupt wiring.  ISA IRQ n (m->isa_irqs) fans out to PIC input n and
+     * IOAPIC input n (IRQ 0 to IOAPIC input 2, as on every PC).  The PIC's
+     * INTR output reaches the CPU through cpu_intr.  Each pointer is NULL
+     * until the controller exists.
+     */
+    IRQState *pic_in;    /* 16 lines */
+    IRQState *ioapic_in; /* 24 lines */
+    IRQState cpu_intr;   /* the PIC's INTR pin, wired to CPU 0 (LINT0 with an APIC) */
+    IRQState a20;        /* the A20 gate: i8042 output port and port 0x92 */
+    int (*pic_ack)(void *pic); /* INTA cycle on the PIC: vector */
+    void *pic;
+
     MemoryRegion ram_below_4g;
     MemoryRegion ram_above_4g;
     MemoryRegion bios;     /* the firmware image, ending at 4 GiB */
@@ -33,6 +48,11 @@ typedef struct PcBoard {
 static void pc_board_free(Machine *m)
 {
     PcBoard *board = m->board;
+    for (int i = 0; i < m->nr_cpus; i++) {
+        free(m->cpus[i]);
+        m->cpus[i] = NULL;
+    }
+    m->nr_cpus = 0;
     if (board->isa_bios.name) {
         memory_region_destroy(&board->isa_bios);
     }
@@ -59,6 +79,72 @@ static void pc_init_ram(Machine *m, PcBoard *board)
         memory_region_init_alias(&board->ram_above_4g, "ram-above-4g", &m->ram, below,
                                  ram - below);
         memory_region_add_subregion(&m->system_memory, 1ULL << 32, &board->ram_above_4g);
+    }
+}
+
+static void pc_isa_irq_handler(void *opaque, int n, int level)
+{
+    PcBoard *board = opaque;
+    if (board->pic_in) {
+        irq_set(&board->pic_in[n], level);
+    }
+    if (board->ioapic_in) {
+        irq_set(&board->ioapic_in[n == 0 ? 2 : n], level);
+    }
+}
+
+/* The PIC's INTR pin, straight to CPU 0 (the local APIC takes it over as LINT0). */
+static void pc_cpu_intr_handler(void *opaque, int n, int level)
+{
+    Machine *m = opaque;
+    if (level) {
+        x86_cpu_interrupt(m->cpus[0], CPU_INTERRUPT_HARD);
+    } else {
+        x86_cpu_reset_interrupt(m->cpus[0], CPU_INTERRUPT_HARD);
+    }
+}
+
+static void pc_a20_handler(void *opaque, int n, int level)
+{
+    Machine *m = opaque;
+    for (int i = 0; i < m->nr_cpus; i++) {
+        x86_cpu_set_a20(m->cpus[i], level != 0);
+    }
+}
+
+/* INTA without a local APIC: ask the PIC. */
+static int pc_pic_only_ack(void *opaque)
+{
+    PcBoard *board = opaque;
+    return board->pic_ack ? board->pic_ack(board->pic) : -1;
+}
+
+static const X86IntrOps pc_pic_only_intr_ops = {
+    .ack = pc_pic_only_ack,
+};
+
+/* The vCPUs' state; the accelerator attaches to them.  APs wait for SIPI. */
+static void pc_init_cpus(Machine *m, PcBoard *board)
+{
+    const MachineConfig *cfg = m->cfg;
+    m->nr_cpus = cfg->smp_cpus;
+    for (int i = 0; i < m->nr_cpus; i++) {
+        CPUX86State *env = XNEW(CPUX86State);
+        env->machine = m;
+        env->cpu_index = i;
+        env->exception_index = -1;
+        env->old_exception = -1;
+        /* -cpu was validated when parsed; NULL means the default model. */
+        env->cpu_model = cfg->cpu_model ? x86_cpu_model_lookup(cfg->cpu_model) : NULL;
+        env->intr_ops = &pc_pic_only_intr_ops;
+        env->intr_opaque = board;
+        x86_cpu_reset(env);
+        m->cpus[i] = env;
+    }
+    irq_init(&board->cpu_intr, pc_cpu_intr_handler, m, 0);
+    irq_init(&board->a20, pc_a20_handler, m, 0);
+    for (int i = 0; i < ISA_NUM_IRQS; i++) {
+        irq_init(&m->isa_irqs[i], pc_isa_irq_handler, board, i);
     }
 }
 
@@ -208,6 +294,7 @@ bool pc_machine_init(Machine *m, Error **errp)
     m->board = board;
     m->board_free = pc_board_free;
     pc_init_ram(m, board);
+    pc_init_cpus(m, board);
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
         return false;
     }

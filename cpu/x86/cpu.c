@@ -3,7 +3,9 @@
  * the hflags cache the translator keys its blocks on.
  */
 #include "cpu/x86/cpu.h"
+#include "core/machine.h"
 #include "cpu/x86/cpuid.h"
+#include "cpu/x86/helper.h"
 
 void x86_update_hflags(CPUX86State *env)
 {
@@ -152,10 +154,38 @@ void x86_cpu_reset(CPUX86State *env)
     memset(env->mtrr_fixed, 0, sizeof(env->mtrr_fixed));
     memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
     env->a20_mask = ~0ull;
+    /* Application processors sit in wait-for-SIPI until the BSP starts them. */
+    env->wait_for_sipi = env->cpu_index != 0;
+    env->halted = env->wait_for_sipi;
 }
 
 void x86_cpu_init_reset(CPUX86State *env)
 {
     /* INIT keeps x87/SSE state, MTRRs, PAT, the TSC and the APIC base (SDM 9.1). */
     reset_common(env);
+}
+
+void x86_cpu_interrupt(CPUX86State *env, uint32_t mask)
+{
+    env->interrupt_request |= mask;
+    if (env->machine) {
+        machine_kick(env->machine);
+    }
+}
+
+void x86_cpu_reset_interrupt(CPUX86State *env, uint32_t mask)
+{
+    env->interrupt_request &= ~mask;
+}
+
+void x86_cpu_set_a20(CPUX86State *env, bool enabled)
+{
+    uint64_t mask = enabled ? ~0ull : ~(1ull << 20);
+
+    if (env->a20_mask != mask) {
+        env->a20_mask = mask;
+        /* Cached translations hold A20-masked physical addresses. */
+        x86_tlb_flush(env, true);
+        env->interrupt_request |= CPU_INTERRUPT_EXITTB;
+    }
 }

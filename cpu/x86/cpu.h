@@ -181,6 +181,26 @@ typedef union FPReg {
 #define CPU_INTERRUPT_SIPI (1u << 3)
 #define CPU_INTERRUPT_EXITTB (1u << 4) /* leave translated code (map change, kick) */
 
+/*
+ * The CPU's side of its interrupt controller, supplied by the board: the
+ * local APIC (hw/intc/apic.c) when the machine has one, else the PIC alone.
+ * Devices raise CPU_INTERRUPT_* with x86_cpu_interrupt(); the CPU calls back
+ * here.  Any callback may be NULL (no APIC: CR8 reads 0, the TSC deadline
+ * MSR reads 0 and ignores writes).
+ */
+typedef struct X86IntrOps {
+    /* INTA cycle: the vector the CPU takes now, or -1 when nothing is left. */
+    int (*ack)(void *opaque);
+    /* env->apic_base was written (WRMSR, reset): enable/disable, relocation. */
+    void (*apic_base_changed)(void *opaque);
+    /* CR8 is TPR[7:4]. */
+    uint8_t (*get_tpr)(void *opaque);
+    void (*set_tpr)(void *opaque, uint8_t cr8);
+    /* IA32_TSC_DEADLINE (MSR 0x6e0), in TSC ticks (one per virtual ns). */
+    uint64_t (*get_tsc_deadline)(void *opaque);
+    void (*set_tsc_deadline)(void *opaque, uint64_t tsc);
+} X86IntrOps;
+
 typedef struct CPUX86State {
     /* ---- user-visible state ---- */
     uint64_t regs[16];
@@ -235,6 +255,10 @@ typedef struct CPUX86State {
     /* ---- execution control (not architectural) ---- */
     uint32_t interrupt_request; /* CPU_INTERRUPT_* */
     bool halted;
+    bool wait_for_sipi;         /* an AP after RESET/INIT: only SIPI starts it */
+    uint8_t sipi_vector;        /* start page of the pending SIPI (CS = vector << 8) */
+    const X86IntrOps *intr_ops; /* the board's interrupt controller, or NULL */
+    void *intr_opaque;
     uint64_t a20_mask;          /* ~(1 << 20) when the A20 gate is closed, else ~0 */
     int exception_index;        /* pending exception for the exec loop, or -1 */
     int error_code;
@@ -262,6 +286,15 @@ void x86_update_hflags(CPUX86State *env);
 /* Architectural power-on/RESET state (SDM vol. 3A table 9-1); INIT keeps some. */
 void x86_cpu_reset(CPUX86State *env);
 void x86_cpu_init_reset(CPUX86State *env); /* INIT signal */
+/*
+ * Raise / drop interrupt requests (CPU_INTERRUPT_*) from device code; raising
+ * kicks the accelerator so a running or halted vCPU notices.  For SIPI, set
+ * env->sipi_vector first.
+ */
+void x86_cpu_interrupt(CPUX86State *env, uint32_t mask);
+void x86_cpu_reset_interrupt(CPUX86State *env, uint32_t mask);
+/* The A20 gate (i8042 output port, port 0x92): false masks address bit 20. */
+void x86_cpu_set_a20(CPUX86State *env, bool enabled);
 
 /* Lookup key of the TB at the current state. */
 static inline void x86_get_tb_cpu_state(const CPUX86State *env, uint64_t *pc,

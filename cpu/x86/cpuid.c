@@ -114,7 +114,8 @@ void x86_cpuid_fill_features(CPUX86State *env)
 {
     const X86CpuModel *m = env_model(env);
     env->cpuid_features[0] = m->edx1 | (env->cpuid_apic ? CPUID_APIC : 0);
-    env->cpuid_features[1] = m->ecx1;
+    /* The board's local APIC implements the TSC-deadline timer mode. */
+    env->cpuid_features[1] = m->ecx1 | (env->cpuid_apic ? CPUID_EXT_TSC_DEADLINE : 0);
     env->cpuid_features[2] = m->max_ext_leaf ? m->edx_ext : 0;
     env->cpuid_features[3] = m->max_ext_leaf ? m->ecx_ext : 0;
 }

@@ -40,6 +40,7 @@ bool x86_cpu_has_lm(const CPUX86State *env);
 #define CPUID_MCE (1u << 7)
 #define CPUID_CX8 (1u << 8)
 #define CPUID_APIC (1u << 9)
+#define CPUID_EXT_TSC_DEADLINE (1u << 24) /* leaf 1 ECX */
 #define CPUID_SEP (1u << 11)
 #define CPUID_MTRR (1u << 12)
 #define CPUID_PGE (1u << 13)

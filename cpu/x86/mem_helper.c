@@ -9,7 +9,7 @@
  */
 #include <inttypes.h>
 
-#include "accel/tcg/exec.h"
+#include "cpu/x86/tcg-exec.h"
 #include "core/machine.h"
 #include "core/log.h"
 #include "cpu/x86/mmu.h"

@@ -17,18 +17,23 @@
 
 #include <inttypes.h>
 
-/*
- * The local APIC's TPR behind CR8.  The board's APIC model overrides these
- * (strong definitions); without one, CR8 reads 0 and writes are dropped.
- */
-__attribute__((weak)) uint64_t x86_cpu_get_cr8(CPUX86State *env)
+/* The local APIC's TPR behind CR8; without an APIC, CR8 reads 0 and writes are dropped. */
+static uint64_t x86_cpu_get_cr8(CPUX86State *env)
 {
-    return 0;
+    const X86IntrOps *ops = env->intr_ops;
+
+    return ops && ops->get_tpr ? ops->get_tpr(env->intr_opaque) & 0xf : 0;
 }
 
-__attribute__((weak)) void x86_cpu_set_cr8(CPUX86State *env, uint64_t val)
+static void x86_cpu_set_cr8(CPUX86State *env, uint64_t val)
 {
-    log_unimp("CR8 write %#" PRIx64 " with no local APIC model\n", val);
+    const X86IntrOps *ops = env->intr_ops;
+
+    if (ops && ops->set_tpr) {
+        ops->set_tpr(env->intr_opaque, val & 0xf);
+    } else {
+        log_unimp("CR8 write %#" PRIx64 " with no local APIC model\n", val);
+    }
 }
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \

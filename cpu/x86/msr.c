@@ -74,6 +74,13 @@ bool x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *val)
     switch (msr) {
     case MSR_IA32_TSC: *val = x86_cpu_get_tsc(env); return true;
     case MSR_IA32_APICBASE: *val = env->apic_base; return true;
+    case MSR_IA32_TSC_DEADLINE:
+        if (!(env->cpuid_features[1] & CPUID_EXT_TSC_DEADLINE)) {
+            return false;
+        }
+        *val = env->intr_ops && env->intr_ops->get_tsc_deadline
+                   ? env->intr_ops->get_tsc_deadline(env->intr_opaque) : 0;
+        return true;
     case MSR_IA32_BIOS_SIGN_ID: *val = 0; return true;
     case MSR_MTRRcap: *val = 0x500 | 8; return true; /* WC, fixed ranges, 8 variable */
     case MSR_IA32_SYSENTER_CS: *val = env->sysenter_cs; return true;
@@ -168,6 +175,17 @@ bool x86_msr_write(CPUX86State *env, uint32_t msr, uint64_t val)
             return false;
         }
         env->apic_base = val;
+        if (env->intr_ops && env->intr_ops->apic_base_changed) {
+            env->intr_ops->apic_base_changed(env->intr_opaque);
+        }
+        return true;
+    case MSR_IA32_TSC_DEADLINE:
+        if (!(env->cpuid_features[1] & CPUID_EXT_TSC_DEADLINE)) {
+            return false;
+        }
+        if (env->intr_ops && env->intr_ops->set_tsc_deadline) {
+            env->intr_ops->set_tsc_deadline(env->intr_opaque, val);
+        }
         return true;
     case MSR_IA32_BIOS_SIGN_ID:
         return true;

@@ -9,6 +9,7 @@
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_APICBASE 0x1b
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_IA32_BIOS_SIGN_ID 0x8b
 #define MSR_MTRRcap 0xfe
 #define MSR_IA32_SYSENTER_CS 0x174

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "accel/tcg/exec.h"
+#include "cpu/x86/tcg-exec.h"
 #include "core/loop.h"
 #include "core/machine.h"
 #include "cpu/x86/helper.h"

@@ -4,8 +4,8 @@
  * accelerator (tcg-accel.c), the x86 softmmu (cpu/x86/mem_helper.c) and the
  * bare-CPU test rig (cpu/x86/test_rig.c).
  */
-#ifndef ACCEL_TCG_EXEC_H
-#define ACCEL_TCG_EXEC_H
+#ifndef CPU_X86_TCG_EXEC_H
+#define CPU_X86_TCG_EXEC_H
 
 #include "accel/tcg/backend.h"
 #include "accel/tcg/tb.h"
@@ -48,10 +48,6 @@ typedef struct X86TCGCPU {
     bool smc_single;
     bool smc_running;
 
-    /* Interrupt acknowledge: the machine's PIC/APIC hook (vector, or -1). */
-    int (*get_intr_vector)(void *opaque);
-    void *intr_opaque;
-
     /* Test-rig controls. */
     bool stop_on_exception;
     bool count_insns;      /* one TB at a time, exact instruction counts */
@@ -73,10 +69,5 @@ extern const GuestMemOps x86_guest_mem_ops;
 void x86_tlb_init(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
 void x86_tlb_page_no_code(void *opaque, uint64_t page_addr);
-
-/* tcg-accel.c: the machine's CPU under -accel tcg, and the interrupt acknowledge hook. */
-typedef struct Machine Machine;
-CPUX86State *tcg_accel_env(Machine *m);
-void tcg_accel_set_intr_hook(Machine *m, int (*get_vector)(void *opaque), void *opaque);
 
 #endif

@@ -4,7 +4,7 @@
  * delivery, HLT, self-modifying code restarts, and budgets so that the main
  * loop (devices, timers) runs regularly.  See accel/tcg/README.md.
  */
-#include "accel/tcg/exec.h"
+#include "cpu/x86/tcg-exec.h"
 
 #include <inttypes.h>
 
@@ -188,6 +188,36 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
     return tb;
 }
 
+/* INIT: the processor state resets (SDM 9.1); an AP then waits for SIPI. */
+static void take_init(X86TCGCPU *c)
+{
+    CPUX86State *env = c->env;
+
+    env->interrupt_request &= ~(CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI);
+    x86_cpu_init_reset(env);
+    x86_tlb_flush(env, true);
+    if (env->cpu_index != 0) {
+        env->wait_for_sipi = true;
+        env->halted = true;
+    }
+}
+
+/* Start-up IPI: a waiting AP begins in real mode at vector << 12 (SDM 8.4.4). */
+static void take_sipi(X86TCGCPU *c)
+{
+    CPUX86State *env = c->env;
+
+    env->interrupt_request &= ~CPU_INTERRUPT_SIPI;
+    if (!env->wait_for_sipi) {
+        return; /* SIPIs are ignored unless the CPU waits for one */
+    }
+    env->wait_for_sipi = false;
+    env->halted = false;
+    x86_load_seg_real(env, R_CS, (uint16_t)(env->sipi_vector << 8));
+    env->rip = 0;
+    x86_update_hflags(env);
+}
+
 /* Deliver a pending external interrupt or NMI; true if one was taken. */
 static bool check_interrupts(X86TCGCPU *c)
 {
@@ -196,6 +226,17 @@ static bool check_interrupts(X86TCGCPU *c)
 
     if (req & CPU_INTERRUPT_EXITTB) {
         env->interrupt_request &= ~CPU_INTERRUPT_EXITTB;
+    }
+    if (req & CPU_INTERRUPT_INIT) {
+        take_init(c);
+        return true;
+    }
+    if (req & CPU_INTERRUPT_SIPI) {
+        take_sipi(c);
+        return true;
+    }
+    if (env->wait_for_sipi) {
+        return false; /* only INIT and SIPI reach a CPU in wait-for-SIPI */
     }
     if (env->hflags & HF_INHIBIT_IRQ) {
         return false;
@@ -207,7 +248,8 @@ static bool check_interrupts(X86TCGCPU *c)
         return true;
     }
     if ((req & CPU_INTERRUPT_HARD) && (env->eflags & X86_EFL_IF)) {
-        int vec = c->get_intr_vector ? c->get_intr_vector(c->intr_opaque) : -1;
+        const X86IntrOps *ops = env->intr_ops;
+        int vec = ops && ops->ack ? ops->ack(env->intr_opaque) : -1;
         if (vec < 0) {
             /* The line went away before acknowledge (spurious): nothing to take. */
             env->interrupt_request &= ~CPU_INTERRUPT_HARD;

@@ -1,0 +1,139 @@
+/*
+ * The "tcg" accelerator: runs the board's x86 vCPUs through the DBT on the
+ * main thread, one slice at a time and round-robin, so the main loop keeps
+ * servicing devices and timers.  Options: -accel tcg,backend=interp (the only
+ * backend so far).
+ *
+ * The DBT engine itself (accel/tcg/) knows no x86; the x86 exec loop and
+ * softmmu live with the CPU in cpu/x86/tcg-exec.c and mem_helper.c.
+ */
+#include "accel/accel.h"
+#include "cpu/x86/tcg-exec.h"
+
+#include <string.h>
+
+/* Work per vCPU per run_slice: chained block entries / instructions. */
+#define TCG_SLICE_BUDGET 200000
+/* With several vCPUs, a shorter turn each keeps IPIs and spinlocks moving. */
+#define TCG_SMP_SLICE_BUDGET 20000
+#define TCG_CODE_BUFFER (64u << 20)
+
+typedef struct TCGAccelState {
+    X86TCGCPU *cpus[MACHINE_MAX_CPUS];
+    int nr_cpus;
+    volatile int kicked;
+} TCGAccelState;
+
+static bool tcg_available(char **why)
+{
+    (void)why;
+    return true;
+}
+
+static const TBBackend *tcg_pick_backend(const char *opts, Error **errp)
+{
+    const char *p = opts ? strstr(opts, "backend=") : NULL;
+    size_t n;
+
+    if (!p) {
+        return &tb_backend_interp;
+    }
+    p += strlen("backend=");
+    n = strcspn(p, ",");
+    if (n == strlen("interp") && !strncmp(p, "interp", n)) {
+        return &tb_backend_interp;
+    }
+    error_setg(errp, "unknown backend '%.*s' (available: interp)", (int)n, p);
+    return NULL;
+}
+
+static bool tcg_init(Machine *m, const char *opts, Error **errp)
+{
+    const TBBackend *be = tcg_pick_backend(opts, errp);
+    TCGAccelState *s;
+
+    if (!be) {
+        return false;
+    }
+    s = XNEW(TCGAccelState);
+    s->nr_cpus = m->nr_cpus;
+    for (int i = 0; i < m->nr_cpus; i++) {
+        s->cpus[i] = x86_tcg_cpu_new(m->cpus[i], &m->as_memory, &m->as_io, be, TCG_CODE_BUFFER);
+    }
+    m->accel_state = s;
+    return true;
+}
+
+/* Give each vCPU a turn; idle (true) only when every vCPU is halted. */
+static bool tcg_run_slice(Machine *m)
+{
+    TCGAccelState *s = m->accel_state;
+    uint64_t budget = s && s->nr_cpus > 1 ? TCG_SMP_SLICE_BUDGET : TCG_SLICE_BUDGET;
+    bool all_halted = true;
+
+    if (!s) {
+        return true;
+    }
+    s->kicked = 0;
+    for (int i = 0; i < s->nr_cpus; i++) {
+        m->current_cpu = i;
+        if (x86_exec(s->cpus[i], budget) != X86_EXEC_HALTED) {
+            all_halted = false;
+        }
+        if (s->kicked) {
+            /* The main loop has work (a timer, a request): let it run first. */
+            all_halted = false;
+            break;
+        }
+    }
+    m->current_cpu = 0;
+    return all_halted;
+}
+
+static void tcg_kick(Machine *m)
+{
+    TCGAccelState *s = m->accel_state;
+
+    if (s) {
+        s->kicked = 1;
+        for (int i = 0; i < s->nr_cpus; i++) {
+            s->cpus[i]->ctx.exit_request = 1;
+        }
+    }
+}
+
+static void tcg_reset(Machine *m)
+{
+    TCGAccelState *s = m->accel_state;
+
+    if (s) {
+        for (int i = 0; i < s->nr_cpus; i++) {
+            x86_cpu_reset(m->cpus[i]);
+            x86_tcg_flush(s->cpus[i]);
+        }
+    }
+}
+
+static void tcg_destroy(Machine *m)
+{
+    TCGAccelState *s = m->accel_state;
+
+    if (s) {
+        for (int i = 0; i < s->nr_cpus; i++) {
+            x86_tcg_cpu_free(s->cpus[i]);
+        }
+        free(s);
+        m->accel_state = NULL;
+    }
+}
+
+static const AccelOps tcg_accel_ops = {
+    .name = "tcg",
+    .available = tcg_available,
+    .init = tcg_init,
+    .run_slice = tcg_run_slice,
+    .kick = tcg_kick,
+    .reset = tcg_reset,
+    .destroy = tcg_destroy,
+};
+ACCEL_REGISTER(tcg_accel_ops)
