@@ -15,6 +15,9 @@
 #include "core/options.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/cpuid.h"
+#include "hw/audio/pcspk.h"
+#include "hw/intc/i8259.h"
+#include "hw/timer/i8254.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
 #define PC_LOWMEM_LIMIT 0xe0000000ULL
@@ -229,6 +232,28 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
     return device_realize(dev, errp) ? dev : NULL;
 }
 
+/* The 8259 pair on the ISA lines, its INTR on cpu_intr; the 8254 and port 0x61. */
+static bool pc_init_pic_pit(Machine *m, PcBoard *board, Error **errp)
+{
+    DeviceState *pic = pc_create(m, "i8259", NULL, errp);
+    if (!pic) {
+        return false;
+    }
+    board->pic = pic;
+    board->pic_ack = i8259_ack;
+    board->pic_in = i8259_inputs(pic);
+    i8259_set_output(pic, &board->cpu_intr);
+    machine_add_named_irqs(m, "pic-intr", &board->cpu_intr, 1);
+
+    DeviceState *pit = pc_create(m, "i8254", NULL, errp);
+    DeviceState *spk = pit ? pc_create(m, "pcspk", NULL, errp) : NULL;
+    if (!spk) {
+        return false;
+    }
+    pcspk_set_pit(spk, pit);
+    return true;
+}
+
 static bool pc_init_serials(Machine *m, const StrList *serials, Error **errp)
 {
     for (int i = 0; i < serials->n; i++) {
@@ -295,6 +320,9 @@ bool pc_machine_init(Machine *m, Error **errp)
     m->board_free = pc_board_free;
     pc_init_ram(m, board);
     pc_init_cpus(m, board);
+    if (!pc_init_pic_pit(m, board, errp)) {
+        return false;
+    }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
         return false;
     }
