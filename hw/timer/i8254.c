@@ -482,6 +482,7 @@ void i8254_set_gate(DeviceState *dev, int channel, bool level)
             pit_start_count(c, now);
             c->running = true;
         } else if (!level) {
+            c->base_ticks = pit_elapsed(c, now); /* the counter holds its value */
             c->running = false;
         }
         break;
