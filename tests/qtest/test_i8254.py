@@ -386,6 +386,33 @@ def test_reprogram_stops_timer():
         check_eq(qt.clock_step(), now, "no timer until a count is written")
 
 
+def test_hostile_sequences():
+    """Every control word and odd counts, with time moving: no crash, sane answers."""
+    import random
+    rng = random.Random(8254)
+    with QTest() as qt:
+        qt.irq_intercept()
+        for i in range(600):
+            port = rng.choice((CH0, CH1, CH2, CTRL, CTRL, PORT61))
+            if rng.random() < 0.3:
+                v = qt.inb(port)
+                check(0 <= v <= 0xff, "byte read")
+            else:
+                qt.outb(port, rng.choice((0, 1, 2, 0xff, 0x99, rng.randrange(256))))
+            if i % 7 == 0:
+                qt.clock_step(rng.choice((1, 838, 100000)))
+        qt.outw(CH0, 0xffff)
+        qt.outl(CH0, 0xffffffff)
+        qt.inl(CH0)
+        control(qt, 0, 2)
+        write_count(qt, 0, 1)  # illegal in mode 2: counts as 2
+        qt.pop_irqs()
+        now = qt.clock_step(0)
+        got = edges(qt, 2)
+        check_eq(len(got), 2, "a period of 2 CLKs keeps running")
+        check(got[0][0] > now, "edges move forward")
+
+
 CASES = [
     ("i8254/count-follows-time", test_count_follows_virtual_time),
     ("i8254/mode0", test_mode0_interrupt_on_terminal_count),
@@ -408,6 +435,7 @@ CASES = [
     ("i8254/port61-bits", test_port61_bits),
     ("i8254/refresh-toggle", test_refresh_toggle),
     ("i8254/reprogram", test_reprogram_stops_timer),
+    ("i8254/hostile-sequences", test_hostile_sequences),
 ]
 
 if __name__ == "__main__":

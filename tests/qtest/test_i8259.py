@@ -379,6 +379,28 @@ def test_hostile_values():
         check(qt.inb(ELCR1) == 0xf8, "still answering")
 
 
+def test_qtest_named_irq_commands():
+    with QTest() as qt:
+        for line in ("set_irq_in isa 16 1", "set_irq_in isa 1 2", "set_irq_in nope 0 1",
+                     "set_irq_in isa 1", "irq_get pic-intr 1", "irq_get nope 0",
+                     "irq_intercept_in nope", "irq_intercept_out", "set_irq_in isa x 1"):
+            reply = qt.raw(line)
+            check(reply.startswith("FAIL"), "%r -> %r, expected FAIL" % (line, reply))
+        check("pic-intr" in qt.raw("irq_intercept_in nope"), "the FAIL lists the known groups")
+        qt.cmd("irq_intercept_out pic-intr")
+        qt.cmd("irq_intercept_out pic-intr")  # a second time is harmless
+        qt.irq_intercept("isa")
+        init_linux(qt)
+        qt.set_irq_in("isa", 9, 1)
+        check_eq(qt.irq_get(9), 1, "set_irq_in sets the ISA line's level")
+        check_eq(qt.irq_get(0, "pic-intr"), 1, "irq_get NAME N")
+        # An observer runs after the line's handler, and INTR changes inside that handler.
+        check_eq(qt.pop_irqs(), [("raise", 0), ("raise", 9)],
+                 "INTR (line 0 of pic-intr), then the ISA line")
+        qt.set_irq_in("isa", 9, 0)
+        check_eq(qt.pop_irqs(), [("lower", 0), ("lower", 9)], "and both fall")
+
+
 CASES = [
     ("i8259/reset-state", test_reset_state),
     ("i8259/linux-init", test_linux_init_sequence),
@@ -398,6 +420,7 @@ CASES = [
     ("i8259/spurious-irq7", test_spurious_irq7),
     ("i8259/irq2-ignored", test_irq2_input_ignored),
     ("i8259/hostile-values", test_hostile_values),
+    ("qtest/named-irq-groups", test_qtest_named_irq_commands),
 ]
 
 if __name__ == "__main__":
