@@ -231,9 +231,16 @@ static void test_prot_exception_error_code(void)
     CHECK_EQ(peek32(h, 0x8000 - 16), 0x28);
     CHECK_EQ(peek32(h, 0x8000 - 12), 0x4444);
     CHECK_EQ(peek32(h, 0x8000 - 8), SEL_CODE0);
+    /* A fault's EFLAGS image has RF set; the handler runs with RF clear. */
+    CHECK(peek32(h, 0x8000 - 4) & X86_EFL_RF);
+    CHECK(!(env->eflags & X86_EFL_RF));
     /* A trap gate leaves IF alone. */
     CHECK(env->eflags & X86_EFL_IF);
     CHECK_EQ(env->old_exception, -1);
+    /* A software interrupt pushes RF as it was (clear). */
+    set_idt32(h, 0x30, make_gate(SEL_CODE0, 0x5200, DESC_SYS_TRAP32, 0, 0));
+    EXPECT_OK(h, x86_do_interrupt(env, 0x30, true, 0, 0x4446, false));
+    CHECK(!(peek32(h, 0x8000 - 16 - 4) & X86_EFL_RF));
     /* Gate beyond the IDT limit. */
     env->idt.limit = 0xff;
     EXPECT_EXC(h, x86_do_interrupt(env, 0x40, false, 0, 0, true), EXCP_GP, 0x40 * 8 + 2);
