@@ -21,6 +21,7 @@
  *   irq_intercept_in isa           -> OK, then IRQ lines for ISA IRQ 0-15
  *   irq_intercept_out isa          -> the same (the ISA lines are both)
  *   irq_get N                      -> OK 0|1, the level of ISA IRQ N
+ *   set_irq_in isa N LEVEL         -> OK, drives ISA IRQ N (0-15) to LEVEL (0/1)
  *   endianness                     -> OK little
  *
  * PIO and memory go through the machine's address spaces with the same
@@ -403,6 +404,30 @@ static void qtest_cmd_irq_get(QTestState *q, char **argv, int argc)
     qtest_sendf(q, "OK %d", irq_get_level(&q->m->isa_irqs[n]) ? 1 : 0);
 }
 
+/* Drive an ISA line as a device would (tests of the interrupt controllers). */
+static void qtest_cmd_set_irq_in(QTestState *q, char **argv, int argc)
+{
+    uint64_t n, level;
+    if (!qtest_nargs(q, argv, argc, 3, 3)) {
+        return;
+    }
+    if (strcmp(argv[1], "isa")) {
+        qtest_sendf(q, "FAIL set_irq_in: unknown interrupt controller '%s' (known: isa)",
+                    argv[1]);
+        return;
+    }
+    if (!qtest_num(q, "irq", argv[2], ISA_NUM_IRQS - 1, &n) ||
+        !qtest_num(q, "level", argv[3], 1, &level)) {
+        return;
+    }
+    if (!q->m->isa_irqs) {
+        qtest_send_line(q, "FAIL this machine has no ISA interrupt lines");
+        return;
+    }
+    irq_set(&q->m->isa_irqs[n], (int)level);
+    qtest_send_line(q, "OK");
+}
+
 static unsigned access_size(char suffix)
 {
     switch (suffix) {
@@ -442,6 +467,8 @@ static void qtest_dispatch(QTestState *q, char **argv, int argc)
         qtest_cmd_irq_intercept(q, argv, argc);
     } else if (!strcmp(cmd, "irq_get")) {
         qtest_cmd_irq_get(q, argv, argc);
+    } else if (!strcmp(cmd, "set_irq_in")) {
+        qtest_cmd_set_irq_in(q, argv, argc);
     } else if (!strcmp(cmd, "endianness")) {
         if (qtest_nargs(q, argv, argc, 0, 0)) {
             qtest_send_line(q, "OK little");
