@@ -84,7 +84,7 @@ enum {
 
 /* Writable bits of each LVT entry. */
 static const uint32_t apic_lvt_writable[APIC_LVT_COUNT] = {
-    [APIC_LVT_TIMER] = 0x000600ff,   /* vector, mask, timer mode */
+    [APIC_LVT_TIMER] = 0x000700ff,   /* vector, mask, timer mode */
     [APIC_LVT_THERMAL] = 0x000107ff, /* vector, delivery mode, mask */
     [APIC_LVT_PERF] = 0x000107ff,
     [APIC_LVT_LINT0] = 0x0001a7ff,   /* + polarity, trigger mode */
