@@ -279,6 +279,16 @@ def test_tsc_deadline_mode_bits():
         check_eq(a.r(TIMER_CUR), 0, "current count reads 0")
 
 
+def test_absent_on_486():
+    qt, a = start(["-cpu", "486"])
+    with qt:
+        check_eq(a.r(VER), 0xffffffff, "no APIC page on a 486")
+        check_eq(qt.readl(0xfec00010), 0xffffffff, "and no IOAPIC")
+    qt, a = start(["-smp", "2"])
+    with qt:
+        check_eq(a.r(ID), 0, "qtest accesses reach CPU 0's APIC")
+
+
 if __name__ == "__main__":
     run_cases([
         ("apic/reset-values", test_reset_values),
@@ -292,4 +302,5 @@ if __name__ == "__main__":
         ("apic/esr", test_esr),
         ("apic/tmr-level", test_tmr_level),
         ("apic/tsc-deadline-mode", test_tsc_deadline_mode_bits),
+        ("apic/absent-on-486", test_absent_on_486),
     ])
