@@ -21,6 +21,9 @@
  *   irq_intercept_in isa           -> OK, then IRQ lines for ISA IRQ 0-15
  *   irq_intercept_out isa          -> the same (the ISA lines are both)
  *   irq_get N                      -> OK 0|1, the level of ISA IRQ N
+ *   set_irq_in isa N LEVEL         -> OK, drives ISA IRQ N (0-15) to LEVEL (0/1)
+ *   intr_ack CPU                   -> OK VECTOR: the INTA cycle CPU would run now, or
+ *                                     OK -1 when its INTR request is not raised
  *   endianness                     -> OK little
  *
  * PIO and memory go through the machine's address spaces with the same
@@ -32,6 +35,7 @@
 #include "accel/accel.h"
 #include "core/options.h"
 #include "core/timer.h"
+#include "cpu/x86/cpu.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -403,6 +407,50 @@ static void qtest_cmd_irq_get(QTestState *q, char **argv, int argc)
     qtest_sendf(q, "OK %d", irq_get_level(&q->m->isa_irqs[n]) ? 1 : 0);
 }
 
+/* Drive an ISA line as a device would (tests of the interrupt controllers). */
+static void qtest_cmd_set_irq_in(QTestState *q, char **argv, int argc)
+{
+    uint64_t n, level;
+    if (!qtest_nargs(q, argv, argc, 3, 3)) {
+        return;
+    }
+    if (strcmp(argv[1], "isa")) {
+        qtest_sendf(q, "FAIL set_irq_in: unknown interrupt controller '%s' (known: isa)",
+                    argv[1]);
+        return;
+    }
+    if (!qtest_num(q, "irq", argv[2], ISA_NUM_IRQS - 1, &n) ||
+        !qtest_num(q, "level", argv[3], 1, &level)) {
+        return;
+    }
+    if (!q->m->isa_irqs) {
+        qtest_send_line(q, "FAIL this machine has no ISA interrupt lines");
+        return;
+    }
+    irq_set(&q->m->isa_irqs[n], (int)level);
+    qtest_send_line(q, "OK");
+}
+
+/* What a vCPU with IF=1 would do at its next instruction boundary. */
+static void qtest_cmd_intr_ack(QTestState *q, char **argv, int argc)
+{
+    uint64_t n;
+    if (!qtest_nargs(q, argv, argc, 1, 1) ||
+        !qtest_num(q, "cpu", argv[1], (uint64_t)MAX(q->m->nr_cpus - 1, 0), &n)) {
+        return;
+    }
+    CPUX86State *env = q->m->cpus[n];
+    if (!env) {
+        qtest_send_line(q, "FAIL this machine has no CPUs");
+        return;
+    }
+    int vec = -1;
+    if ((env->interrupt_request & CPU_INTERRUPT_HARD) && env->intr_ops && env->intr_ops->ack) {
+        vec = env->intr_ops->ack(env->intr_opaque);
+    }
+    qtest_sendf(q, "OK %d", vec);
+}
+
 static unsigned access_size(char suffix)
 {
     switch (suffix) {
@@ -442,6 +490,10 @@ static void qtest_dispatch(QTestState *q, char **argv, int argc)
         qtest_cmd_irq_intercept(q, argv, argc);
     } else if (!strcmp(cmd, "irq_get")) {
         qtest_cmd_irq_get(q, argv, argc);
+    } else if (!strcmp(cmd, "intr_ack")) {
+        qtest_cmd_intr_ack(q, argv, argc);
+    } else if (!strcmp(cmd, "set_irq_in")) {
+        qtest_cmd_set_irq_in(q, argv, argc);
     } else if (!strcmp(cmd, "endianness")) {
         if (qtest_nargs(q, argv, argc, 0, 0)) {
             qtest_send_line(q, "OK little");

@@ -15,6 +15,9 @@
 #include "core/options.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/cpuid.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/ioapic.h"
+#include "hw/timer/hpet.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
 #define PC_LOWMEM_LIMIT 0xe0000000ULL
@@ -97,6 +100,9 @@ static void pc_isa_irq_handler(void *opaque, int n, int level)
 static void pc_cpu_intr_handler(void *opaque, int n, int level)
 {
     Machine *m = opaque;
+    if (apic_set_lint(m->cpus[0], 0, level)) {
+        return; /* LINT0: virtual wire when programmed ExtINT, INTR when the APIC is off */
+    }
     if (level) {
         x86_cpu_interrupt(m->cpus[0], CPU_INTERRUPT_HARD);
     } else {
@@ -229,6 +235,47 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
     return device_realize(dev, errp) ? dev : NULL;
 }
 
+/*
+ * Local APICs (every model but the 486 has one), the IOAPIC and the HPET.
+ * Under qtest the CPUs exist too, so the same wiring is tested.
+ */
+static bool pc_init_apics(Machine *m, PcBoard *board, Error **errp)
+{
+    DeviceState *apics[MACHINE_MAX_CPUS];
+    for (int i = 0; i < m->nr_cpus; i++) {
+        CPUX86State *env = m->cpus[i];
+        if (((x86_cpuid_signature(env) >> 8) & 0xf) < 5) {
+            return true; /* no APIC on this model: the PIC drives INTR directly */
+        }
+        char index[12];
+        snprintf(index, sizeof(index), "%d", i);
+        const char *props[] = {"cpu", index, NULL};
+        apics[i] = pc_create(m, "apic", props, errp);
+        if (!apics[i]) {
+            return false;
+        }
+        env->intr_ops = apic_cpu_intr_ops();
+        env->intr_opaque = apics[i];
+        env->cpuid_apic = true;
+        x86_cpuid_fill_features(env);
+        apic_set_extint_ack(apics[i], pc_pic_only_ack, board);
+    }
+    char ioapic_id[12];
+    snprintf(ioapic_id, sizeof(ioapic_id), "%d", m->nr_cpus < 16 ? m->nr_cpus : 0);
+    const char *ioapic_props[] = {"id", ioapic_id, NULL};
+    DeviceState *ioapic = pc_create(m, "ioapic", ioapic_props, errp);
+    DeviceState *hpet = ioapic ? pc_create(m, "hpet", NULL, errp) : NULL;
+    if (!hpet) {
+        return false;
+    }
+    board->ioapic_in = ioapic_get_inputs(ioapic);
+    for (int i = 0; i < m->nr_cpus; i++) {
+        apic_set_eoi_hook(apics[i], ioapic_eoi_broadcast, ioapic);
+    }
+    hpet_connect_ioapic(hpet, board->ioapic_in);
+    return true;
+}
+
 static bool pc_init_serials(Machine *m, const StrList *serials, Error **errp)
 {
     for (int i = 0; i < serials->n; i++) {
@@ -295,6 +342,9 @@ bool pc_machine_init(Machine *m, Error **errp)
     m->board_free = pc_board_free;
     pc_init_ram(m, board);
     pc_init_cpus(m, board);
+    if (!pc_init_apics(m, board, errp)) {
+        return false;
+    }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
         return false;
     }
