@@ -23,6 +23,8 @@
  *   irq_get N                      -> OK 0|1, the level of ISA IRQ N
  *   irq_get NAME N                 -> OK 0|1, the level of line N of group NAME
  *   set_irq_in NAME N LEVEL        -> OK, after driving line N of NAME to LEVEL (0|1)
+ *   intr_ack CPU                   -> OK VECTOR: the INTA cycle CPU would run now, or
+ *                                     OK -1 when its INTR request is not raised
  *   endianness                     -> OK little
  *
  * NAME is a group of interrupt lines the machine registered
@@ -42,6 +44,7 @@
 #include "accel/accel.h"
 #include "core/options.h"
 #include "core/timer.h"
+#include "cpu/x86/cpu.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -461,6 +464,26 @@ static void qtest_cmd_set_irq_in(QTestState *q, char **argv, int argc)
     qtest_send_line(q, "OK");
 }
 
+/* What a vCPU with IF=1 would do at its next instruction boundary. */
+static void qtest_cmd_intr_ack(QTestState *q, char **argv, int argc)
+{
+    uint64_t n;
+    if (!qtest_nargs(q, argv, argc, 1, 1) ||
+        !qtest_num(q, "cpu", argv[1], (uint64_t)MAX(q->m->nr_cpus - 1, 0), &n)) {
+        return;
+    }
+    CPUX86State *env = q->m->cpus[n];
+    if (!env) {
+        qtest_send_line(q, "FAIL this machine has no CPUs");
+        return;
+    }
+    int vec = -1;
+    if ((env->interrupt_request & CPU_INTERRUPT_HARD) && env->intr_ops && env->intr_ops->ack) {
+        vec = env->intr_ops->ack(env->intr_opaque);
+    }
+    qtest_sendf(q, "OK %d", vec);
+}
+
 static unsigned access_size(char suffix)
 {
     switch (suffix) {
@@ -500,6 +523,8 @@ static void qtest_dispatch(QTestState *q, char **argv, int argc)
         qtest_cmd_irq_intercept(q, argv, argc);
     } else if (!strcmp(cmd, "irq_get")) {
         qtest_cmd_irq_get(q, argv, argc);
+    } else if (!strcmp(cmd, "intr_ack")) {
+        qtest_cmd_intr_ack(q, argv, argc);
     } else if (!strcmp(cmd, "set_irq_in")) {
         qtest_cmd_set_irq_in(q, argv, argc);
     } else if (!strcmp(cmd, "endianness")) {

@@ -16,7 +16,10 @@
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/cpuid.h"
 #include "hw/audio/pcspk.h"
+#include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
+#include "hw/intc/ioapic.h"
+#include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
@@ -100,6 +103,9 @@ static void pc_isa_irq_handler(void *opaque, int n, int level)
 static void pc_cpu_intr_handler(void *opaque, int n, int level)
 {
     Machine *m = opaque;
+    if (apic_set_lint(m->cpus[0], 0, level)) {
+        return; /* LINT0: virtual wire when programmed ExtINT, INTR when the APIC is off */
+    }
     if (level) {
         x86_cpu_interrupt(m->cpus[0], CPU_INTERRUPT_HARD);
     } else {
@@ -254,6 +260,47 @@ static bool pc_init_pic_pit(Machine *m, PcBoard *board, Error **errp)
     return true;
 }
 
+/*
+ * Local APICs (every model but the 486 has one), the IOAPIC and the HPET.
+ * Under qtest the CPUs exist too, so the same wiring is tested.
+ */
+static bool pc_init_apics(Machine *m, PcBoard *board, Error **errp)
+{
+    DeviceState *apics[MACHINE_MAX_CPUS];
+    for (int i = 0; i < m->nr_cpus; i++) {
+        CPUX86State *env = m->cpus[i];
+        if (((x86_cpuid_signature(env) >> 8) & 0xf) < 5) {
+            return true; /* no APIC on this model: the PIC drives INTR directly */
+        }
+        char index[12];
+        snprintf(index, sizeof(index), "%d", i);
+        const char *props[] = {"cpu", index, NULL};
+        apics[i] = pc_create(m, "apic", props, errp);
+        if (!apics[i]) {
+            return false;
+        }
+        env->intr_ops = apic_cpu_intr_ops();
+        env->intr_opaque = apics[i];
+        env->cpuid_apic = true;
+        x86_cpuid_fill_features(env);
+        apic_set_extint_ack(apics[i], pc_pic_only_ack, board);
+    }
+    char ioapic_id[12];
+    snprintf(ioapic_id, sizeof(ioapic_id), "%d", m->nr_cpus < 16 ? m->nr_cpus : 0);
+    const char *ioapic_props[] = {"id", ioapic_id, NULL};
+    DeviceState *ioapic = pc_create(m, "ioapic", ioapic_props, errp);
+    DeviceState *hpet = ioapic ? pc_create(m, "hpet", NULL, errp) : NULL;
+    if (!hpet) {
+        return false;
+    }
+    board->ioapic_in = ioapic_get_inputs(ioapic);
+    for (int i = 0; i < m->nr_cpus; i++) {
+        apic_set_eoi_hook(apics[i], ioapic_eoi_broadcast, ioapic);
+    }
+    hpet_connect_ioapic(hpet, board->ioapic_in);
+    return true;
+}
+
 static bool pc_init_serials(Machine *m, const StrList *serials, Error **errp)
 {
     for (int i = 0; i < serials->n; i++) {
@@ -320,7 +367,7 @@ bool pc_machine_init(Machine *m, Error **errp)
     m->board_free = pc_board_free;
     pc_init_ram(m, board);
     pc_init_cpus(m, board);
-    if (!pc_init_pic_pit(m, board, errp)) {
+    if (!pc_init_pic_pit(m, board, errp) || !pc_init_apics(m, board, errp)) {
         return false;
     }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {

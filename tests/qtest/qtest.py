@@ -247,6 +247,10 @@ class QTest:
         """Drive input line n of group NAME (e.g. "isa") to level 0 or 1."""
         self.cmd("set_irq_in %s %d %d" % (name, n, 1 if level else 0))
 
+    def intr_ack(self, cpu=0):
+        """The INTA cycle the CPU would run now: the vector, or -1 without INTR."""
+        return int(self.cmd("intr_ack %d" % cpu))
+
 
 _tmpdirs = []
 

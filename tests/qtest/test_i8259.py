@@ -379,6 +379,36 @@ def test_hostile_values():
         check(qt.inb(ELCR1) == 0xf8, "still answering")
 
 
+def test_inta_through_the_cpu():
+    """intr_ack runs the CPU's INTA: straight from INTR on a 486, no APIC in the way."""
+    with QTest(["-cpu", "486"]) as qt:
+        init_linux(qt)
+        check_eq(qt.intr_ack(), -1, "no INTR, no INTA")
+        qt.set_irq_in("isa", 3, 1)
+        check_eq(qt.intr_ack(), 0x33, "IRQ 3 at vector 0x30 + 3")
+        check_eq(isr(qt), 0x08, "INTA set ISR")
+        qt.set_irq_in("isa", 10, 1)
+        check_eq(qt.intr_ack(), 0x3a, "IRQ 10 through the cascade: slave vector 0x38 + 2")
+        check_eq(isr(qt), 0x0c, "master ISR: IR2 and IR3")
+        check_eq(isr(qt, S_CMD), 0x04, "slave ISR: IR2")
+        qt.set_irq_in("isa", 1, 1)
+        qt.set_irq_in("isa", 1, 0)  # INTR dropped too: the CPU never sees it
+        check_eq(qt.intr_ack(), -1, "a withdrawn request drops INTR")
+
+
+def test_inta_virtual_wire():
+    """With the local APIC in virtual-wire mode (LINT0 = ExtINT) INTA reaches the PIC."""
+    with QTest() as qt:
+        init_linux(qt)
+        qt.writel(0xfee000f0, 0x1ff)  # SVR: APIC software-enabled
+        qt.writel(0xfee00350, 0x700)  # LVT LINT0: ExtINT, unmasked
+        qt.set_irq_in("isa", 5, 1)
+        check_eq(qt.intr_ack(), 0x35, "IRQ 5 through LINT0")
+        qt.outb(M_CMD, EOI)
+        qt.set_irq_in("isa", 12, 1)
+        check_eq(qt.intr_ack(), 0x3c, "IRQ 12 through the cascade and LINT0")
+
+
 def test_qtest_named_irq_commands():
     with QTest() as qt:
         for line in ("set_irq_in isa 16 1", "set_irq_in isa 1 2", "set_irq_in nope 0 1",
@@ -420,6 +450,8 @@ CASES = [
     ("i8259/spurious-irq7", test_spurious_irq7),
     ("i8259/irq2-ignored", test_irq2_input_ignored),
     ("i8259/hostile-values", test_hostile_values),
+    ("i8259/inta-486", test_inta_through_the_cpu),
+    ("i8259/inta-virtual-wire", test_inta_virtual_wire),
     ("qtest/named-irq-groups", test_qtest_named_irq_commands),
 ]
 
