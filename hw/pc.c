@@ -41,6 +41,7 @@ typedef struct PcBoard {
     IRQState a20;        /* the A20 gate: i8042 output port and port 0x92 */
     int (*pic_ack)(void *pic); /* INTA cycle on the PIC: vector */
     void *pic;
+    DeviceState *pit; /* the 8254: the HPET's legacy replacement cuts its IRQ 0 */
 
     MemoryRegion ram_below_4g;
     MemoryRegion ram_above_4g;
@@ -257,7 +258,17 @@ static bool pc_init_pic_pit(Machine *m, PcBoard *board, Error **errp)
         return false;
     }
     pcspk_set_pit(spk, pit);
+    board->pit = pit;
     return true;
+}
+
+/* HPET legacy replacement routing on: timer 0 owns IRQ 0, the PIT lets go of it. */
+static void pc_hpet_legacy(void *opaque, bool legacy)
+{
+    PcBoard *board = opaque;
+    if (board->pit) {
+        i8254_set_irq_enabled(board->pit, !legacy);
+    }
 }
 
 /*
@@ -298,6 +309,7 @@ static bool pc_init_apics(Machine *m, PcBoard *board, Error **errp)
         apic_set_eoi_hook(apics[i], ioapic_eoi_broadcast, ioapic);
     }
     hpet_connect_ioapic(hpet, board->ioapic_in);
+    hpet_set_legacy_hook(hpet, pc_hpet_legacy, board);
     return true;
 }
 

@@ -386,6 +386,25 @@ def test_reprogram_stops_timer():
         check_eq(qt.clock_step(), now, "no timer until a count is written")
 
 
+def test_hpet_legacy_replacement_cuts_irq0():
+    """The board's HPET legacy hook: LEG_RT_CNF takes IRQ 0 away from OUT0 and gives it back."""
+    hpet_config = 0xfed00010
+    with QTest() as qt:
+        start_ch0(qt, 2, 100)
+        qt.pop_irqs()
+        check_eq(len(edges(qt, 4)), 4, "OUT0 drives IRQ 0")
+        qt.writeq(hpet_config, 0x2)
+        now = qt.clock_step(0)
+        check_eq(qt.clock_step(), now, "no PIT timer while the HPET owns IRQ 0")
+        qt.clock_step(1000000)
+        check_eq(qt.pop_irqs(), [], "no IRQ 0 edges from the PIT")
+        qt.writeq(hpet_config, 0x0)
+        got = edges(qt, 2)
+        k = tick_at(qt.clock_step(0))
+        check_eq(got[1], (ns_of_tick(k), "raise"), "OUT0 drives IRQ 0 again")
+        check_eq(k % 100, 0, "in the phase the counter kept meanwhile")
+
+
 def test_hostile_sequences():
     """Every control word and odd counts, with time moving: no crash, sane answers."""
     import random
@@ -435,6 +454,7 @@ CASES = [
     ("i8254/port61-bits", test_port61_bits),
     ("i8254/refresh-toggle", test_refresh_toggle),
     ("i8254/reprogram", test_reprogram_stops_timer),
+    ("i8254/hpet-legacy", test_hpet_legacy_replacement_cuts_irq0),
     ("i8254/hostile-sequences", test_hostile_sequences),
 ]
 
