@@ -381,9 +381,14 @@ static void fw_cfg_dma_run(FWCfgState *s, uint64_t desc_addr)
     address_space_write(as, desc_addr, result, sizeof(result));
 }
 
+/* The signature in memory order: byte i of the port reads signature[i]. */
 static uint64_t fw_cfg_dma_read(void *opaque, uint64_t offset, unsigned size)
 {
-    return offset < sizeof(fw_cfg_dma_signature) ? (uint8_t)fw_cfg_dma_signature[offset] : 0;
+    uint64_t value = 0;
+    for (unsigned i = 0; i < size && offset + i < sizeof(fw_cfg_dma_signature); i++) {
+        value |= (uint64_t)(uint8_t)fw_cfg_dma_signature[offset + i] << (8 * i);
+    }
+    return value;
 }
 
 static uint32_t bswap32_u(uint32_t v)
