@@ -438,7 +438,7 @@ static bool pc_setup_kernel(Machine *m, PcBoard *board, Error **errp)
     }
     boot.kernel = kernel;
     const char *cmdline = cfg->append ? cfg->append : "";
-    fw_cfg_add_i32(board->fw_cfg, FW_CFG_CMDLINE_ADDR, 0x20000);
+    fw_cfg_add_i32(board->fw_cfg, FW_CFG_CMDLINE_ADDR, LINUX_CMDLINE_ADDR);
     fw_cfg_add_i32(board->fw_cfg, FW_CFG_CMDLINE_SIZE, (uint32_t)strlen(cmdline) + 1);
     fw_cfg_add_string(board->fw_cfg, FW_CFG_CMDLINE_DATA, cmdline);
     bool ok;

@@ -45,6 +45,8 @@ typedef struct DirectBootConfig {
 #define DIRECT_BOOT_GDT_ADDR 0x500
 #define DIRECT_BOOT_CS 0x10
 #define DIRECT_BOOT_DS 0x18
+/* Where a Linux command line goes, also reported to the BIOS as FW_CFG_CMDLINE_ADDR. */
+#define LINUX_CMDLINE_ADDR 0x20000
 
 /* Take ownership of data (xmalloc'd, or NULL for zeros). */
 void direct_boot_add(DirectBoot *b, uint64_t addr, uint8_t *data, size_t len);

@@ -52,7 +52,6 @@
 #define LINUX_ZERO_PAGE 0x7000
 #define LINUX_ZERO_PAGE_SIZE 0x1000
 #define LINUX_REAL_MODE_ADDR 0x10000 /* setup code, BIOS path only */
-#define LINUX_CMDLINE_ADDR 0x20000
 #define LINUX_CMDLINE_MAX 0x10000    /* room up to 0x30000 */
 #define LINUX_KERNEL_ADDR 0x100000
 #define LINUX_HEAP_END 0xfe00        /* heap/stack end, relative to the setup segment */

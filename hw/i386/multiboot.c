@@ -201,12 +201,34 @@ static bool mb_load_aout(const DirectBootConfig *cfg, size_t hoff, DirectBoot *o
     return true;
 }
 
-/* Split -initrd at single commas; ",," stands for a comma. */
+/* The strings at the end of the information area, and their guest addresses. */
+typedef struct MbStrings {
+    uint8_t *info;
+    uint64_t base; /* guest address of info[0] */
+    size_t next;   /* where the next string goes */
+} MbStrings;
+
+static uint32_t mb_put_string(MbStrings *strs, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    size_t at = strs->next;
+    memcpy(strs->info + at, s, n);
+    strs->next += n;
+    return (uint32_t)(strs->base + at);
+}
+
+/* Split -initrd at single commas; ",," stands for a comma.  -1 if there are too many. */
 static int mb_split_modules(const char *spec, char **mods)
 {
     int n = 0;
     const char *p = spec;
-    while (*p && n < MB_MAX_MODULES) {
+    while (*p) {
+        if (n == MB_MAX_MODULES) {
+            for (int i = 0; i < n; i++) {
+                free(mods[i]);
+            }
+            return -1;
+        }
         size_t cap = strlen(p) + 1, len = 0;
         char *s = xmalloc(cap);
         while (*p) {
@@ -267,6 +289,10 @@ bool multiboot_load(const DirectBootConfig *cfg, DirectBoot *out, Error **errp)
     /* Modules, each on a fresh page. */
     char *mods[MB_MAX_MODULES];
     int nr_mods = cfg->initrd ? mb_split_modules(cfg->initrd, mods) : 0;
+    if (nr_mods < 0) {
+        error_setg(errp, "-initrd: more than %d Multiboot modules", MB_MAX_MODULES);
+        return false;
+    }
     uint64_t mod_start[MB_MAX_MODULES], mod_len[MB_MAX_MODULES];
     uint64_t cursor = PAGE_ALIGN(ld.kernel_end);
     for (int i = 0; i < nr_mods && ok; i++) {
@@ -309,14 +335,7 @@ bool multiboot_load(const DirectBootConfig *cfg, DirectBoot *out, Error **errp)
     }
     if (ok) {
         uint8_t *info = xzalloc(info_size);
-        uint64_t str = str_off;
-#define MB_PUT_STRING(s)                                  \
-    ({                                                    \
-        size_t n_ = strlen(s) + 1;                        \
-        memcpy(info + str, (s), n_);                      \
-        str += n_;                                        \
-        (uint32_t)(base + str - n_);                      \
-    })
+        MbStrings strs = {.info = info, .base = base, .next = str_off};
         stl_le_p(info + MBI_FLAGS,
                  MBI_MEMORY | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME);
         /* Lower memory ends at the EBDA; upper is the RAM run that starts at 1 MiB. */
@@ -329,15 +348,15 @@ bool multiboot_load(const DirectBootConfig *cfg, DirectBoot *out, Error **errp)
         }
         stl_le_p(info + MBI_MEM_LOWER, (uint32_t)(MIN(cfg->low_ram_end, 0x9fc00ULL) / 1024));
         stl_le_p(info + MBI_MEM_UPPER, (uint32_t)(upper / 1024));
-        stl_le_p(info + MBI_CMDLINE_PTR, MB_PUT_STRING(cmdline));
-        stl_le_p(info + MBI_LOADER_NAME_PTR, MB_PUT_STRING(mb_loader_name));
+        stl_le_p(info + MBI_CMDLINE_PTR, mb_put_string(&strs, cmdline));
+        stl_le_p(info + MBI_LOADER_NAME_PTR, mb_put_string(&strs, mb_loader_name));
         stl_le_p(info + MBI_MODS_COUNT, (uint32_t)nr_mods);
         stl_le_p(info + MBI_MODS_ADDR, (uint32_t)(base + mods_off));
         for (int i = 0; i < nr_mods; i++) {
             uint8_t *m = info + mods_off + (size_t)i * MB_MOD_SIZE;
             stl_le_p(m, (uint32_t)mod_start[i]);
             stl_le_p(m + 4, (uint32_t)(mod_start[i] + mod_len[i]));
-            stl_le_p(m + 8, MB_PUT_STRING(mods[i]));
+            stl_le_p(m + 8, mb_put_string(&strs, mods[i]));
         }
         stl_le_p(info + MBI_MMAP_LENGTH, (uint32_t)(cfg->e820->nr * MB_MMAP_ENTRY_SIZE));
         stl_le_p(info + MBI_MMAP_ADDR, (uint32_t)(base + mmap_off));
@@ -349,7 +368,6 @@ bool multiboot_load(const DirectBootConfig *cfg, DirectBoot *out, Error **errp)
             stq_le_p(m + 12, e->size);
             stl_le_p(m + 20, e->type);
         }
-#undef MB_PUT_STRING
         direct_boot_add(out, base, info, info_size);
         out->eip = ld.entry;
         out->eax = MULTIBOOT_BOOTLOADER_MAGIC;

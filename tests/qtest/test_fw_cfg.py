@@ -208,6 +208,36 @@ def test_kernel_cmdline_items():
                  "command line in RAM")
 
 
+def test_kernel_with_bios():
+    """With -bios the kernel goes to fw_cfg for the BIOS, and nothing is put in RAM."""
+    kernel = temp_path("bzImage")
+    with open(kernel, "wb") as f:
+        f.write(make_bzimage(bytes(range(48))))
+    initrd = temp_path("initrd")
+    with open(initrd, "wb") as f:
+        f.write(b"INITRD" * 1000)
+    bios = temp_path("bios.bin")
+    with open(bios, "wb") as f:
+        f.write(bytes(65536))
+    with QTest(["-m", "64", "-bios", bios, "-kernel", kernel, "-initrd", initrd,
+                "-append", "root=/dev/sda"]) as qt:
+        check_eq(struct.unpack("<I", read_item(qt, 0x16, 4))[0], 0x10000, "SETUP_ADDR")
+        setup = read_item(qt, 0x18, 1024)
+        check_eq(setup[0x202:0x206], b"HdrS", "SETUP_DATA header")
+        check_eq(setup[0x210], 0xff, "type_of_loader in SETUP_DATA")
+        check_eq(struct.unpack_from("<I", setup, 0x228)[0], 0x20000, "cmd_line_ptr")
+        rd_addr = struct.unpack("<I", read_item(qt, 0x0a, 4))[0]
+        check_eq(struct.unpack_from("<I", setup, 0x218)[0], rd_addr, "ramdisk_image")
+        check_eq(struct.unpack_from("<I", setup, 0x21c)[0], 6000, "ramdisk_size")
+        check_eq(rd_addr & 0xfff, 0, "initrd address page aligned")
+        check(rd_addr + 6000 <= 64 << 20, "initrd below the end of RAM: 0x%x" % rd_addr)
+        check_eq(struct.unpack("<I", read_item(qt, 0x0b, 4))[0], 6000, "INITRD_SIZE")
+        check_eq(read_item(qt, 0x12, 6), b"INITRD", "INITRD_DATA")
+        check_eq(struct.unpack("<I", read_item(qt, 0x07, 4))[0], 0x100000, "KERNEL_ADDR")
+        check_eq(read_item(qt, 0x11, 48), bytes(range(48)), "KERNEL_DATA")
+        check_eq(qt.memread(0x100000, 16), bytes(16), "no direct load with -bios")
+
+
 if __name__ == "__main__":
     run_cases([
         ("fw_cfg/signature-id", test_signature_and_id),
@@ -219,4 +249,5 @@ if __name__ == "__main__":
         ("fw_cfg/dma-skip-select", test_dma_skip_select),
         ("fw_cfg/dma-hostile", test_dma_hostile),
         ("fw_cfg/kernel-cmdline", test_kernel_cmdline_items),
+        ("fw_cfg/kernel-with-bios", test_kernel_with_bios),
     ])
