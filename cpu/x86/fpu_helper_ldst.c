@@ -263,6 +263,13 @@ void x87_farith_bytes(CPUX86State *env, unsigned op, unsigned kind, const uint8_
     default:
         return;
     }
+    if (op == X87_DIVR && floatx80_exp(*X87_ST(env, 0)) == 0 && X87_ST(env, 0)->sig == 0) {
+        /*
+         * A finite value divided by zero reports only the zero divide (as for register
+         * operands): the dividend here is the memory operand, already widened.
+         */
+        s->flags &= ~FLOAT_FLAG_DENORMAL;
+    }
     if (compare) {
         unsigned pre = s->flags;
         x87_compare_st0(env, b, false, op == X87_COMP);

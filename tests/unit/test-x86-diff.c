@@ -110,8 +110,6 @@ static const struct {
     { "CVTTPD2PI_PqWpd", "OPEN BUG: the MMX transition is missed in some states" },
     { "CVTPS2PI_PqWq", "OPEN BUG: the MMX transition is missed in some states" },
     { "CVTPD2PI_PqWpd", "OPEN BUG: the MMX transition is missed in some states" },
-    { "FDIVR_m32fp", "OPEN BUG: DE raised with a zero divisor and a denormal dividend" },
-    { "FDIVR_m64fp", "OPEN BUG: DE raised with a zero divisor and a denormal dividend" },
     { "FPREM", "OPEN BUG: C3 differs in rare states" },
     { "FPREM1", "OPEN BUG: C1 differs in rare states" },
 };
