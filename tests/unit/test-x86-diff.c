@@ -106,10 +106,6 @@ static const struct {
     { "FRSTOR", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
     { "FXRSTOR_M", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
     /* OPEN BUGS in Osprey found by this test, not yet fixed: remove each when fixed. */
-    { "CVTTPS2PI_PqWq", "OPEN BUG: the MMX transition is missed in some states" },
-    { "CVTTPD2PI_PqWpd", "OPEN BUG: the MMX transition is missed in some states" },
-    { "CVTPS2PI_PqWq", "OPEN BUG: the MMX transition is missed in some states" },
-    { "CVTPD2PI_PqWpd", "OPEN BUG: the MMX transition is missed in some states" },
     { "FPREM", "OPEN BUG: C3 differs in rare states" },
     { "FPREM1", "OPEN BUG: C1 differs in rare states" },
 };
@@ -651,6 +647,10 @@ static bool gen_unit(Ctx *c, unsigned id, unsigned base, uint32_t undef, uint16_
     if (name_is(info, "FCOMI") || name_is(info, "FCOMIP") || name_is(info, "FUCOMI") ||
         name_is(info, "FUCOMIP")) {
         x87cc = u->x87cc_before | 0x200;
+    }
+    /* FCMOVcc writes C1 only on a stack underflow: otherwise it keeps what it was. */
+    if (name_is(info, "FCMOV")) {
+        x87cc |= u->x87cc_before & 0x200;
     }
     u->x87cc_after = x87cc;
     return !u->overflow;
