@@ -101,10 +101,6 @@ static const struct {
      * rare cases.  These rows are what load an unmasked control word into a random state,
      * so leaving them out keeps the x87 in its masked (default) configuration here.
      */
-    { "FLDCW", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
-    { "FLDENV", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
-    { "FRSTOR", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
-    { "FXRSTOR_M", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
     /* OPEN BUGS in Osprey found by this test, not yet fixed: remove each when fixed. */
     { "FPREM", "OPEN BUG: C3 differs in rare states" },
     { "FPREM1", "OPEN BUG: C1 differs in rare states" },
@@ -957,22 +953,6 @@ static Masks masks_for(const Seq *s, int first, int n, const XdState *r, const u
     if (r->fx[FX_FSW] & 1) {
         for (int k = first; k <= last; k++) {
             if (name_is(x86_insn_info(s->u[k].id), "FPREM")) {
-                m.x87cc |= 0x4500;
-            }
-        }
-    }
-    /*
-     * Compares with an unmasked invalid or denormal exception (FSW.ES set): the SDM says
-     * the condition codes (and FCOMI's EFLAGS) are not set; this AMD host sets them to
-     * "unordered".  Osprey follows the SDM, so those bits are not compared then.
-     */
-    if (r->fx[FX_FSW] & 0x80) {
-        for (int k = first; k <= last; k++) {
-            const X86InsnInfo *info = x86_insn_info(s->u[k].id);
-            if (name_is(info, "FCOMI") || name_is(info, "FUCOMI")) {
-                m.flags_undef |= X86_EFL_ZF | X86_EFL_PF | X86_EFL_CF;
-            } else if (name_is(info, "FCOM") || name_is(info, "FUCOM") ||
-                       name_is(info, "FICOM") || name_is(info, "FTST")) {
                 m.x87cc |= 0x4500;
             }
         }
