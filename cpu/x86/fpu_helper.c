@@ -635,14 +635,25 @@ void helper_fprem(CPUX86State *env, uint32_t ieee)
     floatx80 r;
 
     if (!x87_binary_operands(env, 0, false)) {
+        /* A stack underflow is no reduction either: C2 cleared, C1 = 0 (the underflow). */
+        env->fpus &= ~FPUS_C2;
         return;
     }
+    bool nan_operand = floatx80_is_any_nan(*X87_ST(env, 0)) || floatx80_is_any_nan(*X87_ST(env, 1));
     r = floatx80_fprem(*X87_ST(env, 0), *X87_ST(env, 1), ieee, &q, &incomplete,
                        x87_begin(env));
     if (!x87_finish(env)) {
         return;
     }
     *X87_ST(env, 0) = r;
+    if (nan_operand || (env->fp_status.flags & FLOAT_FLAG_INVALID)) {
+        /*
+         * No reduction took place: C2 (incomplete) and C1 are cleared, C0 and C3 keep what
+         * they were (the SDM defines them only for a completed reduction; host CPUs do so).
+         */
+        env->fpus &= ~(FPUS_C1 | FPUS_C2);
+        return;
+    }
     env->fpus &= ~FPUS_CC;
     if (incomplete) {
         env->fpus |= FPUS_C2;
