@@ -94,8 +94,6 @@ static const struct {
      * raises none; floatx80_compare agrees with the host on 2 million operand pairs, so the
      * difference is in state not yet identified.  Remove when found.
      */
-    { "FUCOMI_ST0STi", "OPEN: spurious IE in rare states, under investigation" },
-    { "FUCOMIP_ST0STi", "OPEN: spurious IE in rare states, under investigation" },
     /*
      * OPEN: with x87 exceptions unmasked, flag and condition-code details still differ in
      * rare cases.  These rows are what load an unmasked control word into a random state,
