@@ -643,6 +643,8 @@ void helper_fprem(CPUX86State *env, uint32_t ieee)
     r = floatx80_fprem(*X87_ST(env, 0), *X87_ST(env, 1), ieee, &q, &incomplete,
                        x87_begin(env));
     if (!x87_finish(env)) {
+        /* Unmasked exception: no reduction either (C1 is 0 already). */
+        env->fpus &= ~FPUS_C2;
         return;
     }
     *X87_ST(env, 0) = r;

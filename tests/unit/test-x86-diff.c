@@ -1077,14 +1077,6 @@ static bool row_has_simd_reg(const X86InsnInfo *info)
 
 static bool row_wanted(const X86InsnInfo *info, const char *form)
 {
-    /*
-     * OPEN: the x87 still shows rare mismatches (see the OPEN entries above and the issue
-     * notes), so the default run leaves x87 rows out and says so; X86DIFF_X87=1 (as
-     * make fuzz-cpu does) puts them back.
-     */
-    if (row_is_x87(info) && !getenv("X86DIFF_X87")) {
-        return false;
-    }
     for (size_t i = 0; i < ARRAY_SIZE(host_not_oracle); i++) {
         if (!strcmp(host_not_oracle[i].row, info->name)) {
             return false;
@@ -1137,10 +1129,6 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 static void print_lists(void)
 {
-    if (!getenv("X86DIFF_X87")) {
-        printf("  OPEN: x87 rows are not generated in this run (rare mismatches remain); "
-               "X86DIFF_X87=1 adds them\n");
-    }
     printf("  rows the DBT does not implement yet (not generated):");
     for (size_t i = 0; not_yet_implemented[i].row; i++) {
         printf("\n    %s: %s", not_yet_implemented[i].row, not_yet_implemented[i].reason);
