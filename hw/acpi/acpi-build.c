@@ -242,7 +242,7 @@ static Aml *build_pci0(const PcAcpiConfig *cfg)
     Aml *crs = aml_resource_template();
 
     aml_append(pci, aml_name_decl("_HID", aml_eisaid("PNP0A03")));
-    aml_append(pci, name_int("_ADR", 0));
+    /* No _ADR: ACPI 6.4 section 6.1 allows _HID or _ADR on a device, not both. */
     aml_append(pci, name_int("_UID", 0));
     aml_append(pci, name_int("_BBN", 0));
 
@@ -258,7 +258,6 @@ static Aml *build_pci0(const PcAcpiConfig *cfg)
         aml_append(crs, aml_qword_memory(cfg->pci_hole64_start, cfg->pci_hole64_end - 1, false));
     }
     aml_append(pci, aml_name_decl("_CRS", crs));
-    aml_append(pci, build_prt());
     aml_append(pci, build_isa_devices());
     return pci;
 }
@@ -294,6 +293,13 @@ static size_t build_dsdt(AcpiBuildCtx *c, const PcAcpiConfig *cfg)
     for (unsigned i = 0; i < 4; i++) {
         aml_append(sb, build_link(i));
     }
+    /*
+     * _PRT names the link devices, so it comes after them: the table loads
+     * in order, and the links need the PIIX3 region defined inside PCI0.
+     */
+    Aml *pci_scope = aml_scope("PCI0");
+    aml_append(pci_scope, build_prt());
+    aml_append(sb, pci_scope);
     if (cfg->hpet) {
         aml_append(sb, build_hpet_device());
     }

@@ -14,6 +14,8 @@
 #include "hw/acpi/aml.h"
 #include "hw/acpi/bios-linker-loader.h"
 #include "hw/acpi/loader-exec.h"
+#include "hw/i386/mptable.h"
+#include "hw/i386/smbios.h"
 #include "tests/unit/test.h"
 
 #define GUEST_RAM_SIZE 0x200000
@@ -436,6 +438,21 @@ static void iasl_check(unsigned cpus, uint64_t ram, bool check_dsdt_text)
             char msg[300];
             snprintf(msg, sizeof(msg), "iasl -d %s failed (rc %d): %.200s", f.sig[i], rc, out);
             test_fail_at(__FILE__, __LINE__, msg);
+            continue;
+        }
+        /*
+         * The disassembler is lenient (it prints any opcode it meets), so
+         * compile its output again: malformed AML shows up as ASL errors.
+         */
+        snprintf(cmd, sizeof(cmd), "cd %s && iasl %s.dsl 2>&1", dir, f.sig[i]);
+        rc = run_capture(cmd, out, sizeof(out));
+        if (rc != 0 || strstr(out, "Error ") || strstr(out, "Warning ")) {
+            char msg[400];
+            const char *why = strstr(out, "Error ");
+            why = why ? why : strstr(out, "Warning ");
+            snprintf(msg, sizeof(msg), "iasl %s.dsl (rc %d): %.300s", f.sig[i], rc,
+                     why ? why : out);
+            test_fail_at(__FILE__, __LINE__, msg);
         }
     }
     if (check_dsdt_text) {
@@ -652,6 +669,221 @@ static void test_build_rejects(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* SMBIOS */
+
+static void smbios_check(unsigned cpus, uint64_t ram)
+{
+    Guest g;
+    SmbiosConfig cfg = { .nr_cpus = cpus };
+    SmbiosTables t;
+    AcpiLoaderArena high = { HIGH_BASE, HIGH_SIZE, 0 }, fseg = { FSEG_BASE, FSEG_SIZE, 0 };
+    Error *err = NULL;
+    uint64_t anchor_addr, table_addr;
+    uint8_t *a, *p, *end;
+    unsigned count = 0, type_count[128] = { 0 }, max_size = 0;
+    uint64_t dimm_mib = 0;
+    bool saw_end = false;
+
+    guest_init(&g);
+    cfg.ram_below_4g = ram >= 0xe0000000ULL ? 0xc0000000ULL : ram;
+    cfg.ram_above_4g = ram - cfg.ram_below_4g;
+    cfg.uuid[0] = 0x12;
+    cfg.uuid[15] = 0x34;
+    CHECK(smbios_build(&cfg, &t, &err));
+    /* The fw_cfg anchor is valid as it stands (address 0). */
+    CHECK_EQ(acpi_checksum(t.anchor.data, 0x1f), 0);
+    anchor_addr = smbios_install(&g.as, &t, &high, &fseg, &err);
+    smbios_tables_free(&t);
+    CHECK(anchor_addr >= FSEG_BASE && !(anchor_addr & 15));
+    a = gptr(&g, anchor_addr, 0x1f);
+    if (!a) {
+        guest_free(&g);
+        return;
+    }
+    CHECK(!memcmp(a, "_SM_", 4) && !memcmp(a + 0x10, "_DMI_", 5));
+    CHECK_EQ(a[5], 0x1f);
+    CHECK_EQ(acpi_checksum(a, 0x1f), 0);
+    CHECK_EQ(acpi_checksum(a + 0x10, 0x0f), 0);
+    table_addr = ldl_le_p(a + 0x18);
+    CHECK(table_addr >= HIGH_BASE && table_addr < HIGH_BASE + HIGH_SIZE);
+    p = gptr(&g, table_addr, lduw_le_p(a + 0x16));
+    if (!p) {
+        guest_free(&g);
+        return;
+    }
+    end = p + lduw_le_p(a + 0x16);
+    while (p + 4 <= end && !saw_end) {
+        uint8_t type = p[0], len = p[1];
+        uint8_t *s = p + len;
+        CHECK(len >= 4 && p + len <= end);
+        if (len < 4 || p + len > end) {
+            break;
+        }
+        CHECK_EQ(lduw_le_p(p + 2), count); /* handles are 0, 1, 2... */
+        /* Walk the string set up to its double NUL. */
+        while (s + 1 < end && !(s[0] == 0 && s[1] == 0)) {
+            s++;
+        }
+        CHECK(s + 1 < end);
+        s += 2;
+        if (type == 1) {
+            CHECK(!memcmp(p + 8, "\x00\x00\x00\x12", 4)); /* first UUID field little-endian */
+            CHECK_EQ(p[0x17], 0x34);
+            CHECK(memmem(p + len, s - (p + len), "Standard PC (i440FX + PIIX, 1996)", 33));
+        }
+        if (type == 0) {
+            CHECK(!memcmp(p + len, "Osprey", 7));
+        }
+        if (type == 17) {
+            uint16_t sz = lduw_le_p(p + 0x0c);
+            dimm_mib += sz == 0x7fff ? ldl_le_p(p + 0x1c) : sz;
+        }
+        type_count[type & 127]++;
+        max_size = MAX(max_size, (unsigned)(s - p));
+        saw_end = type == 127;
+        count++;
+        p = s;
+    }
+    CHECK(saw_end);
+    CHECK(p == end);
+    CHECK_EQ(count, lduw_le_p(a + 0x1c));
+    CHECK_EQ(max_size, lduw_le_p(a + 0x08));
+    CHECK_EQ(type_count[0], 1);
+    CHECK_EQ(type_count[1], 1);
+    CHECK_EQ(type_count[3], 1);
+    CHECK_EQ(type_count[4], cpus);
+    CHECK_EQ(type_count[16], 1);
+    CHECK(type_count[17] >= 1);
+    CHECK_EQ(type_count[19], cfg.ram_above_4g ? 2 : 1);
+    CHECK_EQ(type_count[32], 1);
+    CHECK_EQ(dimm_mib, ram >> 20);
+    guest_free(&g);
+}
+
+static void test_smbios_1cpu_128m(void)
+{
+    smbios_check(1, 128ULL << 20);
+}
+
+static void test_smbios_4cpu_5g(void)
+{
+    smbios_check(4, 5ULL << 30);
+}
+
+static void test_smbios_big(void)
+{
+    smbios_check(2, 40ULL << 30); /* several memory devices */
+}
+
+/* ------------------------------------------------------------------------ */
+/* MP table */
+
+static void mptable_check(unsigned cpus)
+{
+    Guest g;
+    MpTableConfig cfg = { .nr_cpus = cpus };
+    Error *err = NULL;
+    size_t used = 0;
+    uint8_t *fp, *h;
+    unsigned count[5] = { 0 }, io_ints_isa = 0, io_ints_pci = 0, bsp = 0;
+    uint16_t base_len, entries;
+    uint8_t pci_bus = 0xff;
+
+    guest_init(&g);
+    CHECK(mptable_install(&g.as, 0xf0000, 0x10000, &cfg, &used, &err));
+    fp = gptr(&g, 0xf0000, 16);
+    CHECK(!memcmp(fp, "_MP_", 4));
+    CHECK_EQ(fp[8], 1);
+    CHECK_EQ(fp[9], 4);
+    CHECK_EQ(acpi_checksum(fp, 16), 0);
+    h = gptr(&g, ldl_le_p(fp + 4), 44);
+    CHECK(h && !memcmp(h, "PCMP", 4));
+    if (!h) {
+        guest_free(&g);
+        return;
+    }
+    base_len = lduw_le_p(h + 4);
+    entries = lduw_le_p(h + 34);
+    CHECK_EQ(acpi_checksum(h, base_len), 0);
+    CHECK_EQ(ldl_le_p(h + 36), 0xfee00000);
+    CHECK_EQ(used, 16 + base_len);
+    for (uint8_t *e = h + 44, *end = h + base_len; e < end;) {
+        unsigned len = e[0] == 0 ? 20 : 8;
+        if (e[0] > 4 || e + len > end) {
+            CHECK(!"bad MP entry");
+            break;
+        }
+        count[e[0]]++;
+        if (e[0] == 0 && (e[3] & 2)) {
+            bsp++;
+        }
+        if (e[0] == 1 && !memcmp(e + 2, "PCI", 3)) {
+            pci_bus = e[1];
+        }
+        if (e[0] == 2) {
+            CHECK_EQ(e[1], cpus);
+            CHECK_EQ(ldl_le_p(e + 4), 0xfec00000);
+        }
+        if (e[0] == 3) {
+            if (e[4] == pci_bus) {
+                io_ints_pci++;
+                /* Slot 3 INTA -> PIRQD -> IRQ 11; slot 1 INTA -> PIRQB -> IRQ 10. */
+                if (e[5] == ((3 << 2) | 0)) {
+                    CHECK_EQ(e[7], 11);
+                }
+                if (e[5] == ((1 << 2) | 0)) {
+                    CHECK_EQ(e[7], 10);
+                }
+            } else {
+                io_ints_isa++;
+                if (e[5] == 0) {
+                    CHECK_EQ(e[7], 2);
+                }
+            }
+        }
+        e += len;
+    }
+    CHECK_EQ(count[0], cpus);
+    CHECK_EQ(bsp, 1);
+    CHECK_EQ(count[1], 2);
+    CHECK_EQ(count[2], 1);
+    CHECK_EQ(io_ints_isa, 15);
+    CHECK_EQ(io_ints_pci, 31 * 4);
+    CHECK_EQ(count[4], 2);
+    CHECK_EQ(entries, count[0] + count[1] + count[2] + count[3] + count[4]);
+    guest_free(&g);
+}
+
+static void test_mptable_1cpu(void)
+{
+    mptable_check(1);
+}
+
+static void test_mptable_4cpu(void)
+{
+    mptable_check(4);
+}
+
+static void test_mptable_rejects(void)
+{
+    Guest g;
+    MpTableConfig cfg = { .nr_cpus = 4 };
+    Error *err = NULL;
+    guest_init(&g);
+    CHECK(!mptable_install(&g.as, 0xf0000, 64, &cfg, NULL, &err)); /* too small */
+    error_free(err);
+    err = NULL;
+    CHECK(!mptable_install(&g.as, 0xf0008, 0x10000, &cfg, NULL, &err)); /* misaligned */
+    error_free(err);
+    err = NULL;
+    cfg.nr_cpus = 0;
+    CHECK(!mptable_install(&g.as, 0xf0000, 0x10000, &cfg, NULL, &err));
+    error_free(err);
+    CHECK_EQ(g.mem[0xf0000], 0);
+    guest_free(&g);
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -672,5 +904,11 @@ int main(void)
     test_run("loader-good", test_loader_good);
     test_run("loader-rejects", test_loader_rejects);
     test_run("loader-fuzz", test_loader_fuzz);
+    test_run("smbios-1cpu-128m", test_smbios_1cpu_128m);
+    test_run("smbios-4cpu-5g", test_smbios_4cpu_5g);
+    test_run("smbios-40g", test_smbios_big);
+    test_run("mptable-1cpu", test_mptable_1cpu);
+    test_run("mptable-4cpu", test_mptable_4cpu);
+    test_run("mptable-rejects", test_mptable_rejects);
     return test_summary();
 }
