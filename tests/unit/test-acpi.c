@@ -488,6 +488,149 @@ static void iasl_check(unsigned cpus, uint64_t ram, bool check_dsdt_text)
     guest_free(&g);
 }
 
+/*
+ * Every encoder construct in one SSDT, disassembled and recompiled by iasl:
+ * the constructs the DSDT does not use get the same scrutiny.
+ */
+static void build_all_ops_ssdt(AcpiBuf *t)
+{
+    static const uint32_t irqs[] = { 5, 7 };
+    Aml *body = aml_term_list();
+    Aml *dev = aml_device("\\_SB.TDEV");
+    Aml *rt = aml_resource_template();
+    Aml *m, *w, *ifb, *elseb, *field, *pkg;
+
+    acpi_buf_append(t, NULL, 36);
+    memcpy(t->data, "SSDT", 4);
+    t->data[8] = 2;
+    memcpy(t->data + 10, "OSPREY", 6);
+    memcpy(t->data + 16, "OSPREYPC", 8);
+    memcpy(t->data + 28, "OSPR", 4);
+
+    aml_append(dev, aml_name_decl("_HID", aml_eisaid("PNP0C02")));
+    aml_append(dev, aml_name_decl("_UID", aml_int(0x1234)));
+    aml_append(rt, aml_io(0x100, 0x100, 1, 4));
+    aml_append(rt, aml_fixed_io(0x80, 1));
+    aml_append(rt, aml_irq_no_flags(3));
+    aml_append(rt, aml_irq(7, false, true, true));
+    aml_append(rt, aml_interrupt(true, true, false, false, irqs, 2));
+    aml_append(rt, aml_memory32_fixed(0xfed10000, 0x1000, true));
+    aml_append(rt, aml_word_bus_number(0, 0x1f));
+    aml_append(rt, aml_dword_io(0x1000, 0x1fff));
+    aml_append(rt, aml_dword_memory(0x80000000, 0x8fffffff, true));
+    aml_append(rt, aml_qword_memory(0x800000000ULL, 0x8ffffffffULL, false));
+    aml_append(dev, aml_name_decl("_CRS", rt));
+
+    aml_append(dev, aml_operation_region("PIO", AML_SYSTEM_IO, aml_int(0x510), aml_int(0x10)));
+    aml_append(dev, aml_operation_region("PMEM", AML_SYSTEM_MEMORY, aml_int(0xfed10000),
+                                         aml_int(0x100)));
+    field = aml_field("PIO", AML_WORD_ACC, true, AML_WRITE_AS_ZEROS);
+    aml_field_add(field, "FA", 16);
+    aml_field_offset(field, 8);
+    aml_field_add(field, "FB", 16);
+    aml_append(dev, field);
+    field = aml_field("PMEM", AML_DWORD_ACC, false, AML_WRITE_AS_ONES);
+    aml_field_offset(field, 0x40);
+    aml_field_add(field, "MA", 32);
+    aml_field_add(field, "MB", 1);
+    aml_field_add(field, "MC", 95);
+    aml_field_add(field, "MD", 64);
+    aml_append(dev, field);
+
+    pkg = aml_package();
+    aml_append(pkg, aml_string("text"));
+    aml_append(pkg, aml_ones());
+    aml_append(pkg, aml_int(0x123456789aULL));
+    aml_append(pkg, aml_buffer((const uint8_t *)"\x01\x02\x03", 3));
+    aml_append(dev, aml_name_decl("PKG", pkg));
+
+    m = aml_method("TEST", 2, true);
+    aml_append(m, aml_store(aml_zero(), aml_local(0)));
+    aml_append(m, aml_store(aml_one(), aml_local(1)));
+    w = aml_while(aml_less(aml_local(0), aml_arg(0)));
+    aml_append(w, aml_add(aml_local(1), aml_arg(1), aml_local(1)));
+    aml_append(w, aml_shiftleft(aml_local(1), aml_int(1), aml_local(2)));
+    aml_append(w, aml_shiftright(aml_local(2), aml_int(2), aml_local(3)));
+    aml_append(w, aml_subtract(aml_local(3), aml_one(), aml_local(3)));
+    aml_append(w, aml_or(aml_local(3), aml_name("FA"), aml_name("FB")));
+    aml_append(w, aml_increment(aml_local(0)));
+    aml_append(m, w);
+    ifb = aml_if(aml_lnot(aml_equal(aml_local(1), aml_int(10))));
+    aml_append(ifb, aml_notify(aml_name("\\_SB.TDEV"), aml_int(0x80)));
+    aml_append(m, ifb);
+    elseb = aml_else();
+    aml_append(elseb, aml_store(aml_and(aml_name("MA"), aml_int(0xff), NULL), aml_local(4)));
+    aml_append(elseb, aml_add(aml_local(4), aml_local(1), aml_local(1)));
+    aml_append(m, elseb);
+    aml_append(m, aml_create_dword_field(aml_arg(0), aml_int(4), "CDW1"));
+    aml_append(m, aml_return(aml_local(1)));
+    aml_append(dev, m);
+    aml_append(body, dev);
+    aml_to_buf(body, t);
+
+    stl_le_p(t->data + 4, t->len);
+    t->data[9] = -acpi_checksum(t->data, t->len);
+}
+
+static void test_aml_iasl_all_ops(void)
+{
+    char dir[] = "/tmp/osprey-aml-XXXXXX";
+    char cmd[512], out[8192], path[300];
+    AcpiBuf t = { 0 };
+    FILE *fp;
+    int rc;
+    char *dsl;
+
+    build_all_ops_ssdt(&t);
+    CHECK_EQ(acpi_checksum(t.data, t.len), 0);
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/SSDT.dat", dir);
+    fp = fopen(path, "wb");
+    CHECK(fp != NULL);
+    if (fp) {
+        fwrite(t.data, 1, t.len, fp);
+        fclose(fp);
+    }
+    acpi_buf_free(&t);
+    snprintf(cmd, sizeof(cmd), "cd %s && iasl -d SSDT.dat 2>&1 && iasl SSDT.dsl 2>&1", dir);
+    rc = run_capture(cmd, out, sizeof(out));
+    if (rc != 0 || strstr(out, "Error ") || strstr(out, "Warning ")) {
+        char msg[400];
+        const char *why = strstr(out, "Error ");
+        snprintf(msg, sizeof(msg), "iasl (rc %d): %.300s", rc, why ? why : out);
+        test_fail_at(__FILE__, __LINE__, msg);
+    }
+    snprintf(path, sizeof(path), "%s/SSDT.dsl", dir);
+    dsl = read_text(path);
+    CHECK(dsl != NULL);
+    if (dsl) {
+        static const char *const want[] = {
+            "While ((Local0 < Arg0))", "Local1 += Arg1", "Local2 = (Local1 << One)",
+            "Local3 = (Local2 >> 0x02)", "Local0++", "Notify (\\_SB.TDEV, 0x80)",
+            "If ((Local1 != 0x0A))", "CreateDWordField (Arg0, 0x04, CDW1)",
+            "OperationRegion (PIO, SystemIO, 0x0510, 0x10)",
+            "OperationRegion (PMEM, SystemMemory, 0xFED10000, 0x0100)",
+            "Field (PIO, WordAcc, Lock, WriteAsZeros)", "Offset (0x08)",
+            "Field (PMEM, DWordAcc, NoLock, WriteAsOnes)", "MC,     95",
+            "FixedIO (", "IRQ (Level, ActiveLow, Shared, )", "Memory32Fixed (ReadWrite",
+            "QWordMemory (", "0x000000123456789A", "Method (TEST, 2, Serialized)",
+            "EisaId (\"PNP0C02\")", "\"text\"",
+        };
+        for (unsigned i = 0; i < ARRAY_SIZE(want); i++) {
+            if (!strstr(dsl, want[i])) {
+                char msg[160];
+                snprintf(msg, sizeof(msg), "SSDT lacks '%s'", want[i]);
+                test_fail_at(__FILE__, __LINE__, msg);
+            }
+        }
+        free(dsl);
+    }
+    if (!getenv("ACPI_TEST_KEEP")) {
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        CHECK(system(cmd) == 0);
+    }
+}
+
 static void test_iasl_1cpu_128m(void)
 {
     iasl_check(1, 128ULL << 20, false);
@@ -896,9 +1039,11 @@ int main(void)
     if (have_iasl()) {
         test_run("acpi-iasl-1cpu-128m", test_iasl_1cpu_128m);
         test_run("acpi-iasl-4cpu-5g", test_iasl_4cpu_5g);
+        test_run("aml-iasl-all-ops", test_aml_iasl_all_ops);
     } else {
         test_skip("acpi-iasl-1cpu-128m", "iasl not installed (Debian package acpica-tools)");
         test_skip("acpi-iasl-4cpu-5g", "iasl not installed (Debian package acpica-tools)");
+        test_skip("aml-iasl-all-ops", "iasl not installed (Debian package acpica-tools)");
     }
     test_run("acpi-build-rejects", test_build_rejects);
     test_run("loader-good", test_loader_good);
