@@ -8,6 +8,7 @@
  * softmmu live with the CPU in cpu/x86/tcg-exec.c and mem_helper.c.
  */
 #include "accel/accel.h"
+#include "accel/tcg-deadline.h"
 #include "cpu/x86/tcg-exec.h"
 
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct TCGAccelState {
     X86TCGCPU *cpus[MACHINE_MAX_CPUS];
     int nr_cpus;
     volatile int kicked;
+    DeadlineWatcher *watcher;
 } TCGAccelState;
 
 static bool tcg_available(char **why)
@@ -47,6 +49,17 @@ static const TBBackend *tcg_pick_backend(const char *opts, Error **errp)
     return NULL;
 }
 
+/* Thread-safe: only sets flags the exec loop polls. */
+static void tcg_kick_cpus(void *opaque)
+{
+    TCGAccelState *s = opaque;
+
+    s->kicked = 1;
+    for (int i = 0; i < s->nr_cpus; i++) {
+        s->cpus[i]->ctx.exit_request = 1;
+    }
+}
+
 static bool tcg_init(Machine *m, const char *opts, Error **errp)
 {
     const TBBackend *be = tcg_pick_backend(opts, errp);
@@ -60,6 +73,7 @@ static bool tcg_init(Machine *m, const char *opts, Error **errp)
     for (int i = 0; i < m->nr_cpus; i++) {
         s->cpus[i] = x86_tcg_cpu_new(m->cpus[i], &m->as_memory, &m->as_io, be, TCG_CODE_BUFFER);
     }
+    s->watcher = deadline_watcher_new(tcg_kick_cpus, s);
     m->accel_state = s;
     return true;
 }
@@ -75,6 +89,8 @@ static bool tcg_run_slice(Machine *m)
         return true;
     }
     s->kicked = 0;
+    /* Stop the slice when the next device timer is due. */
+    deadline_watcher_arm(s->watcher, clock_sleep_ns(machine_vclock(m)));
     for (int i = 0; i < s->nr_cpus; i++) {
         m->current_cpu = i;
         if (x86_exec(s->cpus[i], budget) != X86_EXEC_HALTED) {
@@ -86,19 +102,15 @@ static bool tcg_run_slice(Machine *m)
             break;
         }
     }
+    deadline_watcher_disarm(s->watcher);
     m->current_cpu = 0;
     return all_halted;
 }
 
 static void tcg_kick(Machine *m)
 {
-    TCGAccelState *s = m->accel_state;
-
-    if (s) {
-        s->kicked = 1;
-        for (int i = 0; i < s->nr_cpus; i++) {
-            s->cpus[i]->ctx.exit_request = 1;
-        }
+    if (m->accel_state) {
+        tcg_kick_cpus(m->accel_state);
     }
 }
 
@@ -119,6 +131,7 @@ static void tcg_destroy(Machine *m)
     TCGAccelState *s = m->accel_state;
 
     if (s) {
+        deadline_watcher_free(s->watcher);
         for (int i = 0; i < s->nr_cpus; i++) {
             x86_tcg_cpu_free(s->cpus[i]);
         }

@@ -15,9 +15,12 @@
 #include "core/options.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/cpuid.h"
+#include "hw/acpi/acpi-build.h"
 #include "hw/audio/pcspk.h"
 #include "hw/i386/direct-boot.h"
 #include "hw/i386/e820.h"
+#include "hw/i386/mptable.h"
+#include "hw/i386/smbios.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
@@ -390,18 +393,88 @@ static void pc_e820_layout(Machine *m, PcBoard *board, E820Layout *layout)
 }
 
 /*
- * ACPI and SMBIOS blobs for fw_cfg ("etc/acpi/tables", "etc/acpi/rsdp",
- * "etc/table-loader", "etc/smbios/..."), from the hw/acpi builder: the lead
- * adds the calls here.  For BIOS-less boot the builder also places the tables
- * in RAM and sets board->acpi_tables_start and board->acpi_rsdp_addr, which
- * the e820 map and the Linux zero page then report.
+ * Firmware tables without a BIOS: the table area at the top of low RAM (the
+ * e820 map marks it ACPI), the RSDP and the SMBIOS anchor in 0xE0000-0xEFFFF,
+ * and the MP table at 0xF0000.  Below 1 MiB is plain RAM when there is no
+ * -bios, and Linux scans exactly those places.
+ */
+#define PC_TABLES_HIGH_SIZE (128u << 10)
+#define PC_TABLES_FSEG_BASE 0xe0000u
+#define PC_TABLES_FSEG_SIZE 0x10000u
+#define PC_MPTABLE_BASE 0xf0000u
+#define PC_MPTABLE_MAX_SIZE 0x10000u
+
+/* Keep what the install wrote so that every reset writes it again. */
+static void pc_keep_ram_copy(Machine *m, PcBoard *board, uint64_t addr, uint64_t len)
+{
+    uint8_t *copy = xmalloc(len);
+    address_space_read(&m->as_memory, addr, copy, len);
+    direct_boot_add(&board->direct_boot, addr, copy, len);
+}
+
+static bool pc_install_tables(Machine *m, PcBoard *board, const AcpiBuildTables *acpi,
+                              const SmbiosTables *smbios, Error **errp)
+{
+    uint64_t high_base = (board->ram_below_4g.size - PC_TABLES_HIGH_SIZE) & ~0xffffull;
+    AcpiLoaderArena high = {.base = high_base, .size = board->ram_below_4g.size - high_base};
+    AcpiLoaderArena fseg = {.base = PC_TABLES_FSEG_BASE, .size = PC_TABLES_FSEG_SIZE};
+    MpTableConfig mp = {.nr_cpus = (unsigned)m->nr_cpus};
+    size_t mp_used = 0;
+
+    board->acpi_rsdp_addr = pc_acpi_install(&m->as_memory, acpi, &high, &fseg, errp);
+    if (!board->acpi_rsdp_addr || !smbios_install(&m->as_memory, smbios, &high, &fseg, errp) ||
+        !mptable_install(&m->as_memory, PC_MPTABLE_BASE, PC_MPTABLE_MAX_SIZE, &mp, &mp_used,
+                         errp)) {
+        return false;
+    }
+    board->acpi_tables_start = high_base;
+    pc_keep_ram_copy(m, board, high.base, high.used);
+    pc_keep_ram_copy(m, board, fseg.base, fseg.used);
+    pc_keep_ram_copy(m, board, PC_MPTABLE_BASE, mp_used);
+    return true;
+}
+
+/*
+ * ACPI and SMBIOS tables: as fw_cfg files for a BIOS (which runs the
+ * table-loader commands itself), and installed in RAM for -kernel without one.
  */
 static bool pc_fw_cfg_add_acpi(Machine *m, PcBoard *board, Error **errp)
 {
-    (void)m;
-    (void)board;
-    (void)errp;
-    return true;
+    uint64_t below = board->ram_below_4g.size;
+    PcAcpiConfig acpi_cfg = {
+        .nr_cpus = (unsigned)m->nr_cpus,
+        .ram_below_4g = below,
+        .ram_above_4g = m->ram_size - below,
+        .hpet = board->ioapic_in != NULL,
+        .ioapic = board->ioapic_in != NULL,
+        .pci_hole_start = (uint32_t)MAX(below, PC_LOWMEM_LIMIT),
+    };
+    SmbiosConfig smbios_cfg = {
+        .nr_cpus = (unsigned)m->nr_cpus,
+        .ram_below_4g = below,
+        .ram_above_4g = m->ram_size - below,
+    };
+    AcpiBuildTables acpi;
+    SmbiosTables smbios;
+    FWCfgState *fw = board->fw_cfg;
+    bool ok = pc_acpi_build(&acpi_cfg, &acpi, errp);
+    if (!ok) {
+        return false;
+    }
+    ok = smbios_build(&smbios_cfg, &smbios, errp) &&
+         fw_cfg_add_file(fw, PC_ACPI_FILE_TABLES, acpi.tables.data, acpi.tables.len, errp) &&
+         fw_cfg_add_file(fw, PC_ACPI_FILE_RSDP, acpi.rsdp.data, acpi.rsdp.len, errp) &&
+         fw_cfg_add_file(fw, PC_ACPI_FILE_LOADER, acpi.loader.data, acpi.loader.len, errp) &&
+         fw_cfg_add_file(fw, PC_SMBIOS_FILE_ANCHOR, smbios.anchor.data, smbios.anchor.len,
+                         errp) &&
+         fw_cfg_add_file(fw, PC_SMBIOS_FILE_TABLES, smbios.tables.data, smbios.tables.len,
+                         errp);
+    if (ok && m->cfg->kernel && !m->cfg->bios) {
+        ok = pc_install_tables(m, board, &acpi, &smbios, errp);
+    }
+    acpi_build_tables_free(&acpi);
+    smbios_tables_free(&smbios);
+    return ok;
 }
 
 /* The items every PC firmware reads, as QEMU's pc machine fills them. */

@@ -74,6 +74,7 @@ typedef struct PitState {
     int irq_level;
     IRQState *irq;
     Timer *irq_timer;
+    int64_t armed_edge; /* the OUT0 edge (tick) irq_timer is armed for, or -1 */
     MemoryRegion io;
 } PitState;
 
@@ -240,6 +241,7 @@ static bool pit_null_count(const PitChannel *c, int64_t now_tick)
 static void pit_update_irq(PitState *s)
 {
     if (!s->irq_enabled) {
+        s->armed_edge = -1;
         timer_del(s->irq_timer);
         return;
     }
@@ -252,15 +254,32 @@ static void pit_update_irq(PitState *s)
     }
     int64_t next = pit_next_edge(c, now);
     if (next > now) {
+        s->armed_edge = next;
         timer_mod(s->irq_timer, pit_ns_of_tick(next));
     } else {
+        s->armed_edge = -1;
         timer_del(s->irq_timer);
     }
 }
 
 static void pit_irq_timer_cb(void *opaque)
 {
-    pit_update_irq(opaque);
+    PitState *s = opaque;
+
+    /*
+     * Timers run late when the vCPU holds the main loop for a while: by now
+     * OUT0 may be back where it was (mode 2's low pulse lasts one tick).  Show
+     * the PIC the level of the edge this timer was armed for first, so every
+     * period still makes an edge on IRQ 0.
+     */
+    if (s->irq_enabled && s->armed_edge >= 0) {
+        int level = pit_out_at(&s->ch[0], s->armed_edge);
+        if (level != s->irq_level) {
+            s->irq_level = level;
+            irq_set(s->irq, level);
+        }
+    }
+    pit_update_irq(s);
 }
 
 static void pit_channel_changed(PitState *s, PitChannel *c)

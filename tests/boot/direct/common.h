@@ -125,4 +125,11 @@ static inline void check_entry_state(u32 cs, u32 ds, u32 eflags, u32 cr0)
     CHECK_EQ("CR0.PG", cr0 >> 31, 0);
 }
 
+/*
+ * Without a BIOS the board puts its ACPI/SMBIOS tables in the top 128 KiB of
+ * low RAM, which the memory maps report as ACPI data (type 3).
+ */
+#define ACPI_AREA (128u << 10)
+#define RAM_END (64u << 20) /* the tests run with -m 64 */
+
 #endif

@@ -28,8 +28,8 @@ void kmain(void)
     CHECK_EQ("loadflags LOADED_HIGH|CAN_USE_HEAP", zp[0x211] & 0x81, 0x81);
     const char *cmdline = (const char *)*(const u32 *)(zp + 0x228);
     CHECK_EQ("cmd_line_ptr string", str_eq(cmdline, "console=ttyS0 bztest=1"), 1);
-    CHECK_EQ("ext_mem_k", *(const u16 *)(zp + 0x2), 0xfc00);
-    CHECK_EQ("alt_mem_k", *(const u32 *)(zp + 0x1e0), 63 * 1024);
+    CHECK_EQ("ext_mem_k", *(const u16 *)(zp + 0x2), (RAM_END - ACPI_AREA) / 1024 - 1024);
+    CHECK_EQ("alt_mem_k", *(const u32 *)(zp + 0x1e0), (RAM_END - ACPI_AREA) / 1024 - 1024);
     CHECK_EQ("orig_video_isVGA", zp[0xf], 0);
 
     static const u32 want[][5] = {
@@ -37,11 +37,12 @@ void kmain(void)
         {0, 0, 0x9fc00, 0, 1},
         {0x9fc00, 0, 0x400, 0, 2},
         {0xf0000, 0, 0x10000, 0, 2},
-        {0x100000, 0, 63u << 20, 0, 1},
+        {0x100000, 0, RAM_END - ACPI_AREA - 0x100000, 0, 1},
+        {RAM_END - ACPI_AREA, 0, ACPI_AREA, 0, 3},
         {0xfffc0000u, 0, 0x40000, 0, 2},
     };
-    CHECK_EQ("e820_entries", zp[0x1e8], 5);
-    for (u32 i = 0; i < 5 && i < zp[0x1e8]; i++) {
+    CHECK_EQ("e820_entries", zp[0x1e8], 6);
+    for (u32 i = 0; i < 6 && i < zp[0x1e8]; i++) {
         const u32 *e = (const u32 *)(zp + 0x2d0 + i * 20);
         for (int j = 0; j < 5; j++) {
             if (e[j] != want[i][j]) {
@@ -53,8 +54,8 @@ void kmain(void)
     u32 image = *(const u32 *)(zp + 0x218), size = *(const u32 *)(zp + 0x21c);
     CHECK_EQ("ramdisk_size", size, 12345);
     CHECK_EQ("ramdisk_image page aligned", image & 0xfff, 0);
-    CHECK_EQ("ramdisk below the end of RAM", image + size <= (64u << 20), 1);
-    CHECK_EQ("ramdisk placed high", image + size > (64u << 20) - 4096 - 4096, 1);
+    CHECK_EQ("ramdisk below the tables", image + size <= RAM_END - ACPI_AREA, 1);
+    CHECK_EQ("ramdisk placed high", image + size > RAM_END - ACPI_AREA - 4096 - 4096, 1);
     const u8 *rd = (const u8 *)image;
     for (u32 i = 0; i < size; i++) {
         if (rd[i] != (u8)(i * 13 + 1)) {
