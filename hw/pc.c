@@ -15,6 +15,8 @@
 #include "core/options.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/cpuid.h"
+#include "hw/input/i8042.h"
+#include "hw/misc/port92.h"
 #include "hw/rtc/mc146818.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
@@ -300,6 +302,19 @@ static bool pc_init_rtc(Machine *m, Error **errp)
     return true;
 }
 
+/* The keyboard controller and port 0x92, both gating A20 through the board's line. */
+static bool pc_init_kbd_port92(Machine *m, PcBoard *board, Error **errp)
+{
+    DeviceState *kbd = pc_create(m, "i8042", NULL, errp);
+    DeviceState *port92 = kbd ? pc_create(m, "port92", NULL, errp) : NULL;
+    if (!port92) {
+        return false;
+    }
+    i8042_set_a20_line(kbd, &board->a20);
+    port92_set_a20_line(port92, &board->a20);
+    return true;
+}
+
 static bool pc_init_serials(Machine *m, const StrList *serials, Error **errp)
 {
     for (int i = 0; i < serials->n; i++) {
@@ -369,7 +384,7 @@ bool pc_machine_init(Machine *m, Error **errp)
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
         return false;
     }
-    if (!pc_init_rtc(m, errp)) {
+    if (!pc_init_rtc(m, errp) || !pc_init_kbd_port92(m, board, errp)) {
         return false;
     }
 
