@@ -696,8 +696,9 @@ static bool opt_rtc(OptionParser *p, const char *arg)
     } else if (parse_rtc_date(base, &cfg->rtc_base_date)) {
         cfg->rtc_base = RTC_BASE_DATE;
     } else {
+        opt_error(p, "invalid base '%s' (utc, localtime or YYYY-MM-DDTHH:MM:SS)", base);
         opts_free(o);
-        return opt_error(p, "invalid base '%s' (utc, localtime or YYYY-MM-DDTHH:MM:SS)", base);
+        return false;
     }
     if (!clock || !strcmp(clock, "host")) {
         cfg->rtc_clock = RTC_CLOCK_HOST;
@@ -706,8 +707,9 @@ static bool opt_rtc(OptionParser *p, const char *arg)
     } else if (!strcmp(clock, "vm")) {
         cfg->rtc_clock = RTC_CLOCK_VM;
     } else {
+        opt_error(p, "invalid clock '%s' (host, rt or vm)", clock);
         opts_free(o);
-        return opt_error(p, "invalid clock '%s' (host, rt or vm)", clock);
+        return false;
     }
     set_str(&cfg->rtc, arg);
     return finish_opts(p, o);
