@@ -101,14 +101,9 @@ static bool i8042_take_kbd_byte(I8042State *s, uint8_t *out)
             *out = b;
             return true;
         }
-        if (b == 0xf0) {
-            /* Set 2's break prefix becomes bit 7 of the next translated code. */
-            s->xlat_release = true;
-            continue;
+        if (ps2_translate_byte(&s->xlat_release, b, out)) {
+            return true;
         }
-        *out = ps2_translate_set2_to_set1(b) | (s->xlat_release ? 0x80 : 0);
-        s->xlat_release = false;
-        return true;
     }
     return false;
 }

@@ -340,6 +340,18 @@ uint8_t ps2_translate_set2_to_set1(uint8_t code)
     return code;
 }
 
+bool ps2_translate_byte(bool *release, uint8_t in, uint8_t *out)
+{
+    if (in == 0xf0) {
+        /* Set 2's break prefix becomes bit 7 of the next translated code. */
+        *release = true;
+        return false;
+    }
+    *out = ps2_translate_set2_to_set1(in) | (*release ? 0x80 : 0);
+    *release = false;
+    return true;
+}
+
 /* -- mouse ----------------------------------------------------------------- */
 
 static void ps2_mouse_defaults(PS2Mouse *m)

@@ -77,6 +77,11 @@ void ps2_mouse_move(PS2Mouse *m, int dx, int dy, int dz, unsigned buttons);
 
 /* The set-1 make code for a set-2 byte, as the i8042's translation does it. */
 uint8_t ps2_translate_set2_to_set1(uint8_t code);
+/*
+ * The i8042's translation of one byte of a set-2 stream: false when the byte
+ * (the 0xF0 break prefix) is swallowed, which sets *release for the next one.
+ */
+bool ps2_translate_byte(bool *release, uint8_t in, uint8_t *out);
 
 extern const VMStateDescription ps2_kbd_vmstate;
 extern const VMStateDescription ps2_mouse_vmstate;
