@@ -565,15 +565,19 @@ void ps2_mouse_write(PS2Mouse *m, uint8_t val)
 
 void ps2_mouse_move(PS2Mouse *m, int dx, int dy, int dz, unsigned buttons)
 {
+    m->status = (m->status & ~MOUSE_STATUS_BUTTONS) | (buttons & MOUSE_STATUS_BUTTONS);
+    bool remote = m->status & MOUSE_STATUS_REMOTE;
+    if (m->wrap || (!remote && !(m->status & MOUSE_STATUS_ENABLED))) {
+        /* Motion while reporting is off is not kept for later. */
+        return;
+    }
     /* Saturating accumulation: a hostile UI stream cannot overflow the counters. */
     m->dx = MAX(-65536, MIN(65536, m->dx + MAX(-65536, MIN(65536, dx))));
     m->dy = MAX(-65536, MIN(65536, m->dy + MAX(-65536, MIN(65536, dy))));
     m->dz = MAX(-128, MIN(127, m->dz + MAX(-128, MIN(127, dz))));
-    m->status = (m->status & ~MOUSE_STATUS_BUTTONS) | (buttons & MOUSE_STATUS_BUTTONS);
-    if (m->wrap || (m->status & MOUSE_STATUS_REMOTE) || !(m->status & MOUSE_STATUS_ENABLED)) {
-        return;
+    if (!remote) {
+        ps2_mouse_send_packet(m, true);
     }
-    ps2_mouse_send_packet(m, true);
 }
 
 /* -- state ----------------------------------------------------------------- */
