@@ -333,6 +333,7 @@ static bool pc_init_kbd_port92(Machine *m, PcBoard *board, Error **errp)
     }
     i8042_set_a20_line(kbd, &board->a20);
     port92_set_a20_line(port92, &board->a20);
+    machine_add_named_irqs(m, "a20", &board->a20, 1);
     return true;
 }
 

@@ -17,7 +17,8 @@
  * - IRQ 1 / IRQ 12 follow "output buffer full with keyboard / mouse data
  *   and the interrupt enabled", as a level the read of port 0x60 drops.
  * - Power-on command byte: both interrupts enabled, translation off
- *   (firmware sets it up); output port: reset inactive, A20 on.
+ *   (firmware sets it up); output port: reset inactive, A20 on, and the
+ *   board's A20 line is driven to match on every reset.
  */
 #include "hw/input/i8042.h"
 
@@ -316,6 +317,7 @@ void i8042_set_a20_line(DeviceState *kbd, IRQState *a20)
 {
     I8042State *s = (I8042State *)kbd;
     s->a20 = a20;
+    irq_set(a20, !!(s->outport & OUT_A20));
 }
 
 PS2Kbd *i8042_get_kbd(DeviceState *kbd)
@@ -363,6 +365,10 @@ static void i8042_reset(DeviceState *dev)
     ps2_kbd_reset(&s->kbd);
     ps2_mouse_reset(&s->mouse);
     i8042_update(s);
+    if (s->a20) {
+        /* The power-on output port opens A20, as the CPU's reset does. */
+        irq_set(s->a20, 1);
+    }
 }
 
 static int i8042_post_load(void *opaque)

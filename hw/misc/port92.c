@@ -8,8 +8,8 @@
  * disk light) have no effect here but read back as written.
  *
  * The A20 line is the board's, shared with the i8042's output port; the
- * last writer wins.  The port drives it only on guest writes, so a reset
- * leaves the line to the CPU's own reset (A20 on).
+ * last writer wins.  A reset opens A20 (as the CPU's reset does) and drives
+ * the line to match.
  */
 #include "core/log.h"
 #include "core/machine.h"
@@ -53,7 +53,9 @@ static const MemoryRegionOps port92_ops = {
 
 void port92_set_a20_line(DeviceState *dev, IRQState *a20)
 {
-    ((Port92State *)dev)->a20 = a20;
+    Port92State *s = (Port92State *)dev;
+    s->a20 = a20;
+    irq_set(a20, !!(s->value & PORT92_A20));
 }
 
 static bool port92_realize(DeviceState *dev, Error **errp)
@@ -70,11 +72,14 @@ static void port92_unrealize(DeviceState *dev)
     memory_region_destroy(&s->io);
 }
 
-/* The reset bit clears with the reset it caused; A20 restarts open, as the CPU does. */
+/* The reset bit clears with the reset it caused; A20 restarts open. */
 static void port92_reset(DeviceState *dev)
 {
     Port92State *s = (Port92State *)dev;
     s->value = PORT92_A20;
+    if (s->a20) {
+        irq_set(s->a20, 1);
+    }
 }
 
 static const VMStateField port92_vmstate_fields[] = {

@@ -203,14 +203,17 @@ def test_xlat():
 
 def test_output_port_a20():
     with QTest() as qt:
+        check_eq(qt.irq_get(0, "a20"), 1, "A20 line open at power-on")
         ctrl(qt, 0xd0)
         check_eq(read_out(qt) & 0x03, 0x03, "reset inactive, A20 on")
         ctrl(qt, 0xd1, 0xdd)
         ctrl(qt, 0xd0)
         check_eq(read_out(qt) & 0x03, 0x01, "A20 off")
+        check_eq(qt.irq_get(0, "a20"), 0, "A20 line closed")
         ctrl(qt, 0xd1, 0xdf)
         ctrl(qt, 0xd0)
         check_eq(read_out(qt) & 0x03, 0x03, "A20 on again")
+        check_eq(qt.irq_get(0, "a20"), 1, "A20 line open again")
         qt.outb(DATA, 0xee)
         ctrl(qt, 0xd0)  # read while the keyboard's byte fills the buffer
         check_eq(read_out(qt), 0xee, "the keyboard byte first")
@@ -222,8 +225,10 @@ def test_port92_a20():
         check_eq(qt.inb(0x92), 0x02, "power-on: A20 on, no reset")
         qt.outb(0x92, 0x00)
         check_eq(qt.inb(0x92), 0x00, "A20 off")
+        check_eq(qt.irq_get(0, "a20"), 0, "A20 line closed by port 0x92")
         qt.outb(0x92, 0x02)
         check_eq(qt.inb(0x92), 0x02, "A20 on")
+        check_eq(qt.irq_get(0, "a20"), 1, "A20 line open")
 
 
 class QmpQTest:
@@ -273,9 +278,10 @@ def test_reset_via_port92():
     try:
         vm.qt.outb(0x92, 0x02)
         vm.expect_no_reset("writing A20 alone must not reset")
-        vm.qt.outb(0x92, 0x03)
+        vm.qt.outb(0x92, 0x01)  # fast reset with A20 closed
         vm.expect_reset("RESET after port 0x92 bit 0 0->1")
-        check_eq(vm.qt.inb(0x92) & 0x01, 0, "reset bit clear after the reset")
+        check_eq(vm.qt.inb(0x92), 0x02, "reset bit clear, A20 open after the reset")
+        check_eq(vm.qt.irq_get(0, "a20"), 1, "A20 line open after the reset")
     finally:
         vm.close()
 
