@@ -9,6 +9,7 @@
 #include "core/options.h"
 
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/chardev.h"
@@ -131,7 +132,7 @@ static void print_help(void)
            "-serial DEV -monitor DEV -qmp DEV -debugcon DEV  attach to a character device\n"
            "-mon chardev=ID[,mode=readline|control][,pretty=on]\n"
            "-nographic -display TYPE -vnc DISPLAY -vga TYPE -k LANG\n"
-           "-rtc [base=utc|localtime|DATE]\n"
+           "-rtc [base=utc|localtime|DATE][,clock=host|rt|vm]\n"
            "-no-reboot -no-shutdown -snapshot -S -nodefaults\n"
            "-name NAME -pidfile FILE\n"
            "-d ITEM,... -D LOGFILE  debug logging (-d help)\n"
@@ -649,9 +650,73 @@ static bool opt_D(OptionParser *p, const char *arg)
     return true;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DD" (midnight), as QEMU's -rtc base= takes it. */
+static bool parse_rtc_date(const char *str, int64_t *out)
+{
+    struct tm tm = {0};
+    int n = 0;
+    int got = sscanf(str, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n);
+    if (got != 3) {
+        return false;
+    }
+    const char *rest = str + n;
+    if (*rest == 'T') {
+        n = 0;
+        got = sscanf(rest + 1, "%2d:%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n);
+        if (got != 3) {
+            return false;
+        }
+        rest += 1 + n;
+    }
+    if (*rest != '\0' || tm.tm_year < 1970 || tm.tm_year > 2199 || tm.tm_mon < 1 ||
+        tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour < 0 ||
+        tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 59) {
+        return false;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *out = (int64_t)timegm(&tm);
+    return true;
+}
+
 static bool opt_rtc(OptionParser *p, const char *arg)
 {
-    return opt_not_yet(p, arg);
+    Opts *o = parse_opts(p, arg, NULL);
+    if (!o) {
+        return false;
+    }
+    /* Refused by name rather than ignored: a guest relying on them would drift silently. */
+    if (opts_has(o, "driftfix")) {
+        opts_free(o);
+        return opt_error(p, "driftfix= is not supported");
+    }
+    const char *base = opts_get(o, "base");
+    const char *clock = opts_get(o, "clock");
+    MachineConfig *cfg = p->cfg;
+    if (!base || !strcmp(base, "utc")) {
+        cfg->rtc_base = RTC_BASE_UTC;
+    } else if (!strcmp(base, "localtime")) {
+        cfg->rtc_base = RTC_BASE_LOCALTIME;
+    } else if (parse_rtc_date(base, &cfg->rtc_base_date)) {
+        cfg->rtc_base = RTC_BASE_DATE;
+    } else {
+        opt_error(p, "invalid base '%s' (utc, localtime or YYYY-MM-DDTHH:MM:SS)", base);
+        opts_free(o);
+        return false;
+    }
+    if (!clock || !strcmp(clock, "host")) {
+        cfg->rtc_clock = RTC_CLOCK_HOST;
+    } else if (!strcmp(clock, "rt")) {
+        cfg->rtc_clock = RTC_CLOCK_RT;
+    } else if (!strcmp(clock, "vm")) {
+        cfg->rtc_clock = RTC_CLOCK_VM;
+    } else {
+        opt_error(p, "invalid clock '%s' (host, rt or vm)", clock);
+        opts_free(o);
+        return false;
+    }
+    set_str(&cfg->rtc, arg);
+    return finish_opts(p, o);
 }
 
 static bool opt_version(OptionParser *p, const char *arg)

@@ -51,6 +51,9 @@ struct MachineConfig {
     char *vga;              /* std/none/... or NULL (default) */
     char *keymap;
     char *rtc;
+    int rtc_base;           /* RTC_BASE_*: what the RTC starts at */
+    int64_t rtc_base_date;  /* RTC_BASE_DATE: seconds since 1970-01-01 in the RTC's frame */
+    int rtc_clock;          /* RTC_CLOCK_*: what the RTC advances with */
 
     bool no_reboot;
     bool no_shutdown;
@@ -62,6 +65,10 @@ struct MachineConfig {
     bool daemonize;
 };
 typedef struct MachineConfig MachineConfig;
+
+/* -rtc base= and clock= (QEMU's values). */
+enum { RTC_BASE_UTC, RTC_BASE_LOCALTIME, RTC_BASE_DATE };
+enum { RTC_CLOCK_HOST, RTC_CLOCK_RT, RTC_CLOCK_VM };
 
 /*
  * Parse argv.  Returns 0 to go on, or an exit status (after printing what

@@ -21,10 +21,13 @@
 #include "hw/i386/e820.h"
 #include "hw/i386/mptable.h"
 #include "hw/i386/smbios.h"
+#include "hw/input/i8042.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic.h"
+#include "hw/misc/port92.h"
 #include "hw/nvram/fw_cfg.h"
+#include "hw/rtc/mc146818.h"
 #include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
 
@@ -251,6 +254,90 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
         }
     }
     return device_realize(dev, errp) ? dev : NULL;
+}
+
+/* SeaBIOS's boot device codes in CMOS 0x3d/0x38: a=floppy, c=disk, d=cdrom, n=network. */
+static int pc_cmos_boot_code(char c)
+{
+    switch (c) {
+    case 'a':
+        return 1;
+    case 'c':
+        return 2;
+    case 'd':
+        return 3;
+    case 'n':
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+/* The CMOS bytes a PC BIOS reads to size memory and pick boot devices. */
+static void pc_cmos_init(Machine *m, DeviceState *rtc)
+{
+    const MachineConfig *cfg = m->cfg;
+    uint64_t ram = m->ram_size;
+    uint64_t below = ram >= PC_LOWMEM_LIMIT ? PC_LOWMEM_SPLIT : ram;
+    uint64_t above = ram - below;
+
+    /* Base memory: 640 KiB. */
+    mc146818_set_cmos(rtc, 0x15, 640 & 0xff);
+    mc146818_set_cmos(rtc, 0x16, 640 >> 8);
+    /* Extended memory from 1 MiB, in KiB, capped at 65535 (both copies). */
+    uint64_t ext_kib = below > (1 << 20) ? (below - (1 << 20)) / 1024 : 0;
+    ext_kib = MIN(ext_kib, 0xffff);
+    mc146818_set_cmos(rtc, 0x17, ext_kib & 0xff);
+    mc146818_set_cmos(rtc, 0x18, ext_kib >> 8);
+    mc146818_set_cmos(rtc, 0x30, ext_kib & 0xff);
+    mc146818_set_cmos(rtc, 0x31, ext_kib >> 8);
+    /* Memory above 16 MiB (below 4 GiB) in 64 KiB units. */
+    uint64_t above16 = below > (16 << 20) ? (below - (16 << 20)) >> 16 : 0;
+    above16 = MIN(above16, 0xffff);
+    mc146818_set_cmos(rtc, 0x34, above16 & 0xff);
+    mc146818_set_cmos(rtc, 0x35, above16 >> 8);
+    /* Memory above 4 GiB in 64 KiB units, three bytes. */
+    uint64_t high = MIN(above >> 16, 0xffffffULL);
+    mc146818_set_cmos(rtc, 0x5b, high & 0xff);
+    mc146818_set_cmos(rtc, 0x5c, (high >> 8) & 0xff);
+    mc146818_set_cmos(rtc, 0x5d, high >> 16);
+    mc146818_set_cmos(rtc, 0x5f, m->nr_cpus > 0 ? m->nr_cpus - 1 : 0);
+    /* No floppy drives; equipment: FPU present (bit 1), PS/2 mouse (bit 2), VGA (00). */
+    mc146818_set_cmos(rtc, 0x10, 0x00);
+    mc146818_set_cmos(rtc, 0x14, 0x06);
+    /* Boot order: first two in 0x3d (low, high nibble), the third in 0x38's high nibble. */
+    const char *order = cfg->boot_order ? cfg->boot_order : "";
+    int dev[3] = {0, 0, 0};
+    for (int i = 0; i < 3 && order[i]; i++) {
+        dev[i] = pc_cmos_boot_code(order[i]);
+    }
+    mc146818_set_cmos(rtc, 0x3d, dev[0] | (dev[1] << 4));
+    mc146818_set_cmos(rtc, 0x38, dev[2] << 4);
+}
+
+/* The RTC with the BIOS's CMOS contents. */
+static bool pc_init_rtc(Machine *m, Error **errp)
+{
+    DeviceState *rtc = pc_create(m, "mc146818rtc", NULL, errp);
+    if (!rtc) {
+        return false;
+    }
+    pc_cmos_init(m, rtc);
+    return true;
+}
+
+/* The keyboard controller and port 0x92, both gating A20 through the board's line. */
+static bool pc_init_kbd_port92(Machine *m, PcBoard *board, Error **errp)
+{
+    DeviceState *kbd = pc_create(m, "i8042", NULL, errp);
+    DeviceState *port92 = kbd ? pc_create(m, "port92", NULL, errp) : NULL;
+    if (!port92) {
+        return false;
+    }
+    i8042_set_a20_line(kbd, &board->a20);
+    port92_set_a20_line(port92, &board->a20);
+    machine_add_named_irqs(m, "a20", &board->a20, 1);
+    return true;
 }
 
 /* The 8259 pair on the ISA lines, its INTR on cpu_intr; the 8254 and port 0x61. */
@@ -589,6 +676,9 @@ bool pc_machine_init(Machine *m, Error **errp)
         return false;
     }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
+        return false;
+    }
+    if (!pc_init_rtc(m, errp) || !pc_init_kbd_port92(m, board, errp)) {
         return false;
     }
 

@@ -83,9 +83,19 @@ def t_missing_file():
 def t_not_supported_yet():
     for args in (["-usb"], ["-object", "memory-backend-ram,id=m"], ["-gdb", "tcp::1234"],
                  ["-drive", "file=x.img"], ["-netdev", "user,id=n"], ["-vnc", ":1"],
-                 ["-rtc", "base=utc"], ["-machine", "q35"]):
+                 ["-machine", "q35"]):
         line = expect_one_line_error(args, args[0])
         assert "not supported yet" in line, line
+
+
+def t_rtc():
+    line = expect_one_line_error(["-rtc", "base=utc,driftfix=slew"], "-rtc")
+    assert "driftfix" in line and "not supported" in line, line
+    for bad in ("base=yesterday", "base=2006-13-01", "clock=wall"):
+        expect_one_line_error(["-rtc", bad], "-rtc")
+    expect_one_line_error(["-rtc", "base=utc,nosuch=1"], "nosuch")
+    out = hmp(["-rtc", "base=localtime,clock=rt"], ["info qtree"])
+    assert "mc146818rtc" in out, out
 
 
 def t_smp():
@@ -187,6 +197,7 @@ case("cli/bad-memory-size", t_bad_memory)
 case("cli/missing-argument", t_missing_argument)
 case("cli/missing-file", t_missing_file)
 case("cli/not-supported-yet", t_not_supported_yet)
+case("cli/rtc", t_rtc)
 case("cli/smp", t_smp)
 case("cli/device-help", t_device_help)
 case("cli/device-errors", t_device_errors)
