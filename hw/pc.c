@@ -15,6 +15,7 @@
 #include "core/options.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/cpuid.h"
+#include "hw/pci/pci.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
 #define PC_LOWMEM_LIMIT 0xe0000000ULL
@@ -40,6 +41,7 @@ typedef struct PcBoard {
     MemoryRegion ram_above_4g;
     MemoryRegion bios;     /* the firmware image, ending at 4 GiB */
     MemoryRegion isa_bios; /* its last 128 KiB, aliased below 1 MiB */
+    PCIBus *pci_bus;       /* PIRQs routed to ISA IRQs are ORed into the PIC inputs */
 } PcBoard;
 
 #define PC_BIOS_MAX_SIZE (16u << 20)
@@ -53,6 +55,8 @@ static void pc_board_free(Machine *m)
         m->cpus[i] = NULL;
     }
     m->nr_cpus = 0;
+    pci_bus_free(m->pci_bus);
+    m->pci_bus = NULL;
     if (board->isa_bios.name) {
         memory_region_destroy(&board->isa_bios);
     }
@@ -86,7 +90,8 @@ static void pc_isa_irq_handler(void *opaque, int n, int level)
 {
     PcBoard *board = opaque;
     if (board->pic_in) {
-        irq_set(&board->pic_in[n], level);
+        int pci = board->pci_bus && ((board->pci_bus->pci_isa_irq_levels >> n) & 1);
+        irq_set(&board->pic_in[n], level || pci);
     }
     if (board->ioapic_in) {
         irq_set(&board->ioapic_in[n == 0 ? 2 : n], level);
@@ -213,6 +218,28 @@ static bool pc_load_bios(Machine *m, PcBoard *board, const char *name, Error **e
     return true;
 }
 
+static DeviceState *pc_create(Machine *m, const char *type, const char *const *props,
+                              Error **errp);
+
+/* PCI bus 0 with the i440FX host bridge, the PIIX3 ISA bridge and its ACPI PM function. */
+static bool pc_init_pci(Machine *m, PcBoard *board, Error **errp)
+{
+    PCIBus *bus = pci_bus_new(m);
+    m->pci_bus = bus;
+    board->pci_bus = bus;
+    bus->low_ram_end = board->ram_below_4g.size;
+    bus->high_ram_end = board->ram_above_4g.name ? (1ULL << 32) + board->ram_above_4g.size : 0;
+    bus->pic_in = &board->pic_in;
+    bus->ioapic_in = &board->ioapic_in;
+    bus->isa_bios = board->isa_bios.name ? &board->isa_bios : NULL;
+    /* TODO(pic): bus->elcr_set_level / elcr_opaque once the PIC's ELCR exists. */
+    const char *host[] = {"addr", "00.0", NULL};
+    const char *isa[] = {"addr", "01.0", NULL};
+    const char *pm[] = {"addr", "01.3", NULL};
+    return pc_create(m, "i440FX-pcihost", host, errp) && pc_create(m, "PIIX3", isa, errp) &&
+           pc_create(m, "PIIX4_PM", pm, errp);
+}
+
 /* Create a device with properties given as "name", "value" pairs. */
 static DeviceState *pc_create(Machine *m, const char *type, const char *const *props,
                               Error **errp)
@@ -296,6 +323,9 @@ bool pc_machine_init(Machine *m, Error **errp)
     pc_init_ram(m, board);
     pc_init_cpus(m, board);
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
+        return false;
+    }
+    if (!pc_init_pci(m, board, errp)) {
         return false;
     }
 
