@@ -261,6 +261,20 @@ def test_smram():
         check_eq(cfg_read(qt, HOST, 0x72, 1), 0x3a, "locked: D_CLS still writable")
 
 
+def test_hmp_info_pci():
+    from test_hmp import Osprey as HmpOsprey
+    with HmpOsprey(["-device", "pci-testdev,addr=05.0,id=td"]) as vm:
+        hmp = vm.connect()
+        hmp.greet()
+        out = hmp.run("info pci")
+        for want in ("Bus  0, device   0, function 0:", "Host bridge: PCI device 8086:1237",
+                     "ISA bridge: PCI device 8086:7000", "device   1, function 3:",
+                     "device   5, function 0:", "PCI device 1b36:0005",
+                     "BAR0: 32 bit memory (not mapped) [size 0x1000]",
+                     "BAR1: I/O (not mapped) [size 0x100]", 'id "td"'):
+            check(want in out, "%r missing from: %r" % (want, out))
+
+
 if __name__ == "__main__":
     run_cases([
         ("pci/config-mechanism-1", test_config_mechanism),
@@ -275,4 +289,5 @@ if __name__ == "__main__":
         ("pci/pam-modes", test_pam_modes),
         ("pci/pam-16k-segments", test_pam_16k_segments),
         ("pci/smram", test_smram),
+        ("pci/hmp-info-pci", test_hmp_info_pci),
     ])
