@@ -83,8 +83,89 @@ static void test_firmware_setup(void)
     machine_config_free(cfg);
 }
 
+static int pic_levels[ISA_NUM_IRQS];
+static int ioapic_levels[24];
+
+static void record_pic(void *opaque, int n, int level)
+{
+    pic_levels[n] = level;
+}
+
+static void record_ioapic(void *opaque, int n, int level)
+{
+    ioapic_levels[n] = level;
+}
+
+/*
+ * INTx through the bus swizzle and the PIIX3 router to PIC and IOAPIC
+ * inputs.  No device model raises INTx yet, so two pci-testdevs are given an
+ * INTA# pin here and driven through the device-side API, pci_set_irq.
+ */
+static void test_intx_routing(void)
+{
+    MachineConfig *cfg;
+    Machine *m = make_machine(&cfg, "pci-testdev,addr=05.0", "pci-testdev,addr=03.0");
+    CHECK(m != NULL);
+    if (!m) {
+        machine_config_free(cfg);
+        return;
+    }
+    PCIBus *bus = m->pci_bus;
+    IRQState *pic = irq_allocate(record_pic, NULL, ISA_NUM_IRQS);
+    IRQState *ioapic = irq_allocate(record_ioapic, NULL, 24);
+    IRQState **saved_pic = bus->pic_in, **saved_ioapic = bus->ioapic_in;
+    bus->pic_in = &pic;
+    bus->ioapic_in = &ioapic;
+    memset(pic_levels, 0, sizeof(pic_levels));
+    memset(ioapic_levels, 0, sizeof(ioapic_levels));
+
+    PCIDevice *a = pci_bus_find(bus, PCI_DEVFN(5, 0)); /* INTA -> PIRQB */
+    PCIDevice *b = pci_bus_find(bus, PCI_DEVFN(3, 0)); /* INTA -> PIRQD */
+    a->config[PCI_INTERRUPT_PIN] = 1;
+    b->config[PCI_INTERRUPT_PIN] = 1;
+    int isa = PCI_DEVFN(1, 0);
+
+    pci_set_irq(a, 1);
+    CHECK_EQ(ioapic_levels[17], 1);              /* PIRQB: IOAPIC 17, always */
+    CHECK_EQ(pci_bus_config_read(bus, a->devfn, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT,
+             PCI_STATUS_INTERRUPT);
+    for (int i = 0; i < ISA_NUM_IRQS; i++) {
+        CHECK_EQ(pic_levels[i], 0);               /* PIRQRC disabled at reset */
+    }
+    pci_bus_config_write(bus, isa, 0x61, 10, 1);  /* PIRQB -> IRQ 10 */
+    CHECK_EQ(pic_levels[10], 1);
+    pci_bus_config_write(bus, isa, 0x63, 10, 1);  /* PIRQD -> IRQ 10 as well */
+    pci_set_irq(b, 1);
+    CHECK_EQ(ioapic_levels[19], 1);
+    pci_set_irq(a, 0);
+    CHECK_EQ(ioapic_levels[17], 0);
+    CHECK_EQ(pic_levels[10], 1);                  /* still held by PIRQD */
+    pci_bus_config_write(bus, isa, 0x63, 11, 1);  /* move PIRQD to IRQ 11 */
+    CHECK_EQ(pic_levels[10], 0);
+    CHECK_EQ(pic_levels[11], 1);
+    /* INTx disable in the command register masks the pin. */
+    pci_bus_config_write(bus, b->devfn, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, 2);
+    CHECK_EQ(pic_levels[11], 0);
+    CHECK_EQ(ioapic_levels[19], 0);
+    pci_bus_config_write(bus, b->devfn, PCI_COMMAND, 0, 2);
+    CHECK_EQ(pic_levels[11], 1);
+    pci_bus_config_write(bus, isa, 0x63, 0x8b, 1); /* disabled */
+    CHECK_EQ(pic_levels[11], 0);
+    CHECK_EQ(ioapic_levels[19], 1);
+    pci_set_irq(b, 0);
+    CHECK_EQ(ioapic_levels[19], 0);
+
+    bus->pic_in = saved_pic;
+    bus->ioapic_in = saved_ioapic;
+    machine_free(m);
+    machine_config_free(cfg);
+    free(pic);
+    free(ioapic);
+}
+
 int main(void)
 {
     test_run("pci-firmware/setup", test_firmware_setup);
+    test_run("pci/intx-routing", test_intx_routing);
     return test_summary();
 }
