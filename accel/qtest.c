@@ -18,10 +18,22 @@
  *   memset ADDR LEN BYTE           -> OK
  *   clock_step [NS]                -> OK NOW (without NS: to the next timer deadline)
  *   clock_set NS                   -> OK NOW
- *   irq_intercept_in isa           -> OK, then IRQ lines for ISA IRQ 0-15
- *   irq_intercept_out isa          -> the same (the ISA lines are both)
+ *   irq_intercept_in NAME          -> OK, then IRQ lines for the group's lines
+ *   irq_intercept_out NAME         -> the same (watching never disconnects a line)
  *   irq_get N                      -> OK 0|1, the level of ISA IRQ N
+ *   irq_get NAME N                 -> OK 0|1, the level of line N of group NAME
+ *   set_irq_in NAME N LEVEL        -> OK, after driving line N of NAME to LEVEL (0|1)
+ *   intr_ack CPU                   -> OK VECTOR: the INTA cycle CPU would run now, or
+ *                                     OK -1 when its INTR request is not raised
  *   endianness                     -> OK little
+ *
+ * NAME is a group of interrupt lines the machine registered
+ * (machine_add_named_irqs): "isa" is ISA IRQ 0-15, as both the devices' outputs
+ * and the interrupt controllers' inputs; the pc board adds "pic-intr", the
+ * 8259's INTR output (line 0).  The IRQ lines carry only the line number, so a
+ * test watching several groups at once must tell them apart itself.
+ * set_irq_in goes through irq_set, so the line's receiver sees the change as
+ * if its device had made it.
  *
  * PIO and memory go through the machine's address spaces with the same
  * dispatch the CPU uses, so a test exercises exactly what a guest would.
@@ -32,6 +44,7 @@
 #include "accel/accel.h"
 #include "core/options.h"
 #include "core/timer.h"
+#include "cpu/x86/cpu.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -53,6 +66,14 @@ typedef struct QTestIrqTap {
     int level; /* last level reported to the driver */
 } QTestIrqTap;
 
+/* One intercepted group of lines (irq_intercept_in/out NAME). */
+typedef struct QTestIrqGroup {
+    IRQState *lines;
+    int n;
+    QTestIrqTap *taps;
+    struct QTestIrqGroup *next;
+} QTestIrqGroup;
+
 struct QTestState {
     Machine *m;
     CharFrontend fe;
@@ -62,8 +83,7 @@ struct QTestState {
     const char *line_error; /* set: drop input up to the next newline, then FAIL with it */
     FILE *log;
     int64_t log_start_ns;
-    bool irq_intercepted;
-    QTestIrqTap taps[ISA_NUM_IRQS];
+    QTestIrqGroup *irq_groups;
 };
 
 static void qtest_log(QTestState *q, char dir, const char *text, size_t len)
@@ -117,36 +137,45 @@ static void qtest_irq_observer(void *opaque, int n, int level)
     }
 }
 
-static void qtest_irq_intercept(QTestState *q)
+static void qtest_irq_intercept(QTestState *q, IRQState *lines, int n)
 {
-    if (q->irq_intercepted) {
-        return;
+    for (QTestIrqGroup *g = q->irq_groups; g; g = g->next) {
+        if (g->lines == lines) {
+            return;
+        }
     }
-    q->irq_intercepted = true;
-    for (int i = 0; i < ISA_NUM_IRQS; i++) {
-        IRQState *irq = &q->m->isa_irqs[i];
-        q->taps[i].q = q;
-        q->taps[i].line = i;
+    QTestIrqGroup *g = XNEW(QTestIrqGroup);
+    g->lines = lines;
+    g->n = n;
+    g->taps = xcalloc(n, sizeof(*g->taps));
+    g->next = q->irq_groups;
+    q->irq_groups = g;
+    for (int i = 0; i < n; i++) {
+        IRQState *irq = &lines[i];
+        g->taps[i].q = q;
+        g->taps[i].line = i;
         /* Report changes from here on; the driver can ask for the start with irq_get. */
-        q->taps[i].level = irq_get_level(irq);
+        g->taps[i].level = irq_get_level(irq);
         irq->observer = qtest_irq_observer;
-        irq->observer_opaque = &q->taps[i];
+        irq->observer_opaque = &g->taps[i];
     }
 }
 
 static void qtest_irq_release(QTestState *q)
 {
-    if (!q->irq_intercepted || !q->m->isa_irqs) {
-        return;
-    }
-    for (int i = 0; i < ISA_NUM_IRQS; i++) {
-        IRQState *irq = &q->m->isa_irqs[i];
-        if (irq->observer == qtest_irq_observer) {
-            irq->observer = NULL;
-            irq->observer_opaque = NULL;
+    while (q->irq_groups) {
+        QTestIrqGroup *g = q->irq_groups;
+        q->irq_groups = g->next;
+        for (int i = 0; i < g->n; i++) {
+            IRQState *irq = &g->lines[i];
+            if (irq->observer == qtest_irq_observer) {
+                irq->observer = NULL;
+                irq->observer_opaque = NULL;
+            }
         }
+        free(g->taps);
+        free(g);
     }
-    q->irq_intercepted = false;
 }
 
 /* Argument parsing: every failure is a FAIL reply naming the problem. */
@@ -371,36 +400,88 @@ static void qtest_cmd_clock_set(QTestState *q, char **argv, int argc)
     qtest_sendf(q, "OK %" PRIi64, clock_get_ns(clock));
 }
 
+/* The named group of lines, or NULL after a FAIL reply that lists the known names. */
+static IRQState *qtest_irq_group(QTestState *q, const char *cmd, const char *name, int *n)
+{
+    IRQState *lines = machine_find_named_irqs(q->m, name, n);
+    if (lines) {
+        return lines;
+    }
+    char known[256] = "";
+    size_t used = 0;
+    for (NamedIrqGroup *g = q->m->named_irqs; g && used < sizeof(known); g = g->next) {
+        int len = snprintf(known + used, sizeof(known) - used, "%s%s", used ? ", " : "",
+                           g->name);
+        used += len > 0 ? (size_t)len : 0;
+    }
+    qtest_sendf(q, "FAIL %s: unknown interrupt controller '%.64s' (known: %s)", cmd, name,
+                known);
+    return NULL;
+}
+
 static void qtest_cmd_irq_intercept(QTestState *q, char **argv, int argc)
 {
+    int n;
     if (!qtest_nargs(q, argv, argc, 1, 1)) {
         return;
     }
-    if (strcmp(argv[1], "isa")) {
-        qtest_sendf(q, "FAIL %s: unknown interrupt controller '%s' (known: isa)", argv[0],
-                    argv[1]);
+    IRQState *lines = qtest_irq_group(q, argv[0], argv[1], &n);
+    if (!lines) {
         return;
     }
-    if (!q->m->isa_irqs) {
-        qtest_send_line(q, "FAIL this machine has no ISA interrupt lines");
-        return;
-    }
-    qtest_irq_intercept(q);
+    qtest_irq_intercept(q, lines, n);
     qtest_send_line(q, "OK");
 }
 
 static void qtest_cmd_irq_get(QTestState *q, char **argv, int argc)
 {
+    uint64_t line;
+    int n;
+    if (!qtest_nargs(q, argv, argc, 1, 2)) {
+        return;
+    }
+    const char *name = argc == 3 ? argv[1] : "isa";
+    IRQState *lines = qtest_irq_group(q, argv[0], name, &n);
+    if (!lines || !qtest_num(q, "irq", argv[argc - 1], n - 1, &line)) {
+        return;
+    }
+    qtest_sendf(q, "OK %d", irq_get_level(&lines[line]) ? 1 : 0);
+}
+
+static void qtest_cmd_set_irq_in(QTestState *q, char **argv, int argc)
+{
+    uint64_t line, level;
+    int n;
+    if (!qtest_nargs(q, argv, argc, 3, 3)) {
+        return;
+    }
+    IRQState *lines = qtest_irq_group(q, argv[0], argv[1], &n);
+    if (!lines || !qtest_num(q, "irq", argv[2], n - 1, &line) ||
+        !qtest_num(q, "level", argv[3], 1, &level)) {
+        return;
+    }
+    irq_set(&lines[line], (int)level);
+    qtest_send_line(q, "OK");
+}
+
+/* What a vCPU with IF=1 would do at its next instruction boundary. */
+static void qtest_cmd_intr_ack(QTestState *q, char **argv, int argc)
+{
     uint64_t n;
     if (!qtest_nargs(q, argv, argc, 1, 1) ||
-        !qtest_num(q, "irq", argv[1], ISA_NUM_IRQS - 1, &n)) {
+        !qtest_num(q, "cpu", argv[1], (uint64_t)MAX(q->m->nr_cpus - 1, 0), &n)) {
         return;
     }
-    if (!q->m->isa_irqs) {
-        qtest_send_line(q, "FAIL this machine has no ISA interrupt lines");
+    CPUX86State *env = q->m->cpus[n];
+    if (!env) {
+        qtest_send_line(q, "FAIL this machine has no CPUs");
         return;
     }
-    qtest_sendf(q, "OK %d", irq_get_level(&q->m->isa_irqs[n]) ? 1 : 0);
+    int vec = -1;
+    if ((env->interrupt_request & CPU_INTERRUPT_HARD) && env->intr_ops && env->intr_ops->ack) {
+        vec = env->intr_ops->ack(env->intr_opaque);
+    }
+    qtest_sendf(q, "OK %d", vec);
 }
 
 static unsigned access_size(char suffix)
@@ -442,6 +523,10 @@ static void qtest_dispatch(QTestState *q, char **argv, int argc)
         qtest_cmd_irq_intercept(q, argv, argc);
     } else if (!strcmp(cmd, "irq_get")) {
         qtest_cmd_irq_get(q, argv, argc);
+    } else if (!strcmp(cmd, "intr_ack")) {
+        qtest_cmd_intr_ack(q, argv, argc);
+    } else if (!strcmp(cmd, "set_irq_in")) {
+        qtest_cmd_set_irq_in(q, argv, argc);
     } else if (!strcmp(cmd, "endianness")) {
         if (qtest_nargs(q, argv, argc, 0, 0)) {
             qtest_send_line(q, "OK little");

@@ -247,6 +247,7 @@ Machine *machine_create(const MachineConfig *cfg, Error **errp)
     address_space_init(&m->as_memory, &m->system_memory, "memory");
     address_space_init(&m->as_io, &m->io_space, "I/O");
     m->isa_irqs = irq_allocate(NULL, m, ISA_NUM_IRQS);
+    machine_add_named_irqs(m, "isa", m->isa_irqs, ISA_NUM_IRQS);
 
     for (int i = 0; i < cfg->chardevs.n; i++) {
         if (!chardev_new_from_opts(m->chardevs, cfg->chardevs.v[i], errp)) {
@@ -409,8 +410,44 @@ void machine_free(Machine *m)
     memory_region_destroy(&m->io_space);
     memory_region_destroy(&m->ram);
     free(m->isa_irqs);
+    while (m->named_irqs) {
+        NamedIrqGroup *g = m->named_irqs;
+        m->named_irqs = g->next;
+        free(g->name);
+        free(g);
+    }
     main_loop_free(m->loop);
     free(m);
+}
+
+void machine_add_named_irqs(Machine *m, const char *name, IRQState *lines, int n)
+{
+    if (machine_find_named_irqs(m, name, NULL) || n <= 0) {
+        fprintf(stderr, "osprey: bad IRQ group '%s' (%d lines)\n", name, n);
+        abort(); /* a board bug, not input */
+    }
+    NamedIrqGroup *g = XNEW(NamedIrqGroup);
+    g->name = xstrdup(name);
+    g->lines = lines;
+    g->n = n;
+    NamedIrqGroup **tail = &m->named_irqs;
+    while (*tail) {
+        tail = &(*tail)->next;
+    }
+    *tail = g;
+}
+
+IRQState *machine_find_named_irqs(Machine *m, const char *name, int *n)
+{
+    for (NamedIrqGroup *g = m->named_irqs; g; g = g->next) {
+        if (!strcmp(g->name, name)) {
+            if (n) {
+                *n = g->n;
+            }
+            return g->lines;
+        }
+    }
+    return NULL;
 }
 
 void isa_register_ioport(DeviceState *dev, MemoryRegion *mr, uint16_t base)

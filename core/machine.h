@@ -103,6 +103,8 @@ typedef struct Machine {
     MachineHook *event_sinks;         /* MachineEventFn: QMP monitors */
     MachineHook *powerdown_notifiers; /* MachineNotifyFn: ACPI power button */
     MachineHook *reset_hooks;         /* MachineNotifyFn: run after device reset */
+
+    struct NamedIrqGroup *named_irqs; /* machine_add_named_irqs: for qtest */
 } Machine;
 
 /* Build the configured machine (memory, devices, chardevs, accelerator). */
@@ -135,6 +137,22 @@ void machine_remove_event_sink(Machine *m, MachineEventFn fn, void *opaque);
 void machine_emit_event(Machine *m, const char *event, const char *data_json);
 void machine_add_powerdown_notifier(Machine *m, MachineNotifyFn fn, void *opaque);
 void machine_add_reset_hook(Machine *m, MachineNotifyFn fn, void *opaque);
+
+/*
+ * Named groups of interrupt lines that tests may watch or drive (qtest's
+ * irq_intercept_in/out NAME, irq_get, set_irq_in): "isa" is always there; the
+ * board adds others, e.g. "pic-intr".  The lines stay owned by whoever made
+ * them and must outlive the machine's accelerator.  A name added twice is a bug.
+ */
+typedef struct NamedIrqGroup {
+    char *name;
+    IRQState *lines;
+    int n;
+    struct NamedIrqGroup *next;
+} NamedIrqGroup;
+void machine_add_named_irqs(Machine *m, const char *name, IRQState *lines, int n);
+/* The group's lines (and their number in *n), or NULL if no group has that name. */
+IRQState *machine_find_named_irqs(Machine *m, const char *name, int *n);
 
 /* Virtual clock helpers. */
 static inline Clock *machine_vclock(Machine *m)

@@ -15,7 +15,16 @@
 #include "core/options.h"
 #include "cpu/x86/cpu.h"
 #include "cpu/x86/cpuid.h"
+#include "hw/audio/pcspk.h"
+#include "hw/i386/direct-boot.h"
+#include "hw/i386/e820.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/i8259.h"
+#include "hw/intc/ioapic.h"
+#include "hw/nvram/fw_cfg.h"
+#include "hw/timer/hpet.h"
 #include "hw/pci/pci.h"
+#include "hw/timer/i8254.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
 #define PC_LOWMEM_LIMIT 0xe0000000ULL
@@ -36,12 +45,20 @@ typedef struct PcBoard {
     IRQState a20;        /* the A20 gate: i8042 output port and port 0x92 */
     int (*pic_ack)(void *pic); /* INTA cycle on the PIC: vector */
     void *pic;
+    DeviceState *pit; /* the 8254: the HPET's legacy replacement cuts its IRQ 0 */
 
     MemoryRegion ram_below_4g;
     MemoryRegion ram_above_4g;
     MemoryRegion bios;     /* the firmware image, ending at 4 GiB */
     MemoryRegion isa_bios; /* its last 128 KiB, aliased below 1 MiB */
     PCIBus *pci_bus;       /* PIRQs routed to ISA IRQs are ORed into the PIC inputs */
+
+    FWCfgState *fw_cfg;
+    /* ACPI tables at the top of low RAM (0: none) and the RSDP, for the e820 map. */
+    uint64_t acpi_tables_start;
+    uint64_t acpi_rsdp_addr;
+    /* -kernel without -bios: re-applied after every system reset. */
+    DirectBoot direct_boot;
 } PcBoard;
 
 #define PC_BIOS_MAX_SIZE (16u << 20)
@@ -67,6 +84,7 @@ static void pc_board_free(Machine *m)
     if (board->ram_above_4g.name) {
         memory_region_destroy(&board->ram_above_4g);
     }
+    direct_boot_free(&board->direct_boot);
     free(board);
     m->board = NULL;
 }
@@ -102,6 +120,9 @@ static void pc_isa_irq_handler(void *opaque, int n, int level)
 static void pc_cpu_intr_handler(void *opaque, int n, int level)
 {
     Machine *m = opaque;
+    if (apic_set_lint(m->cpus[0], 0, level)) {
+        return; /* LINT0: virtual wire when programmed ExtINT, INTR when the APIC is off */
+    }
     if (level) {
         x86_cpu_interrupt(m->cpus[0], CPU_INTERRUPT_HARD);
     } else {
@@ -232,7 +253,6 @@ static bool pc_init_pci(Machine *m, PcBoard *board, Error **errp)
     bus->pic_in = &board->pic_in;
     bus->ioapic_in = &board->ioapic_in;
     bus->isa_bios = board->isa_bios.name ? &board->isa_bios : NULL;
-    /* TODO(pic): bus->elcr_set_level / elcr_opaque once the PIC's ELCR exists. */
     const char *host[] = {"addr", "00.0", NULL};
     const char *isa[] = {"addr", "01.0", NULL};
     const char *pm[] = {"addr", "01.3", NULL};
@@ -254,6 +274,80 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
         }
     }
     return device_realize(dev, errp) ? dev : NULL;
+}
+
+/* The 8259 pair on the ISA lines, its INTR on cpu_intr; the 8254 and port 0x61. */
+static bool pc_init_pic_pit(Machine *m, PcBoard *board, Error **errp)
+{
+    DeviceState *pic = pc_create(m, "i8259", NULL, errp);
+    if (!pic) {
+        return false;
+    }
+    board->pic = pic;
+    board->pic_ack = i8259_ack;
+    board->pic_in = i8259_inputs(pic);
+    i8259_set_output(pic, &board->cpu_intr);
+    machine_add_named_irqs(m, "pic-intr", &board->cpu_intr, 1);
+
+    DeviceState *pit = pc_create(m, "i8254", NULL, errp);
+    DeviceState *spk = pit ? pc_create(m, "pcspk", NULL, errp) : NULL;
+    if (!spk) {
+        return false;
+    }
+    pcspk_set_pit(spk, pit);
+    board->pit = pit;
+    return true;
+}
+
+/* HPET legacy replacement routing on: timer 0 owns IRQ 0, the PIT lets go of it. */
+static void pc_hpet_legacy(void *opaque, bool legacy)
+{
+    PcBoard *board = opaque;
+    if (board->pit) {
+        i8254_set_irq_enabled(board->pit, !legacy);
+    }
+}
+
+/*
+ * Local APICs (every model but the 486 has one), the IOAPIC and the HPET.
+ * Under qtest the CPUs exist too, so the same wiring is tested.
+ */
+static bool pc_init_apics(Machine *m, PcBoard *board, Error **errp)
+{
+    DeviceState *apics[MACHINE_MAX_CPUS];
+    for (int i = 0; i < m->nr_cpus; i++) {
+        CPUX86State *env = m->cpus[i];
+        if (((x86_cpuid_signature(env) >> 8) & 0xf) < 5) {
+            return true; /* no APIC on this model: the PIC drives INTR directly */
+        }
+        char index[12];
+        snprintf(index, sizeof(index), "%d", i);
+        const char *props[] = {"cpu", index, NULL};
+        apics[i] = pc_create(m, "apic", props, errp);
+        if (!apics[i]) {
+            return false;
+        }
+        env->intr_ops = apic_cpu_intr_ops();
+        env->intr_opaque = apics[i];
+        env->cpuid_apic = true;
+        x86_cpuid_fill_features(env);
+        apic_set_extint_ack(apics[i], pc_pic_only_ack, board);
+    }
+    char ioapic_id[12];
+    snprintf(ioapic_id, sizeof(ioapic_id), "%d", m->nr_cpus < 16 ? m->nr_cpus : 0);
+    const char *ioapic_props[] = {"id", ioapic_id, NULL};
+    DeviceState *ioapic = pc_create(m, "ioapic", ioapic_props, errp);
+    DeviceState *hpet = ioapic ? pc_create(m, "hpet", NULL, errp) : NULL;
+    if (!hpet) {
+        return false;
+    }
+    board->ioapic_in = ioapic_get_inputs(ioapic);
+    for (int i = 0; i < m->nr_cpus; i++) {
+        apic_set_eoi_hook(apics[i], ioapic_eoi_broadcast, ioapic);
+    }
+    hpet_connect_ioapic(hpet, board->ioapic_in);
+    hpet_set_legacy_hook(hpet, pc_hpet_legacy, board);
+    return true;
 }
 
 static bool pc_init_serials(Machine *m, const StrList *serials, Error **errp)
@@ -301,16 +395,140 @@ static bool pc_init_monitors(Machine *m, const StrList *specs, int kind, Error *
 /* A machine with a CPU needs something to run; say what is missing. */
 static bool pc_check_boot_source(const MachineConfig *cfg, Error **errp)
 {
-    if (cfg->kernel) {
-        error_setg(errp, "-kernel: not supported yet (direct Linux boot is not built yet)");
+    if (!cfg->kernel && (cfg->initrd || cfg->append)) {
+        error_setg(errp, "%s cannot be used without -kernel", cfg->initrd ? "-initrd" : "-append");
         return false;
     }
     bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
-    if (has_cpu && !cfg->bios) {
+    if (has_cpu && !cfg->bios && !cfg->kernel) {
         error_setg(errp, "no firmware to run: Osprey's own BIOS is not built yet; "
-                   "give -bios FILE");
+                   "give -bios FILE or -kernel FILE");
         return false;
     }
+    return true;
+}
+
+static void pc_e820_layout(Machine *m, PcBoard *board, E820Layout *layout)
+{
+    layout->ram_below_4g = board->ram_below_4g.size;
+    layout->ram_above_4g = m->ram_size - board->ram_below_4g.size;
+    layout->acpi_start = board->acpi_tables_start;
+}
+
+/*
+ * ACPI and SMBIOS blobs for fw_cfg ("etc/acpi/tables", "etc/acpi/rsdp",
+ * "etc/table-loader", "etc/smbios/..."), from the hw/acpi builder: the lead
+ * adds the calls here.  For BIOS-less boot the builder also places the tables
+ * in RAM and sets board->acpi_tables_start and board->acpi_rsdp_addr, which
+ * the e820 map and the Linux zero page then report.
+ */
+static bool pc_fw_cfg_add_acpi(Machine *m, PcBoard *board, Error **errp)
+{
+    (void)m;
+    (void)board;
+    (void)errp;
+    return true;
+}
+
+/* The items every PC firmware reads, as QEMU's pc machine fills them. */
+static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
+{
+    const MachineConfig *cfg = m->cfg;
+    DeviceState *dev = pc_create(m, "fw_cfg", NULL, errp);
+    if (!dev) {
+        return false;
+    }
+    FWCfgState *fw = fw_cfg_from_device(dev);
+    board->fw_cfg = fw;
+    static const uint8_t uuid[16];
+    fw_cfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
+    fw_cfg_add_i64(fw, FW_CFG_RAM_SIZE, m->ram_size);
+    fw_cfg_add_i16(fw, FW_CFG_NOGRAPHIC, cfg->nographic);
+    fw_cfg_add_i16(fw, FW_CFG_NB_CPUS, (uint16_t)cfg->smp_cpus);
+    fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)MAX(cfg->smp_max_cpus, cfg->smp_cpus));
+    fw_cfg_add_i16(fw, FW_CFG_BOOT_DEVICE, (uint8_t)(cfg->boot_order ? cfg->boot_order[0] : 'c'));
+    fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, 0);
+    fw_cfg_add_i32(fw, FW_CFG_X86_IRQ0_OVERRIDE, 1);
+
+    E820Layout layout;
+    E820Table map;
+    pc_e820_layout(m, board, &layout);
+    e820_build_ram_only(&map, &layout);
+    uint8_t e820[E820_MAX_ENTRIES * E820_ENTRY_BYTES];
+    e820_encode(&map, e820);
+    /* No -boot reboot-timeout is kept yet: -1, QEMU's default, means never retry. */
+    uint8_t fail_wait[4];
+    stl_le_p(fail_wait, UINT32_MAX);
+    /* Device paths of bootindex= devices go here once there are bootable devices. */
+    return fw_cfg_add_file(fw, "etc/e820", e820, (size_t)map.nr * E820_ENTRY_BYTES, errp) &&
+           fw_cfg_add_file(fw, "bootorder", "", 0, errp) &&
+           fw_cfg_add_file(fw, "etc/boot-fail-wait", fail_wait, sizeof(fail_wait), errp) &&
+           pc_fw_cfg_add_acpi(m, board, errp);
+}
+
+static void pc_direct_boot_reset(void *opaque)
+{
+    Machine *m = opaque;
+    PcBoard *board = m->board;
+    pci_firmware_setup(m); /* the reset cleared what a BIOS would have set up */
+    direct_boot_apply(&board->direct_boot, m);
+}
+
+/*
+ * -kernel: without -bios, load it and enter it directly (now and after every
+ * reset); with -bios, hand kernel, initrd and command line to the BIOS via fw_cfg.
+ */
+static bool pc_setup_kernel(Machine *m, PcBoard *board, Error **errp)
+{
+    const MachineConfig *cfg = m->cfg;
+    if (!cfg->kernel) {
+        return true;
+    }
+    E820Layout layout;
+    E820Table map;
+    pc_e820_layout(m, board, &layout);
+    e820_build_direct_boot(&map, &layout);
+    DirectBootConfig boot = {
+        .kernel_path = cfg->kernel,
+        .initrd = cfg->initrd,
+        .append = cfg->append,
+        .low_ram_end = layout.acpi_start ? layout.acpi_start : layout.ram_below_4g,
+        .e820 = &map,
+        .acpi_rsdp_addr = board->acpi_rsdp_addr,
+    };
+    uint8_t *kernel;
+    if (!direct_boot_read_file("-kernel", cfg->kernel, &kernel, &boot.kernel_size, errp)) {
+        return false;
+    }
+    boot.kernel = kernel;
+    const char *cmdline = cfg->append ? cfg->append : "";
+    fw_cfg_add_i32(board->fw_cfg, FW_CFG_CMDLINE_ADDR, LINUX_CMDLINE_ADDR);
+    fw_cfg_add_i32(board->fw_cfg, FW_CFG_CMDLINE_SIZE, (uint32_t)strlen(cmdline) + 1);
+    fw_cfg_add_string(board->fw_cfg, FW_CFG_CMDLINE_DATA, cmdline);
+    bool ok;
+    if (linux_boot_probe(kernel, boot.kernel_size)) {
+        ok = linux_boot_fill_fw_cfg(&boot, board->fw_cfg, errp) &&
+             (cfg->bios || linux_boot_load(&boot, &board->direct_boot, errp));
+    } else if (multiboot_probe(kernel, boot.kernel_size)) {
+        if (cfg->bios) {
+            error_setg(errp, "-kernel: Multiboot kernels with -bios are not supported yet "
+                       "(drop -bios to boot '%s' directly)", cfg->kernel);
+            ok = false;
+        } else {
+            ok = multiboot_load(&boot, &board->direct_boot, errp);
+        }
+    } else {
+        error_setg(errp, "-kernel: '%s' is neither a Linux bzImage nor a Multiboot kernel",
+                   cfg->kernel);
+        ok = false;
+    }
+    free(kernel);
+    if (!ok || cfg->bios) {
+        return ok;
+    }
+    pci_firmware_setup(m);
+    direct_boot_apply(&board->direct_boot, m);
+    machine_add_reset_hook(m, pc_direct_boot_reset, m);
     return true;
 }
 
@@ -322,6 +540,9 @@ bool pc_machine_init(Machine *m, Error **errp)
     m->board_free = pc_board_free;
     pc_init_ram(m, board);
     pc_init_cpus(m, board);
+    if (!pc_init_pic_pit(m, board, errp) || !pc_init_apics(m, board, errp)) {
+        return false;
+    }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
         return false;
     }
@@ -378,5 +599,6 @@ bool pc_machine_init(Machine *m, Error **errp)
             return false;
         }
     }
-    return pc_check_boot_source(cfg, errp);
+    return pc_check_boot_source(cfg, errp) && pc_init_fw_cfg(m, board, errp) &&
+           pc_setup_kernel(m, board, errp);
 }

@@ -11,6 +11,8 @@ pkgs="build-essential pkg-config python3 git
 if [ "${1:-}" = "--test" ]; then
     # QEMU is the behaviour reference and benchmark yardstick; cpio/busybox build boot tests.
     pkgs="$pkgs qemu-system-x86 qemu-utils seabios cpio"
+    # iasl disassembles and recompiles the ACPI tables in tests/unit/test-acpi.
+    pkgs="$pkgs acpica-tools"
 fi
 missing=""
 for p in $pkgs; do

@@ -412,6 +412,18 @@ static void do_interrupt_v86_redirect(CPUX86State *env, int vector, uint64_t nex
     }
 }
 
+/* Fault-class exceptions other than #DB (SDM vol. 3A table 6-1). */
+static bool exception_is_fault(int vector)
+{
+    switch (vector) {
+    case EXCP_DE: case EXCP_BR: case EXCP_UD: case EXCP_NM: case EXCP_TS: case EXCP_NP:
+    case EXCP_SS: case EXCP_GP: case EXCP_PF: case EXCP_MF: case EXCP_AC: case EXCP_XM:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void x86_do_interrupt(CPUX86State *env, int vector, bool is_int, int error_code,
                       uint64_t next_eip, bool is_hw)
 {
@@ -447,6 +459,14 @@ void x86_do_interrupt(CPUX86State *env, int vector, bool is_int, int error_code,
     }
     env->old_exception = is_hw || is_int ? -1 : vector;
     env->halted = false;
+    /*
+     * The EFLAGS image of a fault has RF=1 (SDM vol. 3A 17.3.1.1), so that
+     * returning to the faulting instruction does not re-trigger an
+     * instruction breakpoint.  The delivery below clears RF in EFLAGS itself.
+     */
+    if (!is_int && !is_hw && exception_is_fault(vector)) {
+        env->eflags |= X86_EFL_RF;
+    }
 
     if (!(env->cr[0] & CR0_PE)) {
         do_interrupt_real(env, vector, is_int, next_eip);

@@ -120,15 +120,25 @@ FloatStatus *x87_begin(CPUX86State *env)
  */
 bool x87_finish(CPUX86State *env)
 {
+    const unsigned pre = FLOAT_FLAG_INVALID | FLOAT_FLAG_DENORMAL | FLOAT_FLAG_DIVBYZERO;
     unsigned flags = env->fp_status.flags;
     unsigned unmasked = flags & ~env->fpuc & 0x3f;
 
     env->fpus &= ~FPUS_C1;
+    if (unmasked & pre) {
+        /*
+         * An unmasked pre-computation exception stops the operation before it computes
+         * anything: the result's precision, overflow and underflow flags are never
+         * produced, and C1 is left 0 (what the hardware reports).
+         */
+        x87_raise(env, flags & pre);
+        return false;
+    }
     if ((flags & FLOAT_FLAG_INEXACT) && env->fp_status.rounded_up) {
         env->fpus |= FPUS_C1;
     }
     x87_raise(env, flags);
-    return !(unmasked & (FLOAT_FLAG_INVALID | FLOAT_FLAG_DENORMAL | FLOAT_FLAG_DIVBYZERO));
+    return true;
 }
 
 /* Stack fault; returns true when masked (the caller then delivers the real indefinite). */
@@ -382,19 +392,23 @@ static void x87_set_cc_relation(CPUX86State *env, FloatRelation rel)
     }
 }
 
-/* Compare ST(0) with b (already widened); pops afterwards. */
-void x87_compare_st0(CPUX86State *env, floatx80 b, bool quiet, unsigned pops)
+/*
+ * Compare ST(0) with b (already widened; pre holds the flags its conversion raised); pops
+ * afterwards.  With an unmasked invalid or denormal operand the hardware still sets the
+ * condition codes to the relation (unordered for a NaN) and only leaves the stack alone:
+ * that is what the host CPUs do, and what software looking at FSW in its #MF handler sees.
+ */
+void x87_compare_st0(CPUX86State *env, floatx80 b, bool quiet, unsigned pops, unsigned pre)
 {
     FloatStatus *s = x87_begin(env);
     FloatRelation rel = floatx80_compare(*X87_ST(env, 0), b, quiet, s);
-    unsigned flags = s->flags;
+    unsigned flags = s->flags | pre;
 
     x87_raise(env, flags);
+    x87_set_cc_relation(env, rel);
     if ((flags & ~env->fpuc & (FLOAT_FLAG_INVALID | FLOAT_FLAG_DENORMAL))) {
-        /* Unmasked: condition codes and stack stay as they are. */
         return;
     }
-    x87_set_cc_relation(env, rel);
     while (pops--) {
         x87_pop(env);
     }
@@ -412,7 +426,7 @@ void helper_fcom(CPUX86State *env, uint32_t i, uint32_t quiet, uint32_t pops)
         }
         return;
     }
-    x87_compare_st0(env, *X87_ST(env, i), quiet, pops);
+    x87_compare_st0(env, *X87_ST(env, i), quiet, pops, 0);
 }
 
 static void x87_set_eflags_relation(CPUX86State *env, FloatRelation rel)
@@ -441,8 +455,9 @@ void helper_fcomi(CPUX86State *env, uint32_t i, uint32_t quiet, uint32_t pop)
     FloatRelation rel;
 
     if (X87_EMPTY(env, 0) || X87_EMPTY(env, i)) {
+        /* "Unordered" whether or not IE is masked, as for FCOM; only the pop depends on it. */
+        x87_set_eflags_relation(env, FLOAT_RELATION_UNORDERED);
         if (x87_stack_fault(env, false)) {
-            x87_set_eflags_relation(env, FLOAT_RELATION_UNORDERED);
             if (pop) {
                 x87_pop(env);
             }
@@ -453,10 +468,11 @@ void helper_fcomi(CPUX86State *env, uint32_t i, uint32_t quiet, uint32_t pop)
     rel = floatx80_compare(*X87_ST(env, 0), *X87_ST(env, i), quiet, s);
     x87_raise(env, s->flags);
     env->fpus &= ~FPUS_C1;
+    /* As for FCOM: the flags get the relation even when the exception is unmasked. */
+    x87_set_eflags_relation(env, rel);
     if (s->flags & ~env->fpuc & (FLOAT_FLAG_INVALID | FLOAT_FLAG_DENORMAL)) {
         return;
     }
-    x87_set_eflags_relation(env, rel);
     if (pop) {
         x87_pop(env);
     }
@@ -470,7 +486,7 @@ void helper_ftst(CPUX86State *env)
         return;
     }
     env->fpus &= ~FPUS_C1;
-    x87_compare_st0(env, floatx80_make(false, 0, 0), false, 0);
+    x87_compare_st0(env, floatx80_make(false, 0, 0), false, 0, 0);
 }
 
 void helper_fxam(CPUX86State *env)
@@ -619,14 +635,27 @@ void helper_fprem(CPUX86State *env, uint32_t ieee)
     floatx80 r;
 
     if (!x87_binary_operands(env, 0, false)) {
+        /* A stack underflow is no reduction either: C2 cleared, C1 = 0 (the underflow). */
+        env->fpus &= ~FPUS_C2;
         return;
     }
+    bool nan_operand = floatx80_is_any_nan(*X87_ST(env, 0)) || floatx80_is_any_nan(*X87_ST(env, 1));
     r = floatx80_fprem(*X87_ST(env, 0), *X87_ST(env, 1), ieee, &q, &incomplete,
                        x87_begin(env));
     if (!x87_finish(env)) {
+        /* Unmasked exception: no reduction either (C1 is 0 already). */
+        env->fpus &= ~FPUS_C2;
         return;
     }
     *X87_ST(env, 0) = r;
+    if (nan_operand || (env->fp_status.flags & FLOAT_FLAG_INVALID)) {
+        /*
+         * No reduction took place: C2 (incomplete) and C1 are cleared, C0 and C3 keep what
+         * they were (the SDM defines them only for a completed reduction; host CPUs do so).
+         */
+        env->fpus &= ~(FPUS_C1 | FPUS_C2);
+        return;
+    }
     env->fpus &= ~FPUS_CC;
     if (incomplete) {
         env->fpus |= FPUS_C2;

@@ -102,7 +102,13 @@ void x87_fld_bytes(CPUX86State *env, unsigned kind, const uint8_t *buf)
     default:
         return;
     }
-    if (x87_finish(env)) {
+    /*
+     * Only an unmasked invalid (a signalling NaN) stops the load: a denormal single or
+     * double is loaded (exactly, normalized) even with DE unmasked, which is then pending.
+     * The host CPU behaves so; the conversion is exact, so nothing else can be raised.
+     */
+    x87_finish(env);
+    if (!(s->flags & ~env->fpuc & FLOAT_FLAG_INVALID)) {
         x87_push(env, v);
     }
 }
@@ -263,11 +269,15 @@ void x87_farith_bytes(CPUX86State *env, unsigned op, unsigned kind, const uint8_
     default:
         return;
     }
+    if (op == X87_DIVR && floatx80_exp(*X87_ST(env, 0)) == 0 && X87_ST(env, 0)->sig == 0) {
+        /*
+         * A finite value divided by zero reports only the zero divide (as for register
+         * operands): the dividend here is the memory operand, already widened.
+         */
+        s->flags &= ~FLOAT_FLAG_DENORMAL;
+    }
     if (compare) {
-        unsigned pre = s->flags;
-        x87_compare_st0(env, b, false, op == X87_COMP);
-        x87_raise(env, pre);
-        env->fpus &= ~FPUS_C1;
+        x87_compare_st0(env, b, false, op == X87_COMP, s->flags);
         return;
     }
     r = x87_arith(op, *X87_ST(env, 0), b, s);

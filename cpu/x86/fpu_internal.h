@@ -18,7 +18,7 @@ void x87_push(CPUX86State *env, floatx80 v);
 void x87_pop(CPUX86State *env);
 bool x87_push_check(CPUX86State *env, bool *masked);
 floatx80 x87_arith(unsigned op, floatx80 a, floatx80 b, FloatStatus *s);
-void x87_compare_st0(CPUX86State *env, floatx80 b, bool quiet, unsigned pops);
+void x87_compare_st0(CPUX86State *env, floatx80 b, bool quiet, unsigned pops, unsigned pre);
 
 static inline uint16_t ld16(const uint8_t *p)
 {

@@ -82,8 +82,8 @@ void helper_ltr(CPUX86State *env, uint32_t selector);
 /* LAR/LSL/VERR/VERW: result value, and ZF via the returned flag (bit 32 = ZF set). */
 uint64_t helper_lar(CPUX86State *env, uint32_t selector);
 uint64_t helper_lsl(CPUX86State *env, uint32_t selector);
-uint32_t helper_verr(CPUX86State *env, uint32_t selector); /* 1 = ZF set */
-uint32_t helper_verw(CPUX86State *env, uint32_t selector);
+uint64_t helper_verr(CPUX86State *env, uint32_t selector);
+uint64_t helper_verw(CPUX86State *env, uint32_t selector);
 void helper_syscall(CPUX86State *env, uint32_t next_eip_addend);
 void helper_sysret(CPUX86State *env, uint32_t shift);
 void helper_sysenter(CPUX86State *env);

@@ -912,22 +912,22 @@ uint64_t helper_lsl(CPUX86State *env, uint32_t selector)
     return ZF_SET | x86_desc_limit(e1, e2);
 }
 
-uint32_t helper_verr(CPUX86State *env, uint32_t selector)
+uint64_t helper_verr(CPUX86State *env, uint32_t selector)
 {
     uint32_t e1, e2;
     if (!desc_visible(env, selector, &e1, &e2, 0) || !(e2 & DESC_S_MASK)) {
         return 0;
     }
-    return !(e2 & DESC_CS_MASK) || (e2 & DESC_R_MASK);
+    return !(e2 & DESC_CS_MASK) || (e2 & DESC_R_MASK) ? ZF_SET : 0;
 }
 
-uint32_t helper_verw(CPUX86State *env, uint32_t selector)
+uint64_t helper_verw(CPUX86State *env, uint32_t selector)
 {
     uint32_t e1, e2;
     if (!desc_visible(env, selector, &e1, &e2, 0) || !(e2 & DESC_S_MASK)) {
         return 0;
     }
-    return !(e2 & DESC_CS_MASK) && (e2 & DESC_W_MASK);
+    return !(e2 & DESC_CS_MASK) && (e2 & DESC_W_MASK) ? ZF_SET : 0;
 }
 
 /* ---- ENTER with nesting ---- */

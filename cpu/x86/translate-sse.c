@@ -473,17 +473,23 @@ static bool gen_cvtpi2(DisasContext *s, const DecodedInsn *d, IRHelper fn)
         return true;
     }
     src = simd_src_off(s, d, 1);
-    simd_call2(s, fn, dst, src, true);
     if (mmx) {
+        /* The transition comes before the conversion's #XM, as for CVT(T)PS2PI below. */
         simd_enter_mmx(s);
     }
+    simd_call2(s, fn, dst, src, true);
     return true;
 }
 
 TRANS(cvtpi2ps) { return gen_cvtpi2(s, d, (IRHelper)helper_cvtpi2ps); }
 TRANS(cvtpi2pd) { return gen_cvtpi2(s, d, (IRHelper)helper_cvtpi2pd); }
 
-/* CVT(T)PS2PI/CVT(T)PD2PI mm, xmm/mem. */
+/*
+ * CVT(T)PS2PI/CVT(T)PD2PI mm, xmm/mem.  The order of events is the host CPU's: a pending
+ * x87 exception (#MF) first, then the memory operand (#GP/#PF: no transition), then the
+ * x87 -> MMX transition, and only then the conversion, whose unmasked SSE exception (#XM)
+ * therefore finds TOP = 0 and all tags valid.
+ */
 static bool gen_cvt2pi(DisasContext *s, const DecodedInsn *d, IRHelper fn)
 {
     intptr_t src;
@@ -495,8 +501,8 @@ static bool gen_cvt2pi(DisasContext *s, const DecodedInsn *d, IRHelper fn)
         return true;
     }
     src = simd_src_off(s, d, 1);
-    simd_call2(s, fn, simd_mmx_off(d->op[0].reg), src, true);
     simd_enter_mmx(s);
+    simd_call2(s, fn, simd_mmx_off(d->op[0].reg), src, true);
     simd_mmx_written(s, d->op[0].reg);
     return true;
 }

@@ -258,6 +258,102 @@ TRANS(str)
     return gen_store_env16(s, d, offsetof(CPUX86State, tr.selector));
 }
 
+/*
+ * LAR/LSL/VERR/VERW: the helper returns its result with bit 32 = ZF.  Only
+ * ZF changes, and LAR/LSL write their destination only when ZF is set (with
+ * ZF clear the whole register, upper half included, stays as it was).
+ */
+static bool gen_desc_test(DisasContext *s, const DecodedInsn *d,
+                          uint64_t (*fn)(CPUX86State *, uint32_t), bool has_dest)
+{
+    IRv64 sel, r, fl, zf;
+
+    if (!s->pe || s->vm86) {
+        gen_illegal(s, false);
+        return true;
+    }
+    sel = T64();
+    r = T64();
+    fl = T64();
+    zf = T64();
+    gen_load_operand(s, d, has_dest ? 1 : 0, sel, NULL);
+    gen_compute_eflags(s, fl);
+    IR_CALL(s->f, fn, IR_CALL_NO_WRITE_GLOBALS, IRT(r), ENV(s), IRT(sel));
+    ir_shri_i64(s->f, zf, r, 32);
+    if (has_dest) {
+        IRv64 old = T64(), zero = T64(), val = T64();
+        int reg = d->op[0].reg;
+        unsigned ot = mo_from_size(d->opsize);
+
+        gen_get_reg(s, MO_64, old, reg, false);
+        if (ot == MO_16) {
+            ir_deposit_i64(s->f, val, old, r, 0, 16);
+        } else {
+            ir_ext32u_i64(s->f, val, r);
+        }
+        ir_movi_i64(s->f, zero, 0);
+        ir_movcond_i64(s->f, IR_COND_NE, val, zf, zero, val, old);
+        gen_set_reg(s, MO_64, reg, false, val);
+        FREE(old);
+        FREE(zero);
+        FREE(val);
+    }
+    ir_andi_i64(s->f, fl, fl, ~(uint64_t)X86_EFL_ZF);
+    ir_shli_i64(s->f, zf, zf, 6); /* ZF is EFLAGS bit 6 */
+    ir_or_i64(s->f, s->cc_src, fl, zf);
+    gen_set_cc_op(s, CC_OP_EFLAGS);
+    FREE(sel);
+    FREE(r);
+    FREE(fl);
+    FREE(zf);
+    return true;
+}
+
+TRANS(lar) { return gen_desc_test(s, d, helper_lar, true); }
+TRANS(lsl) { return gen_desc_test(s, d, helper_lsl, true); }
+TRANS(verr) { return gen_desc_test(s, d, helper_verr, false); }
+TRANS(verw) { return gen_desc_test(s, d, helper_verw, false); }
+
+/* ARPL: raise the destination selector's RPL to the source's; ZF says whether it did. */
+TRANS(arpl)
+{
+    IRv64 dst, src, drpl, srpl, adj, fl;
+    IRv64 la;
+
+    if (!s->pe || s->vm86) {
+        gen_illegal(s, false);
+        return true;
+    }
+    dst = T64();
+    src = T64();
+    drpl = T64();
+    srpl = T64();
+    adj = T64();
+    fl = T64();
+    gen_load_operand(s, d, 0, dst, &la);
+    gen_load_operand(s, d, 1, src, NULL);
+    gen_compute_eflags(s, fl);
+    ir_andi_i64(s->f, drpl, dst, 3);
+    ir_andi_i64(s->f, srpl, src, 3);
+    /* adj = 1 when DEST.RPL < SRC.RPL */
+    ir_setcond_i64(s->f, IR_COND_LTU, adj, drpl, srpl);
+    ir_movcond_i64(s->f, IR_COND_LTU, drpl, drpl, srpl, srpl, drpl);
+    ir_andi_i64(s->f, dst, dst, ~(uint64_t)3);
+    ir_or_i64(s->f, dst, dst, drpl);
+    gen_store_operand(s, d, 0, dst, &la);
+    ir_andi_i64(s->f, fl, fl, ~(uint64_t)X86_EFL_ZF);
+    ir_shli_i64(s->f, adj, adj, 6);
+    ir_or_i64(s->f, s->cc_src, fl, adj);
+    gen_set_cc_op(s, CC_OP_EFLAGS);
+    FREE(dst);
+    FREE(src);
+    FREE(drpl);
+    FREE(srpl);
+    FREE(adj);
+    FREE(fl);
+    return true;
+}
+
 TRANS(smsw)
 {
     IRv64 v = T64();

@@ -20,8 +20,11 @@
  *   and an enabled status bit is set, in PM1 or GPE0.  With SCI_EN clear the
  *   events would go to SMI, which does not exist: the status bits still set.
  * - PM_TMR counts 3.579545 MHz ticks of CLOCK_VIRTUAL since it started, 24
- *   bits wide (the FADT says TMR_VAL_EXT = 0).  A timer fires at each
- *   toggle of bit 23 to set TMR_STS, so TMR_EN raises the SCI on time.
+ *   bits wide (the FADT says TMR_VAL_EXT = 0).  TMR_STS (set at each toggle
+ *   of bit 23) is brought up to date whenever PM1 is accessed, and while
+ *   TMR_EN is set a timer fires at each toggle so the SCI comes on time.
+ *   With TMR_EN clear no timer is armed, so an idle machine (and qtest's
+ *   "step to the next deadline") never sees this device's timer.
  * - Sleep: SLP_EN with SLP_TYP 0 (the \_S5 value) is soft-off.  Other sleep
  *   types are not implemented and the write is ignored (logged).
  */
@@ -29,7 +32,19 @@
 
 #include "core/log.h"
 #include "core/timer.h"
+#include "hw/acpi/pc-acpi.h"
 #include "hw/pci/pci.h"
+
+/* The FADT/DSDT builder describes this device with pc-acpi.h: they must agree. */
+_Static_assert(PIIX4_PM_IO_BASE == PC_ACPI_PM_IO_BASE, "PM base");
+_Static_assert(PIIX4_PM_IO_BASE + PIIX4_PM_TMR_OFFSET == PC_ACPI_PM_TMR_BLK, "PM timer");
+_Static_assert(PIIX4_PM_IO_BASE + PIIX4_PM1_CNT_OFFSET == PC_ACPI_PM1A_CNT_BLK, "PM1_CNT");
+_Static_assert(PIIX4_GPE0_BASE == PC_ACPI_GPE0_BLK && PIIX4_GPE0_LEN == PC_ACPI_GPE0_BLK_LEN,
+               "GPE0");
+_Static_assert(PIIX4_SMI_CMD_PORT == PC_ACPI_SMI_CMD && PIIX4_ACPI_ENABLE == PC_ACPI_ENABLE &&
+               PIIX4_ACPI_DISABLE == PC_ACPI_DISABLE, "SMI_CMD");
+_Static_assert(PIIX4_SCI_IRQ == PC_ACPI_SCI_IRQ && PIIX4_SLP_TYP_S5 == PC_ACPI_S5_SLP_TYP,
+               "SCI, S5");
 
 #define PM_PMBA 0x40
 #define PM_PMBA_IO_SPACE 0x01 /* hardwired: the base is an I/O address */
@@ -68,6 +83,7 @@ typedef struct PIIX4PMState {
     IRQState *sci;
     Timer *tmr_timer;
 
+    uint64_t tmr_synced; /* PM timer ticks when TMR_STS was last brought up to date */
     uint16_t pm1_sts;
     uint16_t pm1_en;
     uint16_t pm1_cnt;
@@ -103,17 +119,36 @@ static void pm_update_sci(PIIX4PMState *s)
     irq_set(s->sci, (s->pm1_cnt & PM1_CNT_SCI_EN) && (pm1 || gpe));
 }
 
+static uint64_t pm_tmr_now(PIIX4PMState *s)
+{
+    return pm_tmr_ticks(clock_get_ns(machine_vclock(pm_machine(s))));
+}
+
+/* Set TMR_STS if bit 23 toggled since the last look. */
+static void pm_tmr_sync(PIIX4PMState *s)
+{
+    uint64_t now = pm_tmr_now(s);
+    if (now / PM_TMR_TOGGLE_BIT != s->tmr_synced / PM_TMR_TOGGLE_BIT) {
+        s->pm1_sts |= PM1_STS_TMR;
+    }
+    s->tmr_synced = now;
+}
+
+/* While TMR_EN is set, wake at the next toggle of bit 23. */
 static void pm_tmr_arm(PIIX4PMState *s)
 {
-    uint64_t now = pm_tmr_ticks(clock_get_ns(machine_vclock(pm_machine(s))));
-    uint64_t next = (now / PM_TMR_TOGGLE_BIT + 1) * PM_TMR_TOGGLE_BIT;
+    if (!(s->pm1_en & PM1_STS_TMR)) {
+        timer_del(s->tmr_timer);
+        return;
+    }
+    uint64_t next = (pm_tmr_now(s) / PM_TMR_TOGGLE_BIT + 1) * PM_TMR_TOGGLE_BIT;
     timer_mod(s->tmr_timer, pm_tmr_ns_of_ticks(next));
 }
 
 static void pm_tmr_cb(void *opaque)
 {
     PIIX4PMState *s = opaque;
-    s->pm1_sts |= PM1_STS_TMR;
+    pm_tmr_sync(s);
     pm_update_sci(s);
     pm_tmr_arm(s);
 }
@@ -134,7 +169,10 @@ static uint64_t pm_io_read(void *opaque, uint64_t offset, unsigned size)
 {
     PIIX4PMState *s = opaque;
     switch (offset) {
-    case 0: return s->pm1_sts & 0xff;
+    case 0:
+        pm_tmr_sync(s);
+        pm_update_sci(s);
+        return s->pm1_sts & 0xff;
     case 1: return s->pm1_sts >> 8;
     case 2: return s->pm1_en & 0xff;
     case 3: return s->pm1_en >> 8;
@@ -155,6 +193,7 @@ static void pm_io_write(void *opaque, uint64_t offset, uint64_t val, unsigned si
 {
     PIIX4PMState *s = opaque;
     uint8_t b = val;
+    pm_tmr_sync(s);
     switch (offset) {
     case 0:
     case 1: {
@@ -166,6 +205,7 @@ static void pm_io_write(void *opaque, uint64_t offset, uint64_t val, unsigned si
     case 3: {
         int sh = 8 * (offset - 2);
         s->pm1_en = (s->pm1_en & ~(0xff << sh)) | (((uint16_t)b << sh) & PM1_EN_MASK);
+        pm_tmr_arm(s);
         break;
     }
     case 4:
@@ -322,6 +362,7 @@ static void pm_reset(DeviceState *dev)
     d->config[PM_PMREGMISC] = 0;
     s->pm1_sts = 0;
     s->pm1_en = 0;
+    s->tmr_synced = pm_tmr_now(s);
     s->pm1_cnt = 0;
     memset(s->gpe_sts, 0, sizeof(s->gpe_sts));
     memset(s->gpe_en, 0, sizeof(s->gpe_en));
@@ -348,6 +389,7 @@ static int pm_post_load(void *opaque)
 
 static const VMStateField pm_vmstate_fields[] = {
     VMSTATE_STRUCT(PIIX4PMState, pci, &pci_device_vmstate),
+    VMSTATE_U64(PIIX4PMState, tmr_synced),
     VMSTATE_U16(PIIX4PMState, pm1_sts),
     VMSTATE_U16(PIIX4PMState, pm1_en),
     VMSTATE_U16(PIIX4PMState, pm1_cnt),

@@ -10,7 +10,8 @@
  * - Command register: I/O, memory and bus-master enable.
  * - Interrupts: PIRQA-D to ISA IRQ 10, 10, 11, 11 (SeaBIOS's choice);
  *   each function's interrupt line register says where its pin goes; IRQs
- *   10 and 11 become level-triggered in the ELCR (through the board's hook).
+ *   10 and 11 become level-triggered in the ELCR (ports 0x4D0/0x4D1, written
+ *   through the I/O space as a BIOS does).
  * - PAM: all of 0xC0000-0xFFFFF is read/write RAM, as a BIOS leaves it.
  * - ACPI PM: PMBA 0x600 and its I/O space enabled.
  */
@@ -59,6 +60,16 @@ static PCIDevice *fw_find(PCIBus *bus, uint16_t vendor, uint16_t device)
 static void fw_write(PCIDevice *d, uint32_t addr, uint32_t val, int len)
 {
     pci_bus_config_write(d->bus, d->devfn, addr, val, len);
+}
+
+/* Set ISA IRQ irq level-triggered in the PIC's ELCR, if there is one. */
+static void fw_elcr_set_level(Machine *m, int irq)
+{
+    uint64_t port = 0x4d0 + (irq >> 3), val;
+    if (address_space_ld(&m->as_io, port, 1, &val) != MEMTX_OK) {
+        return; /* no ELCR on this board */
+    }
+    address_space_st(&m->as_io, port, 1, val | (1u << (irq & 7)));
 }
 
 static void fw_assign_bars(PCIBus *bus, bool io)
@@ -113,11 +124,9 @@ void pci_firmware_setup(Machine *m)
     for (int p = 0; p < PCI_NUM_PINS && isa_bridge; p++) {
         fw_write(isa_bridge, 0x60 + p, fw_pirq_irqs[p], 1);
     }
-    if (bus->elcr_set_level) {
-        bus->elcr_set_level(bus->elcr_opaque, 10);
-        bus->elcr_set_level(bus->elcr_opaque, 11);
+    for (int p = 0; p < PCI_NUM_PINS; p++) {
+        fw_elcr_set_level(m, fw_pirq_irqs[p]);
     }
-    /* else TODO(board): without an ELCR hook the PIC keeps 10/11 edge-triggered. */
 
     for (int devfn = 0; devfn < PCI_SLOT_MAX * PCI_FUNC_MAX; devfn++) {
         PCIDevice *d = bus->devices[devfn];

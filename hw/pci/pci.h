@@ -125,12 +125,6 @@ struct PCIBus {
     void *reset_control_opaque;
     /* The BIOS image's alias below 1 MiB (PAM "ROM side"), or NULL. */
     MemoryRegion *isa_bios;
-    /*
-     * Firmware setup: mark ISA IRQ n level-triggered in the ELCR.  Set by
-     * the board once the PIC with its ELCR exists; NULL until then.
-     */
-    void (*elcr_set_level)(void *opaque, int irq);
-    void *elcr_opaque;
 };
 
 PCIBus *pci_bus_new(Machine *m);

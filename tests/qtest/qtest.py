@@ -233,11 +233,23 @@ class QTest:
     def clock_set(self, ns):
         return int(self.cmd("clock_set %d" % ns))
 
-    def irq_intercept(self):
-        self.cmd("irq_intercept_in isa")
+    def irq_intercept(self, name="isa"):
+        """Report changes of the lines of group NAME as ("raise"|"lower", n) in self.irqs."""
+        self.cmd("irq_intercept_in %s" % name)
 
-    def irq_get(self, n):
-        return int(self.cmd("irq_get %d" % n))
+    def irq_get(self, n, name=None):
+        """Level of ISA IRQ n, or of line n of group NAME (e.g. "pic-intr")."""
+        if name is None:
+            return int(self.cmd("irq_get %d" % n))
+        return int(self.cmd("irq_get %s %d" % (name, n)))
+
+    def set_irq_in(self, name, n, level):
+        """Drive input line n of group NAME (e.g. "isa") to level 0 or 1."""
+        self.cmd("set_irq_in %s %d %d" % (name, n, 1 if level else 0))
+
+    def intr_ack(self, cpu=0):
+        """The INTA cycle the CPU would run now: the vector, or -1 without INTR."""
+        return int(self.cmd("intr_ack %d" % cpu))
 
 
 _tmpdirs = []

@@ -91,6 +91,27 @@ def test_tmr_sts_and_sci():
         check_eq(qt.irq_get(SCI), 1, "SCI at the next toggle")
 
 
+def test_tmr_sts_without_tmr_en():
+    with QTest() as qt:
+        enable_pm(qt)
+        qt.outb(0xb2, 0xf1)
+        qt.irq_intercept()
+        toggle = ns_of_ticks(1 << 23)
+        now = qt.clock_step(0)
+        qt.clock_step(toggle - 1 - now)
+        check_eq(qt.inw(PM1_STS) & TMR_STS, 0, "not yet")
+        qt.clock_step(1)
+        check_eq(qt.inw(PM1_STS) & TMR_STS, TMR_STS, "set at the toggle with TMR_EN clear")
+        check_eq(qt.irq_get(SCI), 0, "no SCI without TMR_EN")
+        qt.outw(PM1_STS, TMR_STS)
+        check_eq(qt.inw(PM1_STS) & TMR_STS, 0, "cleared")
+        qt.clock_step(ns_of_ticks(3 << 23) - toggle)
+        check_eq(qt.inw(PM1_STS) & TMR_STS, TMR_STS, "set again after more toggles")
+        qt.outw(PM1_STS, TMR_STS)
+        qt.outw(PM1_EN, TMR_STS)
+        check_eq(qt.irq_get(SCI), 0, "TMR_EN alone does not raise a cleared status")
+
+
 def test_sci_en_gates_sci():
     with QTest() as qt:
         enable_pm(qt)
@@ -167,6 +188,7 @@ if __name__ == "__main__":
         ("acpi-pm/pmba-enable", test_pmba_enable),
         ("acpi-pm/timer-rate", test_pm_timer_rate),
         ("acpi-pm/tmr-sts-sci", test_tmr_sts_and_sci),
+        ("acpi-pm/tmr-sts-without-tmr-en", test_tmr_sts_without_tmr_en),
         ("acpi-pm/sci-en-gates-sci", test_sci_en_gates_sci),
         ("acpi-pm/gpe0-block", test_gpe0_block),
         ("acpi-pm/power-button", test_power_button),

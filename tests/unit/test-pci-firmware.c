@@ -71,6 +71,11 @@ static void test_firmware_setup(void)
     CHECK_EQ(cfg_rd(m, PCI_DEVFN(1, 3), PCI_INTERRUPT_LINE, 1), 9);
     CHECK_EQ(address_space_ld(&m->as_io, 0x604, 2, &v), MEMTX_OK);
     CHECK_EQ(v, 0);
+    /* ELCR: IRQ 10 and 11 level-triggered, nothing else. */
+    CHECK_EQ(address_space_ld(&m->as_io, 0x4d0, 1, &v), MEMTX_OK);
+    CHECK_EQ(v, 0);
+    CHECK_EQ(address_space_ld(&m->as_io, 0x4d1, 1, &v), MEMTX_OK);
+    CHECK_EQ(v, 0x0c);
 
     /* A reset puts it all back: BARs 0, nothing decoded. */
     machine_reset(m);

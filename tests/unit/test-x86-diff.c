@@ -94,26 +94,12 @@ static const struct {
      * raises none; floatx80_compare agrees with the host on 2 million operand pairs, so the
      * difference is in state not yet identified.  Remove when found.
      */
-    { "FUCOMI_ST0STi", "OPEN: spurious IE in rare states, under investigation" },
-    { "FUCOMIP_ST0STi", "OPEN: spurious IE in rare states, under investigation" },
     /*
      * OPEN: with x87 exceptions unmasked, flag and condition-code details still differ in
      * rare cases.  These rows are what load an unmasked control word into a random state,
      * so leaving them out keeps the x87 in its masked (default) configuration here.
      */
-    { "FLDCW", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
-    { "FLDENV", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
-    { "FRSTOR", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
-    { "FXRSTOR_M", "OPEN: loads unmasked x87 exceptions; unmasked handling still differs" },
     /* OPEN BUGS in Osprey found by this test, not yet fixed: remove each when fixed. */
-    { "CVTTPS2PI_PqWq", "OPEN BUG: the MMX transition is missed in some states" },
-    { "CVTTPD2PI_PqWpd", "OPEN BUG: the MMX transition is missed in some states" },
-    { "CVTPS2PI_PqWq", "OPEN BUG: the MMX transition is missed in some states" },
-    { "CVTPD2PI_PqWpd", "OPEN BUG: the MMX transition is missed in some states" },
-    { "FDIVR_m32fp", "OPEN BUG: DE raised with a zero divisor and a denormal dividend" },
-    { "FDIVR_m64fp", "OPEN BUG: DE raised with a zero divisor and a denormal dividend" },
-    { "FPREM", "OPEN BUG: C3 differs in rare states" },
-    { "FPREM1", "OPEN BUG: C1 differs in rare states" },
 };
 
 #define MAX_UNITS 24
@@ -654,6 +640,10 @@ static bool gen_unit(Ctx *c, unsigned id, unsigned base, uint32_t undef, uint16_
         name_is(info, "FUCOMIP")) {
         x87cc = u->x87cc_before | 0x200;
     }
+    /* FCMOVcc writes C1 only on a stack underflow: otherwise it keeps what it was. */
+    if (name_is(info, "FCMOV")) {
+        x87cc |= u->x87cc_before & 0x200;
+    }
     u->x87cc_after = x87cc;
     return !u->overflow;
 }
@@ -685,6 +675,9 @@ static void rand_state(Ctx *c, XdState *s, unsigned base)
     }
     if (rnd(c, 4) == 0) {
         mxcsr |= 0x40;      /* DAZ */
+    }
+    if (rnd(c, 16) == 0) {
+        mxcsr &= ~(rnd(c, 64) << 7);  /* some SSE exceptions unmasked: #XM */
     }
     memcpy(s->fx + FX_MXCSR, &mxcsr, 4);
     for (int i = 0; i < 8; i++) {
@@ -963,22 +956,6 @@ static Masks masks_for(const Seq *s, int first, int n, const XdState *r, const u
             }
         }
     }
-    /*
-     * Compares with an unmasked invalid or denormal exception (FSW.ES set): the SDM says
-     * the condition codes (and FCOMI's EFLAGS) are not set; this AMD host sets them to
-     * "unordered".  Osprey follows the SDM, so those bits are not compared then.
-     */
-    if (r->fx[FX_FSW] & 0x80) {
-        for (int k = first; k <= last; k++) {
-            const X86InsnInfo *info = x86_insn_info(s->u[k].id);
-            if (name_is(info, "FCOMI") || name_is(info, "FUCOMI")) {
-                m.flags_undef |= X86_EFL_ZF | X86_EFL_PF | X86_EFL_CF;
-            } else if (name_is(info, "FCOM") || name_is(info, "FUCOM") ||
-                       name_is(info, "FICOM") || name_is(info, "FTST")) {
-                m.x87cc |= 0x4500;
-            }
-        }
-    }
     if (r->vector >= 0) {
         /* the fault hit unit k: the state is from before it */
         for (int k = 0; k < n; k++) {
@@ -1100,14 +1077,6 @@ static bool row_has_simd_reg(const X86InsnInfo *info)
 
 static bool row_wanted(const X86InsnInfo *info, const char *form)
 {
-    /*
-     * OPEN: the x87 still shows rare mismatches (see the OPEN entries above and the issue
-     * notes), so the default run leaves x87 rows out and says so; X86DIFF_X87=1 (as
-     * make fuzz-cpu does) puts them back.
-     */
-    if (row_is_x87(info) && !getenv("X86DIFF_X87")) {
-        return false;
-    }
     for (size_t i = 0; i < ARRAY_SIZE(host_not_oracle); i++) {
         if (!strcmp(host_not_oracle[i].row, info->name)) {
             return false;
@@ -1160,10 +1129,6 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 static void print_lists(void)
 {
-    if (!getenv("X86DIFF_X87")) {
-        printf("  OPEN: x87 rows are not generated in this run (rare mismatches remain); "
-               "X86DIFF_X87=1 adds them\n");
-    }
     printf("  rows the DBT does not implement yet (not generated):");
     for (size_t i = 0; not_yet_implemented[i].row; i++) {
         printf("\n    %s: %s", not_yet_implemented[i].row, not_yet_implemented[i].reason);

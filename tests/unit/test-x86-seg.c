@@ -231,9 +231,16 @@ static void test_prot_exception_error_code(void)
     CHECK_EQ(peek32(h, 0x8000 - 16), 0x28);
     CHECK_EQ(peek32(h, 0x8000 - 12), 0x4444);
     CHECK_EQ(peek32(h, 0x8000 - 8), SEL_CODE0);
+    /* A fault's EFLAGS image has RF set; the handler runs with RF clear. */
+    CHECK(peek32(h, 0x8000 - 4) & X86_EFL_RF);
+    CHECK(!(env->eflags & X86_EFL_RF));
     /* A trap gate leaves IF alone. */
     CHECK(env->eflags & X86_EFL_IF);
     CHECK_EQ(env->old_exception, -1);
+    /* A software interrupt pushes RF as it was (clear). */
+    set_idt32(h, 0x30, make_gate(SEL_CODE0, 0x5200, DESC_SYS_TRAP32, 0, 0));
+    EXPECT_OK(h, x86_do_interrupt(env, 0x30, true, 0, 0x4446, false));
+    CHECK(!(peek32(h, 0x8000 - 16 - 4) & X86_EFL_RF));
     /* Gate beyond the IDT limit. */
     env->idt.limit = 0xff;
     EXPECT_EXC(h, x86_do_interrupt(env, 0x40, false, 0, 0, true), EXCP_GP, 0x40 * 8 + 2);
@@ -722,6 +729,60 @@ static void test_e2e_prot_int80(void)
     x86_rig_free(rig);
 }
 
+/* LAR/LSL/VERR/VERW/ARPL through the translator: only ZF changes; no write when ZF=0. */
+static void test_e2e_desc_tests(void)
+{
+    X86TestRig *rig = x86_rig_new(1 << 20, NULL);
+    CPUX86State *env = x86_rig_env(rig);
+    uint8_t *mem = x86_rig_ram(rig);
+    static const uint8_t code[] = {
+        0xbb, 0xef, 0xbe, 0xad, 0xde,             /* mov ebx, 0xdeadbeef */
+        0xb8, 0x1b, 0, 0, 0,                      /* mov eax, 0x1b */
+        0x0f, 0x02, 0xd8,                         /* lar ebx, eax */
+        0x0f, 0x94, 0x05, 0x00, 0x70, 0, 0,       /* setz [0x7000] */
+        0xba, 0x78, 0x56, 0x34, 0x12,             /* mov edx, 0x12345678 */
+        0x31, 0xc0,                               /* xor eax, eax */
+        0x0f, 0x03, 0xd0,                         /* lsl edx, eax (null: ZF=0) */
+        0x0f, 0x94, 0x05, 0x01, 0x70, 0, 0,       /* setz [0x7001] */
+        0xf9,                                     /* stc */
+        0xb8, 0x10, 0, 0, 0,                      /* mov eax, 0x10 */
+        0x0f, 0x00, 0xe8,                         /* verw ax */
+        0x0f, 0x94, 0x05, 0x02, 0x70, 0, 0,       /* setz [0x7002] */
+        0x0f, 0x00, 0xe0,                         /* verr ax */
+        0x0f, 0x94, 0x05, 0x03, 0x70, 0, 0,       /* setz [0x7003] */
+        0x66, 0xb8, 0x08, 0x00,                   /* mov ax, 8 */
+        0x66, 0xb9, 0x03, 0x00,                   /* mov cx, 3 */
+        0x63, 0xc8,                               /* arpl ax, cx: RPL 0 -> 3 */
+        0x0f, 0x94, 0x05, 0x04, 0x70, 0, 0,       /* setz [0x7004] */
+        0x63, 0xc8,                               /* arpl ax, cx: already 3 */
+        0x0f, 0x94, 0x05, 0x05, 0x70, 0, 0,       /* setz [0x7005] */
+        0x0f, 0x92, 0x05, 0x06, 0x70, 0, 0,       /* setc [0x7006]: CF survived */
+        0xf4,                                     /* hlt */
+    };
+    x86_rig_enter_mode(rig, X86_RIG_PROT32, 0);
+    stq_le_p(mem + 0x3008, make_desc(0, 0xfffff, A_CODE32));
+    stq_le_p(mem + 0x3010, make_desc(0, 0xfffff, A_DATA32));
+    stq_le_p(mem + 0x3018, make_desc(0, 0xfffff, A_CODE32 | A_DPL(3)));
+    env->gdt = (DescriptorTable){0x3000, 0x1f};
+    memcpy(mem + 0x1000, code, sizeof(code));
+    x86_rig_code_changed(rig);
+    env->rip = 0x1000;
+    X86RigResult r = x86_rig_run(rig, 100, false);
+    CHECK_EQ(r.stop, X86_RIG_STOP_HLT);
+    CHECK_EQ(env->regs[R_EBX], helper_lar(env, 0x1b) & 0xffffffffu);
+    CHECK(env->regs[R_EBX] != 0xdeadbeef);
+    CHECK_EQ(env->regs[R_EDX], 0x12345678);
+    CHECK_EQ(env->regs[R_EAX] & 0xffff, 0x000b);
+    CHECK_EQ(mem[0x7000], 1);
+    CHECK_EQ(mem[0x7001], 0);
+    CHECK_EQ(mem[0x7002], 1);
+    CHECK_EQ(mem[0x7003], 1);
+    CHECK_EQ(mem[0x7004], 1);
+    CHECK_EQ(mem[0x7005], 0);
+    CHECK_EQ(mem[0x7006], 1);
+    x86_rig_free(rig);
+}
+
 static void test_e2e_long_page_fault(void)
 {
     X86TestRig *rig = x86_rig_new(1 << 20, NULL);
@@ -770,6 +831,7 @@ int main(void)
     test_run("x86-misc/cpuid", test_cpuid);
     test_run("x86-e2e/real-int", test_e2e_real_int);
     test_run("x86-e2e/prot-int80-stack-switch", test_e2e_prot_int80);
+    test_run("x86-e2e/desc-tests", test_e2e_desc_tests);
     test_run("x86-e2e/long-page-fault", test_e2e_long_page_fault);
     return test_summary();
 }
