@@ -83,6 +83,9 @@ typedef struct Machine {
     DeviceState *devices;
     DeviceState **devices_tail;
 
+    /* PCI bus 0 (hw/pci/pci.h), created and freed by the board; NULL without PCI. */
+    struct PCIBus *pci_bus;
+
     /* Board-private state (hw/pc.c) and how to free it. */
     void *board;
     void (*board_free)(struct Machine *m);

@@ -9,6 +9,7 @@
 #include "core/monitor.h"
 
 #include "core/json.h"
+#include "hw/pci/pci.h"
 
 #define HMP_PROMPT "(osprey) "
 #define HMP_LINE_MAX 1024
@@ -343,6 +344,11 @@ static void hmp_info_qtree(HmpMonitor *hmp, int argc, char **argv)
     hmp_print_stream(hmp, machine_print_devices);
 }
 
+static void hmp_info_pci(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, pci_print_devices);
+}
+
 /*
  * The command tables.  A new command is one line here and one function;
  * a new "info" subcommand likewise in hmp_info_commands.
@@ -364,6 +370,7 @@ static const HmpCommand hmp_info_commands[] = {
     {"version", "", "show the version of Osprey", 0, 0, hmp_info_version},
     {"mtree", "", "show the flattened memory map", 0, 0, hmp_info_mtree},
     {"qtree", "", "show the machine and its devices", 0, 0, hmp_info_qtree},
+    {"pci", "", "show the PCI functions and their BARs", 0, 0, hmp_info_pci},
     {NULL},
 };
 

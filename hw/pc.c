@@ -29,6 +29,7 @@
 #include "hw/nvram/fw_cfg.h"
 #include "hw/rtc/mc146818.h"
 #include "hw/timer/hpet.h"
+#include "hw/pci/pci.h"
 #include "hw/timer/i8254.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
@@ -56,6 +57,7 @@ typedef struct PcBoard {
     MemoryRegion ram_above_4g;
     MemoryRegion bios;     /* the firmware image, ending at 4 GiB */
     MemoryRegion isa_bios; /* its last 128 KiB, aliased below 1 MiB */
+    PCIBus *pci_bus;       /* PIRQs routed to ISA IRQs are ORed into the PIC inputs */
 
     FWCfgState *fw_cfg;
     /* ACPI tables at the top of low RAM (0: none) and the RSDP, for the e820 map. */
@@ -76,6 +78,8 @@ static void pc_board_free(Machine *m)
         m->cpus[i] = NULL;
     }
     m->nr_cpus = 0;
+    pci_bus_free(m->pci_bus);
+    m->pci_bus = NULL;
     if (board->isa_bios.name) {
         memory_region_destroy(&board->isa_bios);
     }
@@ -110,7 +114,8 @@ static void pc_isa_irq_handler(void *opaque, int n, int level)
 {
     PcBoard *board = opaque;
     if (board->pic_in) {
-        irq_set(&board->pic_in[n], level);
+        int pci = board->pci_bus && ((board->pci_bus->pci_isa_irq_levels >> n) & 1);
+        irq_set(&board->pic_in[n], level || pci);
     }
     if (board->ioapic_in) {
         irq_set(&board->ioapic_in[n == 0 ? 2 : n], level);
@@ -238,6 +243,27 @@ static bool pc_load_bios(Machine *m, PcBoard *board, const char *name, Error **e
     memory_region_add_subregion_overlap(&m->system_memory, 0x100000 - isa_size,
                                         &board->isa_bios, 1);
     return true;
+}
+
+static DeviceState *pc_create(Machine *m, const char *type, const char *const *props,
+                              Error **errp);
+
+/* PCI bus 0 with the i440FX host bridge, the PIIX3 ISA bridge and its ACPI PM function. */
+static bool pc_init_pci(Machine *m, PcBoard *board, Error **errp)
+{
+    PCIBus *bus = pci_bus_new(m);
+    m->pci_bus = bus;
+    board->pci_bus = bus;
+    bus->low_ram_end = board->ram_below_4g.size;
+    bus->high_ram_end = board->ram_above_4g.name ? (1ULL << 32) + board->ram_above_4g.size : 0;
+    bus->pic_in = &board->pic_in;
+    bus->ioapic_in = &board->ioapic_in;
+    bus->isa_bios = board->isa_bios.name ? &board->isa_bios : NULL;
+    const char *host[] = {"addr", "00.0", NULL};
+    const char *isa[] = {"addr", "01.0", NULL};
+    const char *pm[] = {"addr", "01.3", NULL};
+    return pc_create(m, "i440FX-pcihost", host, errp) && pc_create(m, "PIIX3", isa, errp) &&
+           pc_create(m, "PIIX4_PM", pm, errp);
 }
 
 /* Create a device with properties given as "name", "value" pairs. */
@@ -604,6 +630,7 @@ static void pc_direct_boot_reset(void *opaque)
 {
     Machine *m = opaque;
     PcBoard *board = m->board;
+    pci_firmware_setup(m); /* the reset cleared what a BIOS would have set up */
     direct_boot_apply(&board->direct_boot, m);
 }
 
@@ -659,6 +686,7 @@ static bool pc_setup_kernel(Machine *m, PcBoard *board, Error **errp)
     if (!ok || cfg->bios) {
         return ok;
     }
+    pci_firmware_setup(m);
     direct_boot_apply(&board->direct_boot, m);
     machine_add_reset_hook(m, pc_direct_boot_reset, m);
     return true;
@@ -678,7 +706,8 @@ bool pc_machine_init(Machine *m, Error **errp)
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
         return false;
     }
-    if (!pc_init_rtc(m, errp) || !pc_init_kbd_port92(m, board, errp)) {
+    if (!pc_init_rtc(m, errp) || !pc_init_kbd_port92(m, board, errp) ||
+        !pc_init_pci(m, board, errp)) {
         return false;
     }
 
