@@ -82,6 +82,8 @@ bool x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *val)
                    ? env->intr_ops->get_tsc_deadline(env->intr_opaque) : 0;
         return true;
     case MSR_IA32_BIOS_SIGN_ID: *val = 0; return true;
+    /* Read-only; the microcode driver reads it on Intel family 6.  Platform 0. */
+    case MSR_IA32_PLATFORM_ID: *val = 0; return true;
     case MSR_MTRRcap: *val = 0x500 | 8; return true; /* WC, fixed ranges, 8 variable */
     case MSR_IA32_SYSENTER_CS: *val = env->sysenter_cs; return true;
     case MSR_IA32_SYSENTER_ESP: *val = env->sysenter_esp; return true;

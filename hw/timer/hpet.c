@@ -216,7 +216,15 @@ static void hpet_timer_cb(void *opaque)
 
     hpet_timer_fire(t);
     if ((t->config & HPET_TN_PERIODIC) && t->period) {
-        t->comparator = (t->comparator + t->period) & mask;
+        /*
+         * The main loop may run this late, after several periods: step the
+         * comparator past the counter in one go (the missed interrupts
+         * coalesce, as a late PIT tick does) instead of leaving it behind,
+         * where the next match would be a whole counter wrap away.
+         */
+        uint64_t behind = (hpet_counter(t->hpet) - t->comparator) & mask;
+        uint64_t periods = behind < (mask >> 1) ? behind / t->period + 1 : 1;
+        t->comparator = (t->comparator + periods * t->period) & mask;
     }
     hpet_timer_rearm(t);
 }
