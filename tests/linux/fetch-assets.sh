@@ -7,7 +7,8 @@
 #
 # Usage: tests/linux/fetch-assets.sh [CACHE_DIR]
 #   CACHE_DIR defaults to $OSPREY_ASSETS, then ~/.cache/osprey/assets.
-# Prints one NAME=PATH line per asset (VMLINUZ_AMD64, BUSYBOX_AMD64, VMLINUZ_686, BUSYBOX_I386).
+# Prints one NAME=PATH line per asset: VMLINUZ_AMD64, BUSYBOX_AMD64, MODULES_AMD64 (a directory
+# with button.ko and evdev.ko), and the same for the 686 kernel: VMLINUZ_686, BUSYBOX_I386, MODULES_686.
 # Exit status: 0 done, 1 usage or local error, 3 the archive could not be reached (callers
 # such as tests/linux/test_linux.py skip on 3 and fail on anything else).
 # Needs root: apt-get update and dpkg --add-architecture i386 (done once, only when missing).
@@ -80,9 +81,11 @@ candidate_version() {
     echo "$ver" | sed 's/^[0-9]*://; s/[^A-Za-z0-9.+~-]/_/g'
 }
 
-# Download one .deb into a scratch directory and copy one file out of it to $3.
+# Download one .deb into a scratch directory and copy files out of it: $1 = package,
+# then pairs of "member-in-the-deb destination-path".
 extract_from_deb() {
-    pkg=$1 member=$2 dest=$3
+    pkg=$1
+    shift
     work=$(mktemp -d "$cache/.download.XXXXXX")
     # apt drops privileges to _apt for downloads; let it write into the scratch directory.
     chmod 777 "$work"
@@ -93,21 +96,35 @@ extract_from_deb() {
     fi
     deb=$(ls "$work"/*.deb)
     mkdir "$work/root"
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/root" "./$member"
-    # Write under a temporary name and rename, so an interrupted run never leaves half a file.
-    cp "$work/root/$member" "$dest.tmp"
-    mv "$dest.tmp" "$dest"
+    members=$(printf './%s %s\n' "$@" | awk '{ for (i = 1; i <= NF; i += 2) print $i }')
+    # shellcheck disable=SC2086
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/root" $members
+    while [ $# -ge 2 ]; do
+        # A temporary name and a rename: an interrupted run never leaves half a file.
+        mkdir -p "$(dirname "$2")"
+        cp "$work/root/$1" "$2.tmp"
+        mv "$2.tmp" "$2"
+        shift 2
+    done
     rm -rf "$work"
 }
 
-# $1 = arch directory, $2 = kernel metapackage, $3 = busybox package, $4/$5 = variable names
+# $1 = arch directory, $2 = kernel metapackage, $3 = busybox package, $4/$5/$6 = variable names,
+# $7 = the architecture suffix apt needs for the kernel package
 fetch_arch() {
     dir="$cache/$1"
     mkdir -p "$dir"
     kpkg=$(kernel_package "$2") || exit 1
     kver=${kpkg#linux-image-}
     vmlinuz="$dir/vmlinuz-$kver"
-    [ -s "$vmlinuz" ] || extract_from_deb "$kpkg${6:-}" "boot/vmlinuz-$kver" "$vmlinuz"
+    # The ACPI power button driver and the evdev interface are modules in Debian's kernel; the
+    # power-button test loads them from the initramfs, as udev would on an installed system.
+    mods="$dir/modules-$kver"
+    mdir="lib/modules/$kver/kernel/drivers"
+    if [ ! -s "$vmlinuz" ] || [ ! -s "$mods/button.ko" ] || [ ! -s "$mods/evdev.ko" ]; then
+        extract_from_deb "$kpkg${7:-}" "boot/vmlinuz-$kver" "$vmlinuz" \
+            "$mdir/acpi/button.ko" "$mods/button.ko" "$mdir/input/evdev.ko" "$mods/evdev.ko"
+    fi
     bver=$(candidate_version "$3") || exit 1
     busybox="$dir/busybox-$bver"
     if [ ! -s "$busybox" ]; then
@@ -116,7 +133,9 @@ fetch_arch() {
     fi
     echo "$4=$vmlinuz"
     echo "$5=$busybox"
+    echo "$6=$mods"
 }
 
-fetch_arch amd64 linux-image-amd64:amd64 busybox-static:amd64 VMLINUZ_AMD64 BUSYBOX_AMD64
-fetch_arch i386 linux-image-686:i386 busybox-static:i386 VMLINUZ_686 BUSYBOX_I386 :i386
+fetch_arch amd64 linux-image-amd64:amd64 busybox-static:amd64 \
+    VMLINUZ_AMD64 BUSYBOX_AMD64 MODULES_AMD64
+fetch_arch i386 linux-image-686:i386 busybox-static:i386 VMLINUZ_686 BUSYBOX_I386 MODULES_686 :i386
