@@ -179,10 +179,13 @@ if [ -z "$dev" ]; then
     poweroff -f
 fi
 echo "OSPREY-ACPI-BUTTON $dev"
+# Open the device before announcing readiness: evdev queues events only for open readers, so a
+# press that comes right after the marker is not lost.
+exec 3< $dev
 echo OSPREY-INIT-MARKER
 # evdev returns whole struct input_event records (24 bytes on x86-64, 16 on i386) and rejects a
 # smaller read, so ask for 64: the read blocks until the button reports a key event.
-if dd if=$dev of=/dev/null bs=64 count=1 2>/dev/null; then
+if dd of=/dev/null bs=64 count=1 <&3 2>/dev/null; then
     echo OSPREY-POWER-BUTTON-PRESSED
 else
     echo "OSPREY-ACPI-FAIL reading $dev failed"
