@@ -7,9 +7,10 @@ Three kinds of /init:
                  print "PASS name seconds" / "FAIL name why" per workload, then poweroff -f
     interactive  a busybox shell on the console (README command 1); `poweroff -f` leaves
     acpi         print the marker, then wait for the ACPI power button and power off
+    boot         print the marker and power off at once (boot-time benchmark)
 
 Usage:
-    make-initramfs.py --busybox PATH --out FILE [--mode test|interactive|acpi] [--size small|large]
+    make-initramfs.py --busybox PATH --out FILE [--mode test|interactive|acpi|boot] [--size small|large]
                       [--modules DIR]   (acpi mode: DIR holds button.ko and evdev.ko)
                       [--sha-mib N] [--gzip-mib N] [--forks N] [--loop N]
 
@@ -195,6 +196,13 @@ poweroff -f
 """
 
 
+INIT_BOOT = r"""
+echo OSPREY-INIT-MARKER
+echo "OSPREY-UPTIME $(cut -d' ' -f1 /proc/uptime)"
+poweroff -f
+"""
+
+
 class Cpio:
     """newc ("070701") archive writer: a 110-byte ASCII header, the name, data, 4-byte padding."""
 
@@ -249,6 +257,8 @@ def build_init(mode, sizes):
         return INIT_COMMON + INIT_INTERACTIVE
     if mode == "acpi":
         return INIT_COMMON + INIT_ACPI
+    if mode == "boot":
+        return INIT_COMMON + INIT_BOOT
     zeros = hashlib.sha256()
     chunk = bytes(1 << 20)
     for _ in range(sizes["sha_mib"]):
@@ -295,7 +305,7 @@ def main():
     ap.add_argument("--busybox", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--modules", help="a directory of kernel modules (*.ko) for /lib/modules")
-    ap.add_argument("--mode", choices=["test", "interactive", "acpi"], default="test")
+    ap.add_argument("--mode", choices=["test", "interactive", "acpi", "boot"], default="test")
     ap.add_argument("--size", choices=sorted(SIZES), default="small")
     ap.add_argument("--sha-mib", type=int)
     ap.add_argument("--gzip-mib", type=int)
