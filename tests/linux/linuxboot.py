@@ -9,7 +9,7 @@ Environment:
                             qemu-system-x86_64 -accel tcg), or a command line to run as is
     OSPREY_LINUX_ACCEL      an -accel value to add (default: none for Osprey, as in the issue's
                             command; tcg for qemu)
-    OSPREY_LINUX_TIMEOUT    seconds one boot may take (default 900: Osprey's interpreter is slow)
+    OSPREY_LINUX_TIMEOUT    seconds one boot may take (default 600: Osprey's interpreter is slow)
     OSPREY_ASSETS           the asset cache (default ~/.cache/osprey/assets)
 """
 import os
@@ -84,13 +84,16 @@ def emulator(kind=None, accel=None):
         accel = accel or "tcg"
     else:
         cmd = shlex.split(kind)
+    # Boots run in BUILD/linux: a relative path to the binary must not depend on that.
+    if "/" in cmd[0]:
+        cmd[0] = os.path.abspath(cmd[0])
     if accel:
         cmd += ["-accel", accel]
     return cmd, kind
 
 
 def boot_timeout():
-    return float(os.environ.get("OSPREY_LINUX_TIMEOUT", "900"))
+    return float(os.environ.get("OSPREY_LINUX_TIMEOUT", "600"))
 
 
 class Boot:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# run-tests-timeout: 3600
 """Boot Debian's own Linux kernels with a busybox initramfs, as in the issue:
     osprey -m 512 -nographic -kernel vmlinuz -initrd initrd.gz -append "console=ttyS0"
 
