@@ -32,12 +32,16 @@ need_root() {
     fi
 }
 
+# Where apt keeps its package lists (normally /var/lib/apt/lists/).
+lists=/var/lib/apt/lists/
+eval "$(apt-config shell lists Dir::State::Lists/d)"
+
 # A fresh Debian container has empty package lists: apt-cache knows nothing until an update.
-if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+if ! ls "$lists"*_Packages* >/dev/null 2>&1; then
     need_root "apt-get update"
     log "package lists are empty: apt-get update"
     apt-get update -qq >&2 || log "apt-get update reported errors; using the lists it got"
-    ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 ||
+    ls "$lists"*_Packages* >/dev/null 2>&1 ||
         unreachable "apt-get update failed: the archive is unreachable"
 fi
 
@@ -48,11 +52,11 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
     log "adding the i386 architecture"
     dpkg --add-architecture i386
 fi
-if ! ls /var/lib/apt/lists/*_binary-i386_Packages* >/dev/null 2>&1; then
+if ! ls "$lists"*_binary-i386_Packages* >/dev/null 2>&1; then
     need_root "apt-get update"
     log "no i386 package lists yet: apt-get update"
     apt-get update -qq >&2 || log "apt-get update reported errors; using the lists it got"
-    ls /var/lib/apt/lists/*_binary-i386_Packages* >/dev/null 2>&1 ||
+    ls "$lists"*_binary-i386_Packages* >/dev/null 2>&1 ||
         unreachable "apt-get update (i386) failed: the archive is unreachable"
 fi
 
