@@ -12,7 +12,8 @@ the exit status is 1 only when a run did not complete (no marker, a FAIL line, a
 
 Usage: tests/bench/bench.py [--reps N] [--config NAME ...] [--size large|small]
 Configurations: qemu (qemu-system-x86_64 -accel tcg), osprey (-accel tcg), osprey-interp
-(-accel tcg,backend=interp). Osprey is $OSPREY, else build/osprey.
+(-accel tcg,backend=interp). Osprey is $OSPREY, else build/osprey. BENCH_REPS sets the
+default repetitions (3), OSPREY_BENCH_TIMEOUT the seconds one boot may take (3600).
 """
 import argparse
 import os
@@ -31,10 +32,13 @@ CONFIGS = {
     "osprey-interp": ("osprey", "tcg,backend=interp"),
 }
 MEM_MIB = 512
+# The large workloads on Osprey's interpreter can take many minutes: one boot may take an hour.
+TIMEOUT = float(os.environ.get("OSPREY_BENCH_TIMEOUT", "3600"))
 
 
 def run_amd64(emu, assets, initrd, name):
-    b = Boot(linuxboot.linux_argv(emu, assets["VMLINUZ_AMD64"], initrd, MEM_MIB), name=name).run()
+    b = Boot(linuxboot.linux_argv(emu, assets["VMLINUZ_AMD64"], initrd, MEM_MIB), name=name,
+             timeout=TIMEOUT).run()
     passed, failed = b.workloads()
     results = {}
     marker = b.marker_seconds()
@@ -60,7 +64,8 @@ def run_amd64(emu, assets, initrd, name):
 
 
 def run_686(emu, assets, initrd, name):
-    b = Boot(linuxboot.linux_argv(emu, assets["VMLINUZ_686"], initrd, MEM_MIB), name=name).run()
+    b = Boot(linuxboot.linux_argv(emu, assets["VMLINUZ_686"], initrd, MEM_MIB), name=name,
+             timeout=TIMEOUT).run()
     marker = b.marker_seconds()
     if marker is None:
         return {}, ["686: no marker (%s)" % b.outcome()], b
