@@ -26,6 +26,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "linux"))
 import linuxboot  # noqa: E402
 from linuxboot import Boot  # noqa: E402
 
+
+def ending(b):
+    """How a run ended, with the last console line (often the emulator's own error)."""
+    last = b.lines[-1][2].strip() if b.lines else ""
+    return b.outcome() + (": " + last[:120] if last else "")
+
 CONFIGS = {
     "qemu": ("qemu", "tcg"),
     "osprey": ("osprey", "tcg"),
@@ -44,7 +50,7 @@ def run_amd64(emu, assets, initrd, name):
     marker = b.marker_seconds()
     problems = []
     if marker is None:
-        problems.append("no marker (%s)" % b.outcome())
+        problems.append("no marker (%s)" % ending(b))
     else:
         results["boot-to-marker"] = marker
     for wname, secs in passed.items():
@@ -55,11 +61,11 @@ def run_amd64(emu, assets, initrd, name):
     for wname, why in failed.items():
         problems.append("FAIL %s %s" % (wname, why))
     if b.find(r"^OSPREY-WORKLOADS-DONE") is None and marker is not None:
-        problems.append("the workloads did not finish (%s)" % b.outcome())
+        problems.append("the workloads did not finish (%s)" % ending(b))
     if not problems and not b.timed_out and b.rc == 0 and b.lines:
         results["total"] = b.lines[-1][0]
     elif not problems:
-        problems.append(b.outcome())
+        problems.append(ending(b))
     return results, problems, b
 
 
@@ -68,7 +74,7 @@ def run_686(emu, assets, initrd, name):
              timeout=TIMEOUT).run()
     marker = b.marker_seconds()
     if marker is None:
-        return {}, ["686: no marker (%s)" % b.outcome()], b
+        return {}, ["686: no marker (%s)" % ending(b)], b
     return {"686-boot": marker}, [], b
 
 

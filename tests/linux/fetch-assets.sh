@@ -100,9 +100,13 @@ extract_from_deb() {
     fi
     deb=$(ls "$work"/*.deb)
     mkdir "$work/root"
-    members=$(printf './%s %s\n' "$@" | awk '{ for (i = 1; i <= NF; i += 2) print $i }')
+    members=$(printf './%s %s\n' "$@" | awk '{ print $1 }')
     # shellcheck disable=SC2086
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/root" $members
+    if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/root" $members; then
+        rm -rf "$work"
+        log "$pkg does not hold what is needed:" $members
+        exit 1
+    fi
     while [ $# -ge 2 ]; do
         # A temporary name and a rename: an interrupted run never leaves half a file.
         mkdir -p "$(dirname "$2")"

@@ -44,7 +44,7 @@ def fetch_assets():
     err = proc.stderr.decode(errors="replace").strip()
     if proc.returncode != 0:
         why = err.splitlines()[-1] if err else "exit status %d" % proc.returncode
-        raise AssetsError("fetch-assets.sh: " + why, proc.returncode == ASSETS_UNREACHABLE)
+        raise AssetsError(why, proc.returncode == ASSETS_UNREACHABLE)
     assets = {}
     for line in proc.stdout.decode().splitlines():
         key, sep, val = line.partition("=")
