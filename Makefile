@@ -85,6 +85,12 @@ check-sanitizers:
 fuzz-cpu: $(BUILD)/tests/unit/test-x86-diff
 	X86DIFF_X87=1 X86DIFF_INSNS=$${X86DIFF_INSNS:-20000000} $<
 
+# Debian's Linux on Osprey (-accel tcg, and the interpreter backend) and on Debian's
+# qemu-system-x86_64, alternating, with the ratios (tests/bench/bench.py; BENCH_REPS=n).
+.PHONY: bench
+bench: $(BUILD)/osprey
+	OSPREY=$(abspath $(BUILD))/osprey OSPREY_BUILD=$(abspath $(BUILD)) $(PYTHON) tests/bench/bench.py
+
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/osprey $(TOOL_BINS)
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""make bench: Debian's Linux on Osprey and on Debian's qemu-system-x86_64, side by side.
+
+In one run, with the configurations taking turns in every repetition (so a machine that gets
+busier or quieter shifts them all alike), it measures:
+    boot-to-marker   host wall seconds from launch to /init's OSPREY-INIT-MARKER (amd64)
+    sha256/gzip/fork-exec/int-loop   in-guest seconds of each workload (large sizes)
+    total            host wall seconds of the whole amd64 run, launch to exit
+    686-boot         host wall seconds to the marker with the 32-bit 686 kernel
+and prints the medians as a table with the ratios Osprey/QEMU. Nothing passes or fails on time;
+the exit status is 1 only when a run did not complete (no marker, a FAIL line, a timeout).
+
+Usage: tests/bench/bench.py [--reps N] [--config NAME ...] [--size large|small]
+Configurations: qemu (qemu-system-x86_64 -accel tcg), osprey (-accel tcg), osprey-interp
+(-accel tcg,backend=interp). Osprey is $OSPREY, else build/osprey. BENCH_REPS sets the
+default repetitions (3), OSPREY_BENCH_TIMEOUT the seconds one boot may take (3600).
+"""
+import argparse
+import os
+import shutil
+import statistics
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "linux"))
+import linuxboot  # noqa: E402
+from linuxboot import Boot  # noqa: E402
+
+
+def ending(b):
+    """How a run ended, with the last console line (often the emulator's own error)."""
+    last = b.lines[-1][2].strip() if b.lines else ""
+    return b.outcome() + (": " + last[:120] if last else "")
+
+CONFIGS = {
+    "qemu": ("qemu", "tcg"),
+    "osprey": ("osprey", "tcg"),
+    "osprey-interp": ("osprey", "tcg,backend=interp"),
+}
+MEM_MIB = 512
+# The large workloads on Osprey's interpreter can take many minutes: one boot may take an hour.
+TIMEOUT = float(os.environ.get("OSPREY_BENCH_TIMEOUT", "3600"))
+
+
+def run_amd64(emu, assets, initrd, name):
+    b = Boot(linuxboot.linux_argv(emu, assets["VMLINUZ_AMD64"], initrd, MEM_MIB), name=name,
+             timeout=TIMEOUT).run()
+    passed, failed = b.workloads()
+    results = {}
+    marker = b.marker_seconds()
+    problems = []
+    if marker is None:
+        problems.append("no marker (%s)" % ending(b))
+    else:
+        results["boot-to-marker"] = marker
+    for wname, secs in passed.items():
+        # "sha256-64MiB" -> sha256, "fork-exec-2000" -> fork-exec, "int-loop-500000" -> int
+        key = next((k for k in ("sha256", "gzip", "fork-exec", "int") if wname.startswith(k)),
+                   wname)
+        results[key] = secs
+    for wname, why in failed.items():
+        problems.append("FAIL %s %s" % (wname, why))
+    if b.find(r"^OSPREY-WORKLOADS-DONE") is None and marker is not None:
+        problems.append("the workloads did not finish (%s)" % ending(b))
+    if not problems and not b.timed_out and b.rc == 0 and b.lines:
+        results["total"] = b.lines[-1][0]
+    elif not problems:
+        problems.append(ending(b))
+    return results, problems, b
+
+
+def run_686(emu, assets, initrd, name):
+    b = Boot(linuxboot.linux_argv(emu, assets["VMLINUZ_686"], initrd, MEM_MIB), name=name,
+             timeout=TIMEOUT).run()
+    marker = b.marker_seconds()
+    if marker is None:
+        return {}, ["686: no marker (%s)" % ending(b)], b
+    return {"686-boot": marker}, [], b
+
+
+def workload_label(name, sizes):
+    return {"sha256": "sha256 %d MiB" % sizes["sha_mib"],
+            "gzip": "gzip+gunzip %d MiB" % sizes["gzip_mib"],
+            "fork-exec": "fork+exec x%d" % sizes["forks"],
+            "int": "int loop x%d" % sizes["loop"]}.get(name, name)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", "3")))
+    ap.add_argument("--config", action="append", choices=sorted(CONFIGS),
+                    help="run only these configurations (repeatable)")
+    ap.add_argument("--size", choices=["large", "small"], default="large")
+    args = ap.parse_args()
+    configs = args.config or ["qemu", "osprey", "osprey-interp"]
+    if args.reps < 1:
+        ap.error("--reps must be at least 1")
+
+    try:
+        assets = linuxboot.fetch_assets()
+    except linuxboot.AssetsError as e:
+        print("bench: %s" % e)
+        return 1
+    initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], "bench-amd64.gz", size=args.size)
+    initrd686 = linuxboot.make_initramfs(assets["BUSYBOX_I386"], "bench-686.gz", mode="boot")
+
+    emus = {}
+    for c in configs:
+        kind, accel = CONFIGS[c]
+        emu, _ = linuxboot.emulator(kind, accel)
+        if not (shutil.which(emu[0]) or os.access(emu[0], os.X_OK)):
+            print("bench: %s: %s not found" % (c, emu[0]))
+            return 1
+        emus[c] = emu
+
+    samples = {c: {} for c in configs}
+    problems = {c: [] for c in configs}
+    for rep in range(args.reps):
+        for c in configs:
+            res, probs, b = run_amd64(emus[c], assets, initrd, "bench-%s" % c)
+            res6, probs6, b6 = run_686(emus[c], assets, initrd686, "bench-%s-686" % c)
+            res.update(res6)
+            for k, v in res.items():
+                samples[c].setdefault(k, []).append(v)
+            problems[c] += ["rep %d: %s" % (rep + 1, p) for p in probs + probs6]
+            line = "  ".join("%s %.2f" % (k, v) for k, v in sorted(res.items()))
+            print("rep %d %-14s %s%s" % (rep + 1, c, line, "  [%s]" % "; ".join(probs + probs6)
+                                         if probs or probs6 else ""))
+            sys.stdout.flush()
+
+    # The table: medians, and each Osprey configuration against QEMU.
+    metrics = ["boot-to-marker", "sha256", "gzip", "fork-exec", "int", "total", "686-boot"]
+    labels = {"boot-to-marker": "amd64 boot to marker (wall)", "total": "amd64 whole run (wall)",
+              "686-boot": "686 boot to marker (wall)"}
+    sizes = read_sizes(args.size)
+    head = "%-30s" % "metric (median seconds)" + "".join("%15s" % c for c in configs)
+    ratios = [c for c in configs if c != "qemu" and "qemu" in configs]
+    head += "".join("%20s" % ("%s/qemu" % c) for c in ratios)
+    print()
+    print("Linux %s, -m %d, %d repetition(s), workloads: %s size" %
+          (os.path.basename(assets["VMLINUZ_AMD64"]), MEM_MIB, args.reps, args.size))
+    print(head)
+    print("-" * len(head))
+    for m in metrics:
+        label = labels.get(m) or workload_label(m, sizes) + " (guest)"
+        med = {c: statistics.median(samples[c][m]) for c in configs if samples[c].get(m)}
+        row = "%-30s" % label + "".join("%15s" % ("%.2f" % med[c] if c in med else "n/a")
+                                        for c in configs)
+        for c in ratios:
+            if c in med and med.get("qemu"):
+                row += "%20s" % ("%.2fx" % (med[c] / med["qemu"]))
+            else:
+                row += "%20s" % "n/a"
+        print(row)
+    bad = False
+    for c in configs:
+        for p in problems[c]:
+            print("bench: %s: %s" % (c, p))
+            bad = True
+    return 1 if bad else 0
+
+
+def read_sizes(size):
+    """The workload sizes make-initramfs.py uses, for the labels."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("make_initramfs", linuxboot.MKINITRAMFS)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.SIZES[size]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
