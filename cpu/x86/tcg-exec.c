@@ -238,6 +238,10 @@ static bool check_interrupts(X86TCGCPU *c)
     if (env->wait_for_sipi) {
         return false; /* only INIT and SIPI reach a CPU in wait-for-SIPI */
     }
+    if (env->halted) {
+        /* HLT has completed, so no interrupt shadow can be left over it. */
+        env->hflags &= ~HF_INHIBIT_IRQ;
+    }
     if (env->hflags & HF_INHIBIT_IRQ) {
         return false;
     }
