@@ -83,7 +83,7 @@ check-sanitizers:
 # Differential CPU fuzzing against the host CPU for as long as asked:
 #   make fuzz-cpu X86DIFF_INSNS=100000000 [X86DIFF_SEED=n]
 fuzz-cpu: $(BUILD)/tests/unit/test-x86-diff
-	X86DIFF_X87=1 X86DIFF_INSNS=$${X86DIFF_INSNS:-20000000} $<
+	X86DIFF_INSNS=$${X86DIFF_INSNS:-20000000} $<
 
 # Debian's Linux on Osprey (-accel tcg, and the interpreter backend) and on Debian's
 # qemu-system-x86_64, alternating, with the ratios (tests/bench/bench.py; BENCH_REPS=n).
