@@ -23,6 +23,7 @@ typedef struct TCGAccelState {
     X86TCGCPU *cpus[MACHINE_MAX_CPUS];
     int nr_cpus;
     volatile int kicked;
+    int next_cpu; /* whose turn comes first in the next slice */
     DeadlineWatcher *watcher;
 } TCGAccelState;
 
@@ -91,14 +92,22 @@ static bool tcg_run_slice(Machine *m)
     s->kicked = 0;
     /* Stop the slice when the next device timer is due. */
     deadline_watcher_arm(s->watcher, clock_sleep_ns(machine_vclock(m)));
-    for (int i = 0; i < s->nr_cpus; i++) {
+    /*
+     * Turns rotate: after a kick (a due timer, a request) the main loop runs
+     * first, and the next slice starts with the vCPU after the one that was
+     * cut short, so a busy vCPU 0 cannot starve the others.
+     */
+    for (int k = 0; k < s->nr_cpus; k++) {
+        int i = (s->next_cpu + k) % s->nr_cpus;
         m->current_cpu = i;
+        s->cpus[i]->ctx.exit_request = 0; /* a kick for an earlier turn */
         if (x86_exec(s->cpus[i], budget) != X86_EXEC_HALTED) {
             all_halted = false;
         }
         if (s->kicked) {
             /* The main loop has work (a timer, a request): let it run first. */
             all_halted = false;
+            s->next_cpu = (i + 1) % s->nr_cpus;
             break;
         }
     }

@@ -193,7 +193,11 @@ static void take_init(X86TCGCPU *c)
 {
     CPUX86State *env = c->env;
 
-    env->interrupt_request &= ~(CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI);
+    /*
+     * Only INIT is consumed: a SIPI that arrived after it (the OS sends INIT,
+     * then SIPI, and this vCPU may only now get its turn) must start the CPU.
+     */
+    env->interrupt_request &= ~CPU_INTERRUPT_INIT;
     x86_cpu_init_reset(env);
     x86_tlb_flush(env, true);
     if (env->cpu_index != 0) {
