@@ -168,18 +168,10 @@ static bool gen_fcomi(DisasContext *s, const DecodedInsn *d, bool quiet, bool po
     return true;
 }
 
-/*
- * The table (insn-x87.def) sends FUCOMI/FUCOMIP to trans_fcomi/trans_fcomip too, so the
- * unordered (quiet) form is told apart by the row: a QNaN operand raises IE only for FCOMI.
- */
-static bool fcomi_row_is_quiet(const DecodedInsn *d)
-{
-    return d->id == XI_FUCOMI_ST0STi || d->id == XI_FUCOMIP_ST0STi;
-}
-
-TRANS(fcomi) { return gen_fcomi(s, d, fcomi_row_is_quiet(d), false); }
+/* FCOMI raises IE for a QNaN operand; FUCOMI (unordered) only for an SNaN. */
+TRANS(fcomi) { return gen_fcomi(s, d, false, false); }
 TRANS(fucomi) { return gen_fcomi(s, d, true, false); }
-TRANS(fcomip) { return gen_fcomi(s, d, fcomi_row_is_quiet(d), true); }
+TRANS(fcomip) { return gen_fcomi(s, d, false, true); }
 TRANS(fucomip) { return gen_fcomi(s, d, true, true); }
 
 /* ---- loads and stores ---- */

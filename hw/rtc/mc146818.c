@@ -377,9 +377,9 @@ static void rtc_write_time_reg(RtcState *s, int reg, uint8_t val)
     rtc_resync(s);
 }
 
-static uint8_t rtc_read_data(RtcState *s)
+/* The clock and calendar registers, which read and write the running time. */
+static bool rtc_is_time_reg(int reg)
 {
-    int reg = s->index;
     switch (reg) {
     case RTC_SECONDS:
     case RTC_MINUTES:
@@ -389,8 +389,20 @@ static uint8_t rtc_read_data(RtcState *s)
     case RTC_MONTH:
     case RTC_YEAR:
     case RTC_CENTURY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static uint8_t rtc_read_data(RtcState *s)
+{
+    int reg = s->index;
+    if (rtc_is_time_reg(reg)) {
         rtc_refresh_time_regs(s);
         return s->cmos[reg];
+    }
+    switch (reg) {
     case RTC_REG_A: {
         uint8_t a = s->cmos[RTC_REG_A] & ~REG_A_UIP;
         if (!rtc_frozen(s) &&
@@ -416,22 +428,10 @@ static uint8_t rtc_read_data(RtcState *s)
     }
 }
 
-static void rtc_write_data(RtcState *s, uint8_t val)
+/* Control registers A-D and plain NVRAM. */
+static void rtc_write_other_reg(RtcState *s, int reg, uint8_t val)
 {
-    int reg = s->index;
-    /* Account what happened under the old settings before changing them. */
-    rtc_sync(s);
     switch (reg) {
-    case RTC_SECONDS:
-    case RTC_MINUTES:
-    case RTC_HOURS:
-    case RTC_DAY_OF_WEEK:
-    case RTC_DAY_OF_MONTH:
-    case RTC_MONTH:
-    case RTC_YEAR:
-    case RTC_CENTURY:
-        rtc_write_time_reg(s, reg, val);
-        break;
     case RTC_REG_A:
         rtc_write_reg_a(s, val);
         break;
@@ -446,6 +446,18 @@ static void rtc_write_data(RtcState *s, uint8_t val)
     default:
         s->cmos[reg] = val;
         break;
+    }
+}
+
+static void rtc_write_data(RtcState *s, uint8_t val)
+{
+    int reg = s->index;
+    /* Account what happened under the old settings before changing them. */
+    rtc_sync(s);
+    if (rtc_is_time_reg(reg)) {
+        rtc_write_time_reg(s, reg, val);
+    } else {
+        rtc_write_other_reg(s, reg, val);
     }
     rtc_sync(s);
     rtc_arm_timer(s);

@@ -297,6 +297,56 @@ def connect_unix(path, timeout=DEFAULT_TIMEOUT):
             time.sleep(0.02)
 
 
+class MonitorProcess:
+    """osprey with no CPU and one monitor on a unix socket (-monitor, -qmp or
+    -qmp-pretty); connect() waits for the socket and wraps it with client_class.
+    Always killed at the end."""
+
+    def __init__(self, option, client_class, extra=(), timeout=DEFAULT_TIMEOUT):
+        self.sock_path = unix_socket_path(option.lstrip("-"))
+        self.client_class = client_class
+        self.timeout = timeout
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [OSPREY, "-accel", "qtest", "-qtest", "null", "-nodefaults", "-display", "none",
+             option, "unix:%s,server=on,wait=off" % self.sock_path] + list(extra),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr)
+
+    def stderr_text(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")
+
+    def connect(self):
+        deadline = time.monotonic() + self.timeout
+        while not os.path.exists(self.sock_path):
+            if self.proc.poll() is not None:
+                raise QTestError("osprey exited with %d: %s" %
+                                 (self.proc.returncode, self.stderr_text().strip()))
+            if time.monotonic() > deadline:
+                raise QTestError("monitor socket never appeared")
+            time.sleep(0.02)
+        return self.client_class(connect_unix(self.sock_path))
+
+    def wait(self, timeout=None):
+        timeout = self.timeout if timeout is None else timeout
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise QTestError("osprey did not exit within %ss" % timeout)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def recv_exactly(sock, n, timeout=5.0):
     """Read n bytes from sock, or fail with what arrived by the timeout."""
     data = b""

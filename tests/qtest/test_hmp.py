@@ -6,62 +6,21 @@ Runs the machine with no CPU (-accel qtest -qtest null) and types at the
 """
 import os
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qtest import (OSPREY, QTestError, check, check_eq, connect_unix,  # noqa: E402
-                   run_cases, unix_socket_path)
+from qtest import MonitorProcess, QTestError, check, check_eq, run_cases  # noqa: E402
 
 TIMEOUT = 10.0
 PROMPT = "(osprey) "
 
 
-class Osprey:
+class Osprey(MonitorProcess):
     """osprey with an HMP socket; always killed at the end."""
 
     def __init__(self, extra=()):
-        self.sock_path = unix_socket_path("hmp")
-        self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [OSPREY, "-accel", "qtest", "-qtest", "null", "-nodefaults", "-display", "none",
-             "-monitor", "unix:%s,server=on,wait=off" % self.sock_path] + list(extra),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr)
-
-    def stderr_text(self):
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def connect(self):
-        deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(self.sock_path):
-            if self.proc.poll() is not None:
-                raise QTestError("osprey exited with %d: %s" %
-                                 (self.proc.returncode, self.stderr_text().strip()))
-            if time.monotonic() > deadline:
-                raise QTestError("monitor socket never appeared")
-            time.sleep(0.02)
-        return Hmp(connect_unix(self.sock_path))
-
-    def wait(self, timeout=TIMEOUT):
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise QTestError("osprey did not exit within %ss" % timeout)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.stderr.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        super().__init__("-monitor", Hmp, extra, TIMEOUT)
 
 
 class Hmp:

@@ -7,62 +7,21 @@ client would, with nothing but socket and json.
 import json
 import os
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qtest import (OSPREY, QTestError, check, check_eq, connect_unix,  # noqa: E402
+from qtest import (MonitorProcess, QTestError, check, check_eq, connect_unix,  # noqa: E402
                    run_cases, unix_socket_path)
 
 TIMEOUT = 10.0
 
 
-class Osprey:
+class Osprey(MonitorProcess):
     """osprey with a QMP socket; always killed at the end."""
 
     def __init__(self, extra=(), pretty=False):
-        self.sock_path = unix_socket_path("qmp")
-        opt = "-qmp-pretty" if pretty else "-qmp"
-        self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [OSPREY, "-accel", "qtest", "-qtest", "null", "-nodefaults", "-display", "none",
-             opt, "unix:%s,server=on,wait=off" % self.sock_path] + list(extra),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr)
-
-    def stderr_text(self):
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def connect(self):
-        deadline = time.monotonic() + TIMEOUT
-        while not os.path.exists(self.sock_path):
-            if self.proc.poll() is not None:
-                raise QTestError("osprey exited with %d: %s" %
-                                 (self.proc.returncode, self.stderr_text().strip()))
-            if time.monotonic() > deadline:
-                raise QTestError("QMP socket never appeared")
-            time.sleep(0.02)
-        return Qmp(connect_unix(self.sock_path))
-
-    def wait(self, timeout=TIMEOUT):
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise QTestError("osprey did not exit within %ss" % timeout)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.stderr.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        super().__init__("-qmp-pretty" if pretty else "-qmp", Qmp, extra, TIMEOUT)
 
 
 class Qmp:
