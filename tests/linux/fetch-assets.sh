@@ -8,7 +8,9 @@
 # Usage: tests/linux/fetch-assets.sh [CACHE_DIR]
 #   CACHE_DIR defaults to $OSPREY_ASSETS, then ~/.cache/osprey/assets.
 # Prints one NAME=PATH line per asset: VMLINUZ_AMD64, BUSYBOX_AMD64, MODULES_AMD64 (a directory
-# with button.ko and evdev.ko), and the same for the 686 kernel: VMLINUZ_686, BUSYBOX_I386, MODULES_686.
+# with button.ko and evdev.ko), KMODS_AMD64 (the kernel's whole module tree, lib/modules/VER, for
+# make-initramfs.py --kmods/--kmod), and the same for the 686 kernel: VMLINUZ_686, BUSYBOX_I386,
+# MODULES_686.
 # Exit status: 0 done, 1 usage or local error, 3 the archive could not be reached (callers
 # such as tests/linux/test_linux.py skip on 3 and fail on anything else).
 # Needs root: apt-get update and dpkg --add-architecture i386 (done once, only when missing).
@@ -117,8 +119,30 @@ extract_from_deb() {
     rm -rf "$work"
 }
 
+# Download one .deb and copy a whole directory out of it: $1 = package, $2 = the directory in the
+# deb, $3 = the destination (replaced as a whole, through a temporary name).
+extract_tree_from_deb() {
+    work=$(mktemp -d "$cache/.download.XXXXXX")
+    chmod 777 "$work"
+    log "downloading $1 (module tree)"
+    if ! (cd "$work" && apt-get download -q "$1" >&2); then
+        rm -rf "$work"
+        unreachable "apt-get download $1 failed: the archive is unreachable"
+    fi
+    mkdir "$work/root"
+    if ! dpkg-deb --fsys-tarfile "$work"/*.deb | tar -x -C "$work/root" "./$2"; then
+        rm -rf "$work"
+        log "$1 does not hold $2"
+        exit 1
+    fi
+    rm -rf "$3"
+    mv "$work/root/$2" "$3"
+    rm -rf "$work"
+}
+
 # $1 = arch directory, $2 = kernel metapackage, $3 = busybox package, $4/$5/$6 = variable names,
-# $7 = the architecture suffix apt needs for the kernel package
+# $7 = the architecture suffix apt needs for the kernel package, $8 = the variable naming the
+# whole module tree (empty: not wanted)
 fetch_arch() {
     dir="$cache/$1"
     mkdir -p "$dir"
@@ -133,6 +157,11 @@ fetch_arch() {
         extract_from_deb "$kpkg${7:-}" "boot/vmlinuz-$kver" "$vmlinuz" \
             "$mdir/acpi/button.ko" "$mods/button.ko" "$mdir/input/evdev.ko" "$mods/evdev.ko"
     fi
+    # The whole module tree (amd64 only): device tests load their drivers (ata_piix, 8139too,
+    # bochs...) from it. modules.order is the last file written: its presence means complete.
+    if [ -n "${8:-}" ] && [ ! -s "$dir/kmods-$kver/modules.order" ]; then
+        extract_tree_from_deb "$kpkg${7:-}" "lib/modules/$kver" "$dir/kmods-$kver"
+    fi
     bver=$(candidate_version "$3") || exit 1
     busybox="$dir/busybox-$bver"
     if [ ! -s "$busybox" ]; then
@@ -142,8 +171,11 @@ fetch_arch() {
     echo "$4=$vmlinuz"
     echo "$5=$busybox"
     echo "$6=$mods"
+    if [ -n "${8:-}" ]; then
+        echo "$8=$dir/kmods-$kver"
+    fi
 }
 
 fetch_arch amd64 linux-image-amd64:amd64 busybox-static:amd64 \
-    VMLINUZ_AMD64 BUSYBOX_AMD64 MODULES_AMD64
+    VMLINUZ_AMD64 BUSYBOX_AMD64 MODULES_AMD64 "" KMODS_AMD64
 fetch_arch i386 linux-image-686:i386 busybox-static:i386 VMLINUZ_686 BUSYBOX_I386 MODULES_686 :i386

@@ -62,12 +62,26 @@ def work_dir():
     return d
 
 
-def make_initramfs(busybox, name, mode="test", size="small", modules=None):
+def make_initramfs(busybox, name, mode="test", size="small", modules=None, kmods=None,
+                   kmod=(), script=None, files=()):
+    """Build BUILD/linux/NAME. Script mode: kmods is the module tree (KMODS_AMD64), kmod the
+    modules to load, script the shell code to run after the marker, files (host, guest) pairs."""
     out = os.path.join(work_dir(), name)
     cmd = [sys.executable, MKINITRAMFS, "--busybox", busybox, "--out", out, "--mode", mode,
            "--size", size]
     if modules:
         cmd += ["--modules", modules]
+    if kmods:
+        cmd += ["--kmods", kmods]
+    for m in kmod:
+        cmd += ["--kmod", m]
+    if script is not None:
+        path = out + ".script"
+        with open(path, "w") as f:
+            f.write(script)
+        cmd += ["--script", path]
+    for host, guest in files:
+        cmd += ["--file", "%s:%s" % (host, guest)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return out
 

@@ -8,11 +8,16 @@ Three kinds of /init:
     interactive  a busybox shell on the console (README command 1); `poweroff -f` leaves
     acpi         print the marker, then wait for the ACPI power button and power off
     boot         print the marker and power off at once (boot-time benchmark)
+    script       load the --kmod modules, print the marker, then run the --script file (a
+                 device test's own steps; it should end with poweroff -f)
 
 Usage:
     make-initramfs.py --busybox PATH --out FILE [--mode test|interactive|acpi|boot]
                       [--size small|large] [--sha-mib N] [--gzip-mib N] [--forks N] [--loop N]
                       [--modules DIR]   (acpi mode: DIR holds button.ko and evdev.ko)
+                      [--kmods TREE --kmod NAME ...]  (modules and their dependencies from the
+                                        kernel's module tree, KMODS_AMD64 of fetch-assets.sh)
+                      [--script FILE] [--file HOST_PATH:GUEST_PATH ...]
 
 The cpio writer is here (newc, the format the kernel unpacks: Documentation/driver-api/
 early-userspace/buffer-format.rst), so no cpio tool is needed. Every result the guest checks is
@@ -305,7 +310,55 @@ def build_init(mode, sizes):
     return text
 
 
-def build(busybox, mode, sizes, modules=None):
+def modinfo_depends(path):
+    """The depends= field of a .ko's .modinfo section: the modules it needs loaded first."""
+    with open(path, "rb") as f:
+        data = f.read()
+    at = data.find(b"\0depends=")
+    if at < 0:
+        return []
+    end = data.index(b"\0", at + 1)
+    return [d for d in data[at + 9:end].decode().split(",") if d]
+
+
+def resolve_kmods(tree, names):
+    """Paths of the named modules and everything they depend on, dependencies first."""
+    index = {}
+    for root, _, files in os.walk(tree):
+        for f in files:
+            if f.endswith(".ko"):
+                index[f[:-3].replace("-", "_")] = os.path.join(root, f)
+    order = []
+
+    def visit(name, chain):
+        key = name.replace("-", "_")
+        if key not in index:
+            sys.exit("make-initramfs: no module %s in %s" % (name, tree))
+        if index[key] in order:
+            return
+        if key in chain:
+            sys.exit("make-initramfs: module dependency loop through %s" % name)
+        for dep in modinfo_depends(index[key]):
+            visit(dep, chain + [key])
+        order.append(index[key])
+
+    for n in names:
+        visit(n, [])
+    return order
+
+
+# script mode: the listed modules are loaded in dependency order before the test's script.
+INIT_LOAD_KMODS = r"""
+if [ -s /etc/kmods ]; then
+    while read m; do
+        insmod /lib/modules/$m || echo "OSPREY-KMOD-FAIL $m"
+    done < /etc/kmods
+fi
+echo OSPREY-INIT-MARKER
+"""
+
+
+def build(busybox, mode, sizes, modules=None, kmods=(), script=None, files=()):
     with open(busybox, "rb") as f:
         busybox_data = f.read()
     cpio = Cpio()
@@ -327,12 +380,33 @@ def build(busybox, mode, sizes, modules=None):
             if name.endswith(".ko"):
                 with open(os.path.join(modules, name), "rb") as f:
                     cpio.file("lib/modules/" + name, f.read())
+    if kmods:
+        if not modules:
+            cpio.directory("lib")
+            cpio.directory("lib/modules")
+        for path in kmods:
+            with open(path, "rb") as f:
+                cpio.file("lib/modules/" + os.path.basename(path), f.read())
+        cpio.file("etc/kmods", "".join(os.path.basename(p) + "\n" for p in kmods).encode())
+    for host_path, guest_path in files:
+        parts = guest_path.strip("/").split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if d not in ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp",
+                         "root", "etc", "mnt", "lib", "lib/modules"):
+                cpio.directory(d)
+        with open(host_path, "rb") as f:
+            cpio.file("/".join(parts), f.read(), 0o755)
     if mode == "test":
         cpio.directory("data")
         cpio.file("data/block", gzip_block())
     cpio.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
     cpio.file("etc/group", b"root:x:0:\n")
-    cpio.file("init", build_init(mode, sizes).encode(), 0o755)
+    if mode == "script":
+        init = INIT_COMMON + INIT_LOAD_KMODS + script
+    else:
+        init = build_init(mode, sizes)
+    cpio.file("init", init.encode(), 0o755)
     return gzip.compress(cpio.finish(), compresslevel=9, mtime=0)
 
 
@@ -341,7 +415,14 @@ def main():
     ap.add_argument("--busybox", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--modules", help="a directory of kernel modules (*.ko) for /lib/modules")
-    ap.add_argument("--mode", choices=["test", "interactive", "acpi", "boot"], default="test")
+    ap.add_argument("--mode", choices=["test", "interactive", "acpi", "boot", "script"],
+                    default="test")
+    ap.add_argument("--kmods", help="the kernel's module tree (fetch-assets.sh KMODS_AMD64)")
+    ap.add_argument("--kmod", action="append", default=[],
+                    help="a module to load before the script (with its dependencies)")
+    ap.add_argument("--script", help="script mode: shell code run after the marker")
+    ap.add_argument("--file", action="append", default=[], metavar="HOST:GUEST",
+                    help="copy a host file into the initramfs (executable)")
     ap.add_argument("--size", choices=sorted(SIZES), default="small")
     ap.add_argument("--sha-mib", type=int)
     ap.add_argument("--gzip-mib", type=int)
@@ -354,7 +435,22 @@ def main():
             if getattr(args, key) < 1:
                 ap.error("--%s must be at least 1" % key.replace("_", "-"))
             sizes[key] = getattr(args, key)
-    data = build(args.busybox, args.mode, sizes, args.modules)
+    if (args.mode == "script") != (args.script is not None):
+        ap.error("--script goes with --mode script")
+    if args.kmod and not args.kmods:
+        ap.error("--kmod needs --kmods")
+    kmods = resolve_kmods(args.kmods, args.kmod) if args.kmod else []
+    script = None
+    if args.script:
+        with open(args.script) as f:
+            script = f.read()
+    files = []
+    for spec in args.file:
+        host, sep, guest = spec.rpartition(":")
+        if not sep or not host or not guest:
+            ap.error("--file wants HOST_PATH:GUEST_PATH")
+        files.append((host, guest))
+    data = build(args.busybox, args.mode, sizes, args.modules, kmods, script, files)
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)
