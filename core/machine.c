@@ -4,6 +4,7 @@
  * Board-specific wiring (which devices, where) lives in hw/pc.c.
  */
 #include "core/machine.h"
+#include "block/drive.h"
 
 #include "accel/accel.h"
 #include "core/log.h"
@@ -265,6 +266,9 @@ Machine *machine_create(const MachineConfig *cfg, Error **errp)
             goto fail;
         }
     }
+    if (!drives_open(m, errp)) {
+        goto fail;
+    }
     if (!pc_machine_init(m, errp)) {
         goto fail;
     }
@@ -400,6 +404,7 @@ void machine_free(Machine *m)
     if (m->board_free) {
         m->board_free(m);
     }
+    drives_close(m);
     chardev_set_free(m->chardevs);
     hooks_free(&m->event_sinks);
     hooks_free(&m->powerdown_notifiers);

@@ -105,6 +105,8 @@ typedef struct Machine {
     MachineHook *reset_hooks;         /* MachineNotifyFn: run after device reset */
 
     struct NamedIrqGroup *named_irqs; /* machine_add_named_irqs: for qtest */
+
+    struct DriveInfo *drives; /* block/drive.h: -drive, opened before the board is built */
 } Machine;
 
 /* Build the configured machine (memory, devices, chardevs, accelerator). */

@@ -376,10 +376,11 @@ static bool opt_boot(OptionParser *p, const char *arg)
 
 static bool opt_not_yet(OptionParser *p, const char *arg);
 
+/* Checked when the machine is built (block/drive.c), where the keys are understood. */
 static bool opt_drive(OptionParser *p, const char *arg)
 {
-    /* The block layer is its own issue; until it lands, disks are refused clearly. */
-    return opt_not_yet(p, arg);
+    strlist_add(&p->cfg->drives, arg);
+    return true;
 }
 
 static bool opt_netdev(OptionParser *p, const char *arg)
@@ -749,10 +750,28 @@ static bool opt_not_yet(OptionParser *p, const char *arg)
     return opt_done(p, 1);
 }
 
-/* Disk shorthands become -drive strings, as QEMU defines them. */
+/* Disk shorthands become -drive strings, as QEMU defines them (commas in the name doubled). */
 static bool opt_hdx(OptionParser *p, const char *arg)
 {
-    return opt_drive(p, arg);
+    bool cdrom = !strcmp(p->name, "cdrom");
+    int index = cdrom ? 2 : p->name[2] - 'a';
+    size_t n = 0;
+    for (const char *c = arg; *c; c++) {
+        n += *c == ',' ? 2 : 1;
+    }
+    char *file = xmalloc(n + 1), *q = file;
+    for (const char *c = arg; *c; c++) {
+        *q++ = *c;
+        if (*c == ',') {
+            *q++ = ',';
+        }
+    }
+    *q = 0;
+    char *drive = xasprintf("index=%d,media=%s,file=%s", index, cdrom ? "cdrom" : "disk", file);
+    strlist_add(&p->cfg->drives, drive);
+    free(drive);
+    free(file);
+    return true;
 }
 
 typedef struct OptionDef {

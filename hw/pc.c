@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "accel/accel.h"
+#include "block/drive.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/monitor.h"
@@ -760,6 +761,6 @@ bool pc_machine_init(Machine *m, Error **errp)
             return false;
         }
     }
-    return pc_check_boot_source(cfg, errp) && pc_init_fw_cfg(m, board, errp) &&
-           pc_setup_kernel(m, board, errp);
+    return drives_check_claimed(m, errp) && pc_check_boot_source(cfg, errp) &&
+           pc_init_fw_cfg(m, board, errp) && pc_setup_kernel(m, board, errp);
 }

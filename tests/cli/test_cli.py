@@ -82,10 +82,22 @@ def t_missing_file():
 
 def t_not_supported_yet():
     for args in (["-usb"], ["-object", "memory-backend-ram,id=m"], ["-gdb", "tcp::1234"],
-                 ["-drive", "file=x.img"], ["-netdev", "user,id=n"], ["-vnc", ":1"],
+                 ["-netdev", "user,id=n"], ["-vnc", ":1"],
                  ["-machine", "q35"]):
         line = expect_one_line_error(args, args[0])
         assert "not supported yet" in line, line
+
+
+def t_drive_errors():
+    expect_one_line_error(["-drive", "file=/nonexistent/disk.img,format=raw"], "/nonexistent/disk.img")
+    expect_one_line_error(["-hda", "/nonexistent/a,b.img"], "/nonexistent/a,b.img")
+    expect_one_line_error(["-drive", "file=/dev/null,format=vmdk"], "vmdk")
+    expect_one_line_error(["-drive", "file=/dev/null,format=raw,if=scsi"], "if=scsi")
+    expect_one_line_error(["-drive", "file=/dev/null,format=raw,cache=maybe"], "cache=maybe")
+    expect_one_line_error(["-drive", "file=/dev/null,format=raw,index=4"], "bus=2")
+    expect_one_line_error(["-drive", "file=/dev/null,format=raw,nosuch=1"], "nosuch")
+    expect_one_line_error(["-drive", "file=/dev/null,format=raw,if=none"], "id=")
+    expect_one_line_error(["-drive", "file=/dev/null,format=raw,if=none,id=d0"], "d0")
 
 
 def t_rtc():
@@ -197,6 +209,7 @@ case("cli/bad-memory-size", t_bad_memory)
 case("cli/missing-argument", t_missing_argument)
 case("cli/missing-file", t_missing_file)
 case("cli/not-supported-yet", t_not_supported_yet)
+case("cli/drive-errors", t_drive_errors)
 case("cli/rtc", t_rtc)
 case("cli/smp", t_smp)
 case("cli/device-help", t_device_help)
