@@ -37,6 +37,12 @@ int qcow2_read_compressed(BlockDriverState *bs, uint64_t entry, uint8_t *cluster
                                 " bytes", off, len);
         return -EIO;
     }
+    int64_t file_len = s->file->drv->getlength(s->file);
+    if (file_len < 0 || off >= (uint64_t)file_len) {
+        qcow2_signal_corruption(bs, "compressed cluster at 0x%" PRIx64 " is past the end of "
+                                "the file", off);
+        return -EIO;
+    }
     if (!s->compressed_buf) {
         s->compressed_buf = xmalloc(2 * s->cluster_size + 512);
     }

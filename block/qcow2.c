@@ -389,12 +389,11 @@ static bool qcow2_do_open(BlockDriverState *bs, const BlockOpenOptions *opts, Er
         error_setg(errp, "'%s': could not read the header cluster", bs->filename);
         return false;
     }
-    uint64_t ext_end = backing_offset && backing_offset < s->cluster_size ? backing_offset
-                                                                          : s->cluster_size;
-    bool ok = qcow2_read_extensions(bs, c0, s->header_length, ext_end, errp);
-    if (ok && backing_offset) {
+    bool ok = true;
+    if (backing_offset) {
         if (backing_size == 0 || backing_size > QCOW2_MAX_BACKING_NAME ||
-            backing_offset > s->cluster_size || backing_size > s->cluster_size - backing_offset) {
+            backing_offset < s->header_length || backing_offset > s->cluster_size ||
+            backing_size > s->cluster_size - backing_offset) {
             error_setg(errp, "'%s': backing file name (offset %" PRIu64 ", %u bytes) is invalid "
                        "(corrupt image)", bs->filename, backing_offset, backing_size);
             ok = false;
@@ -402,6 +401,9 @@ static bool qcow2_do_open(BlockDriverState *bs, const BlockOpenOptions *opts, Er
             s->backing_file = xstrndup((const char *)c0 + backing_offset, backing_size);
         }
     }
+    /* Extensions end where the backing file name starts. */
+    uint64_t ext_end = backing_offset ? backing_offset : s->cluster_size;
+    ok = ok && qcow2_read_extensions(bs, c0, s->header_length, ext_end, errp);
     free(c0);
     if (!ok) {
         return false;

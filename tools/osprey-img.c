@@ -485,8 +485,12 @@ static int cmd_convert(int argc, char **argv)
         blk_unref(src);
         return 1;
     }
-    BlockBackend *dst = img_open(dst_name, out_fmt, true, false);
+    /* Like qemu-img: the new image is written without flushes, then flushed once at the end. */
+    BlockOpenOptions dopts = {.format = out_fmt, .cache = BLOCK_CACHE_UNSAFE};
+    Error *err = NULL;
+    BlockBackend *dst = blk_open(dst_name, &dopts, &err);
     if (!dst) {
+        error_report_err(err);
         blk_unref(src);
         return 1;
     }
@@ -529,7 +533,7 @@ static int cmd_convert(int argc, char **argv)
         progress(show, pos, size);
     }
     if (ret == 0) {
-        ret = blk_flush(dst);
+        ret = blk_bs(dst)->drv->flush(blk_bs(dst));
     }
     if (show) {
         progress(true, size, size);
@@ -1051,12 +1055,20 @@ static int cmd_bench(int argc, char **argv)
 {
     const char *fmt = NULL;
     BenchState b = {.depth = 4, .seed = 1};
+    BlockOpenOptions o = {0};
     bool write = false;
     uint64_t n;
     int c;
-    while ((c = getopt(argc, argv, "f:wc:d:S:")) != -1) {
+    while ((c = getopt(argc, argv, "f:wc:d:S:sC:")) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
+        case 's': o.snapshot = true; break;
+        case 'C':
+            if (!block_cache_mode_parse(optarg, &o.cache)) {
+                error_report("-C %s: expected writeback, none, unsafe or directsync", optarg);
+                return 1;
+            }
+            break;
         case 'w': write = true; break;
         case 'c': b.count = strtoull(optarg, NULL, 0); break;
         case 'd':
@@ -1071,11 +1083,15 @@ static int cmd_bench(int argc, char **argv)
         }
     }
     if (!write || optind + 1 != argc) {
-        error_report("bench: expected -w [-c COUNT] [-d DEPTH] [-S SEED] FILENAME");
+        error_report("bench: expected -w [-c COUNT] [-d DEPTH] [-S SEED] [-s] [-C CACHE] "
+                     "FILENAME");
         return 1;
     }
-    b.blk = img_open(argv[optind], fmt, true, false);
+    o.format = fmt;
+    Error *err = NULL;
+    b.blk = blk_open(argv[optind], &o, &err);
     if (!b.blk) {
+        error_report_err(err);
         return 1;
     }
     b.loop = main_loop_new();
@@ -1084,6 +1100,9 @@ static int cmd_bench(int argc, char **argv)
     b.bufs = xmalloc((size_t)b.depth * (256 << 10));
     if (b.size < 512) {
         error_report("bench: the image is too small");
+        blk_unref(b.blk);
+        main_loop_free(b.loop);
+        free(b.bufs);
         return 1;
     }
     printf("bench: started\n");
@@ -1115,7 +1134,8 @@ static void usage(FILE *f)
                "  rebase [-f FMT] [-u] -b BACKING [-F FMT] FILE\n"
                "  compare [-f FMT] [-F FMT] [-s] FILE1 FILE2\n"
                "  map [-f FMT] [--output=human|json] FILE\n"
-               "  bench -w [-c COUNT] [-d DEPTH] [-S SEED] FILE   (a write workload)\n");
+               "  bench -w [-c COUNT] [-d DEPTH] [-S SEED] [-s] [-C CACHE] FILE\n"
+               "        (a write workload; -s: through a -snapshot overlay)\n");
 }
 
 int main(int argc, char **argv)
