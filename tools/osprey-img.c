@@ -18,10 +18,14 @@
 
 #define CHUNK (2u << 20) /* convert/compare/commit copy unit */
 
+/* -U (--force-share): read an image another process has open, without the lock. */
+static bool force_share;
+
 static BlockBackend *img_open(const char *filename, const char *fmt, bool writable,
                               bool no_backing)
 {
-    BlockOpenOptions o = {.format = fmt, .read_only = !writable, .no_backing = no_backing};
+    BlockOpenOptions o = {.format = fmt, .read_only = !writable, .no_backing = no_backing,
+                          .no_lock = force_share && !writable};
     Error *err = NULL;
     BlockBackend *blk = blk_open(filename, &o, &err);
     if (!blk) {
@@ -232,7 +236,7 @@ static int cmd_info(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:U", longopts, NULL)) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
-        case 'U': break;
+        case 'U': force_share = true; break;
         case 'O':
             if (!strcmp(optarg, "json")) {
                 json = true;
@@ -364,7 +368,8 @@ static int cmd_check(int argc, char **argv)
         switch (c) {
         case 'f': fmt = optarg; break;
         case 'q': quiet = true; break;
-        case 'U': case 'O': break;
+        case 'U': force_share = true; break;
+        case 'O': break;
         case 'r':
             if (!strcmp(optarg, "leaks")) {
                 fix = QCOW2_FIX_LEAKS;
@@ -458,7 +463,8 @@ static int cmd_convert(int argc, char **argv)
         case 'o': opts = optarg; break;
         case 'c': compress = true; break;
         case 'p': show = true; break;
-        case 'q': case 'n': case 'U': break;
+        case 'U': force_share = true; break;
+        case 'q': case 'n': break;
         default: return 1;
         }
     }
@@ -620,7 +626,8 @@ static int cmd_snapshot(int argc, char **argv)
             name = optarg;
             break;
         case 'l': op = 'l'; break;
-        case 'q': case 'U': break;
+        case 'U': force_share = true; break;
+        case 'q': break;
         default: return 1;
         }
     }
@@ -824,7 +831,8 @@ static int cmd_compare(int argc, char **argv)
         case 'f': fmt1 = optarg; break;
         case 'F': fmt2 = optarg; break;
         case 's': strict = true; break;
-        case 'q': case 'p': case 'U': break;
+        case 'U': force_share = true; break;
+        case 'q': case 'p': break;
         default: return 2;
         }
     }
@@ -913,7 +921,7 @@ static int cmd_map(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:U", longopts, NULL)) != -1) {
         switch (c) {
         case 'f': fmt = optarg; break;
-        case 'U': break;
+        case 'U': force_share = true; break;
         case 'O': json = !strcmp(optarg, "json"); break;
         default: return 1;
         }

@@ -344,6 +344,8 @@ def t_lock(d):
         for args in (["bench", "-w", "-c", "1", p], ["info", p]):
             rc, out, err = img(*args, check=False)
             assert rc == 1 and "is locked by another process" in err, (args, rc, err)
+        rc, out, err = img("info", "-U", p, check=False)  # --force-share reads anyway
+        assert rc == 0 and "file format: qcow2" in out, (rc, err)
     finally:
         w.kill()
         w.wait()
