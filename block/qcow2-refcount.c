@@ -57,6 +57,12 @@ static void refblock_span(BDRVQcow2State *s, uint64_t first, uint64_t last, uint
     *len = b1 - b0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int qcow2_load_refcount_table(BlockDriverState *bs, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -69,6 +75,8 @@ int qcow2_load_refcount_table(BlockDriverState *bs, Error **errp)
                    strerror(-ret));
         return ret;
     }
+    uint64_t *sorted = xmalloc(bytes ? bytes : 8);
+    uint64_t used = 0;
     for (uint64_t i = 0; i < s->refcount_table_size; i++) {
         s->refcount_table[i] = be64toh(s->refcount_table[i]);
         uint64_t off = s->refcount_table[i] & REFT_OFFSET_MASK;
@@ -76,9 +84,27 @@ int qcow2_load_refcount_table(BlockDriverState *bs, Error **errp)
             error_setg(errp, "'%s': refcount block %" PRIu64 " at offset 0x%" PRIx64
                        " is misaligned or past the end of the file (corrupt image)",
                        bs->filename, i, off);
+            free(sorted);
+            return -EINVAL;
+        }
+        if (off) {
+            sorted[used++] = off;
+        }
+    }
+    /*
+     * Two table entries sharing one block would make the allocator believe
+     * in clusters that do not exist (and scan them all): refuse.
+     */
+    qsort(sorted, used, 8, cmp_u64);
+    for (uint64_t i = 1; i < used; i++) {
+        if (sorted[i] == sorted[i - 1]) {
+            error_setg(errp, "'%s': two refcount table entries point to the block at 0x%"
+                       PRIx64 " (corrupt image)", bs->filename, sorted[i]);
+            free(sorted);
             return -EINVAL;
         }
     }
+    free(sorted);
     return 0;
 }
 
@@ -451,9 +477,25 @@ static void check_l1(CheckState *cs, uint64_t l1_offset, uint32_t l1_size, bool 
         cs->res->corruptions++;
         goto out;
     }
+    /* One L1 table naming an L2 table twice is corrupt; each is read once. */
+    uint64_t *sorted = xmalloc((uint64_t)l1_size * 8 + 8);
     for (uint32_t i = 0; i < l1_size; i++) {
-        uint64_t l2_off = be64toh(l1[i]) & L1E_OFFSET_MASK;
-        if (!l2_off) {
+        sorted[i] = be64toh(l1[i]) & L1E_OFFSET_MASK;
+    }
+    qsort(sorted, l1_size, 8, cmp_u64);
+    for (uint32_t i = 1; i < l1_size; i++) {
+        if (sorted[i] && sorted[i] == sorted[i - 1]) {
+            if (cs->report) {
+                fprintf(cs->report, "ERROR L2 table at 0x%" PRIx64 " is used twice by one "
+                        "L1 table\n", sorted[i]);
+            }
+            cs->res->corruptions++;
+        }
+    }
+    /* Order does not matter for counting: walk the distinct tables in offset order. */
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2_off = sorted[i];
+        if (!l2_off || (i > 0 && sorted[i - 1] == l2_off)) {
             continue;
         }
         if (l2_off & (s->cluster_size - 1)) {
@@ -501,6 +543,7 @@ static void check_l1(CheckState *cs, uint64_t l1_offset, uint32_t l1_size, bool 
             }
         }
     }
+    free(sorted);
 out:
     free(l1);
     free(l2);
@@ -574,7 +617,12 @@ int qcow2_check(BlockDriverState *bs, Qcow2CheckResult *res, int fix, FILE *repo
             counted = MAX(counted, (t + 1) << s->refblock_bits);
         }
     }
-    if (counted > (1ULL << 28)) {
+    /*
+     * Past the end of the file only a few clusters can legitimately have a
+     * refcount (allocations cut short by a crash): bound the array by the file.
+     */
+    counted = MIN(counted, nb + (1ULL << 16));
+    if (counted > (1ULL << 27)) {
         error_report("'%s': too many clusters to check (%" PRIu64 ")", bs->filename, counted);
         return -EFBIG;
     }

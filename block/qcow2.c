@@ -795,6 +795,14 @@ static int qcow2_block_status(BlockDriverState *bs, int64_t offset, int64_t len,
     *map = 0;
     while (*pnum < len) {
         uint64_t pos = offset + *pnum;
+        uint64_t l1_index = qcow2_l1_index(s, pos);
+        if (l1_index < s->l1_size && !(s->l1_table[l1_index] & L1E_OFFSET_MASK) &&
+            status == (s->backing ? BDRV_BLOCK_BACKING : BDRV_BLOCK_ZERO)) {
+            /* No L2 table: the whole span it would map shares the status; skip it at once. */
+            uint64_t span_end = (l1_index + 1) << (s->cluster_bits + s->l2_bits);
+            *pnum = MIN((uint64_t)len, span_end - offset);
+            continue;
+        }
         uint64_t entry;
         int ret = qcow2_get_l2_entry(bs, pos, &entry);
         if (ret < 0) {

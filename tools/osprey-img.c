@@ -512,9 +512,16 @@ static int cmd_convert(int argc, char **argv)
         uint64_t n = MIN(unit, size - pos);
         int64_t pnum = 0, map;
         int st = bdrv_block_status(blk_bs(src), pos, n, &pnum, &map);
+        bool hole = st >= 0 && (st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA);
+        if (hole && pnum == (int64_t)n && n < size - pos) {
+            /* A whole chunk of hole: ask about a long stretch, so huge sparse images go fast. */
+            st = bdrv_block_status(blk_bs(src), pos, MIN(size - pos, 1ULL << 40), &pnum, &map);
+        }
         if (st >= 0 && (st & BDRV_BLOCK_ZERO) && !(st & BDRV_BLOCK_DATA) && pnum > 0 &&
-            !compress) {
-            pos += pnum; /* a hole stays a hole in the new image */
+            (!compress || pnum >= (int64_t)unit)) {
+            /* A hole stays a hole in the new image (whole clusters only when compressing). */
+            pos += compress ? (uint64_t)pnum & ~(unit - 1) : (uint64_t)pnum;
+            progress(show, pos, size);
             continue;
         }
         ret = blk_pread(src, pos, buf, n);

@@ -174,6 +174,9 @@ def designed_cases(base):
          l2_entry(comp, lambda e: (e & ~((1 << x) - 1)) | (1 << (x - 2)))),
         ("reftable-entry-misaligned", "refcount block", rt_entry(lambda e: e + 0x200)),
         ("reftable-entry-past-eof", "refcount block", rt_entry(lambda e: 1 << 44)),
+        ("reftable-entries-shared", "two refcount table entries",
+         lambda b, im: put(">Q", im.rt_offset + 8, struct.unpack_from(">Q", b, im.rt_offset)[0])(
+             put(">I", 56, 1)(b, im), im)),
         ("snapshot-l1-misaligned", "snapshot",
          lambda b, im: put(">Q", im.sn_offset, im.l1_offset + 0x208)(b, im)),
         ("snapshot-l1-billions", "snapshot",
