@@ -25,6 +25,24 @@ with open(FIRMWARE, "wb") as f:
     image = bytearray(b"\xf4" * 65536)
     image[0xfff0:0xfff9] = b"\xb0K\xe6\xe9\xb0\x10\xe6\xf4\xf4"
     f.write(image)
+# Two boots: the first prints "0" and resets the machine through the PIIX3's 0xcf9 (RAM
+# survives a reset, so a counter at 0x500 tells the boots apart), the second prints "1" and
+# exits with 0x10.
+RESET_FIRMWARE = os.path.join(TMP, "reset.bin")
+with open(RESET_FIRMWARE, "wb") as f:
+    image = bytearray(b"\xf4" * 65536)
+    image[0xfff0:0xfff5] = b"\xea\x00\xe0\x00\xf0"   # jmp f000:e000
+    code = (
+        b"\x31\xc0\x8e\xd8"            # xor ax, ax; mov ds, ax
+        b"\xa0\x00\x05"                # mov al, [0x500]
+        b"\xfe\x06\x00\x05"            # inc byte [0x500]
+        b"\x04\x30\xe6\xe9"            # add al, '0'; out 0xe9, al
+        b"\x3c\x30\x75\x0a"            # cmp al, '0'; jne exit
+        b"\xb0\x06\xba\xf9\x0c\xee"    # mov al, 6; mov dx, 0xcf9; out dx, al (reset)
+        b"\xf4\xf4\xf4\xf4"            # hlt (the reset comes first)
+        b"\xb0\x10\xe6\xf4\xf4")        # exit: mov al, 0x10; out 0xf4, al; hlt
+    image[0xe000:0xe000 + len(code)] = code
+    f.write(image)
 NO_VMX = os.path.join(TMP, "cpuinfo-novmx")
 with open(NO_VMX, "w") as f:
     f.write("processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae sse sse2\n")
@@ -67,7 +85,7 @@ def case(name, fn):
         print("ok " + name)
     except Skip as e:
         print("skip %s: %s" % (name, e))
-    except AssertionError as e:
+    except (AssertionError, subprocess.TimeoutExpired) as e:
         failures += 1
         print("FAIL %s: %s" % (name, e))
     sys.stdout.flush()
@@ -194,6 +212,23 @@ def t_info_registers_same_under_both():
     assert kvm == tcg, "tcg:\n%s\nkvm:\n%s" % ("\n".join(tcg), "\n".join(kvm))
 
 
+def reset_run(accel):
+    with tempfile.NamedTemporaryFile(dir=TMP, suffix=".log") as log:
+        rc, out, err = run(["-accel", accel, "-nodefaults", "-display", "none", "-bios",
+                            RESET_FIRMWARE, "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                            "-debugcon", "file:" + log.name])
+        return rc, open(log.name).read(), err
+
+
+def t_guest_reset():
+    # A guest-requested system reset restarts the CPU at the reset vector, on both.
+    tcg = reset_run("tcg")
+    assert tcg[:2] == (PASS_STATUS, "01"), "tcg: %r" % (tcg,)
+    need_kvm()
+    kvm = reset_run("kvm")
+    assert kvm == tcg, "tcg %r, kvm %r" % (tcg, kvm)
+
+
 def main():
     if not os.access(OSPREY, os.X_OK):
         print("skip accel: %s is not built" % OSPREY)
@@ -208,6 +243,7 @@ def main():
     case("unknown_accel", t_unknown_accel)
     case("kvm_options_rejected", t_kvm_options_rejected)
     case("info_registers_same_under_both", t_info_registers_same_under_both)
+    case("guest_reset", t_guest_reset)
     return 1 if failures else 0
 
 
