@@ -11,6 +11,8 @@
 #include "core/json.h"
 #include "hw/ide/ide.h"
 #include "hw/pci/pci.h"
+#include "accel/accel.h"
+#include "cpu/x86/cpu.h"
 
 #define HMP_PROMPT "(osprey) "
 #define HMP_LINE_MAX 1024
@@ -345,6 +347,22 @@ static void hmp_info_qtree(HmpMonitor *hmp, int argc, char **argv)
     hmp_print_stream(hmp, machine_print_devices);
 }
 
+/* CPU 0's registers, fetched from the accelerator first (KVM keeps them in the kernel). */
+static void print_cpu_registers(Machine *m, FILE *f)
+{
+    if (m->nr_cpus == 0) {
+        fprintf(f, "no CPU\n");
+        return;
+    }
+    accel_cpu_state_get(m, 0);
+    x86_cpu_dump_state(m->cpus[0], f);
+}
+
+static void hmp_info_registers(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, print_cpu_registers);
+}
+
 static void hmp_info_pci(HmpMonitor *hmp, int argc, char **argv)
 {
     hmp_print_stream(hmp, pci_print_devices);
@@ -404,6 +422,7 @@ static const HmpCommand hmp_info_commands[] = {
     {"qtree", "", "show the machine and its devices", 0, 0, hmp_info_qtree},
     {"pci", "", "show the PCI functions and their BARs", 0, 0, hmp_info_pci},
     {"block", "", "show the block devices", 0, 0, hmp_info_block},
+    {"registers", "", "show the CPU registers", 0, 0, hmp_info_registers},
     {NULL},
 };
 

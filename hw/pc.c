@@ -385,6 +385,8 @@ static bool pc_init_pic_pit(Machine *m, PcBoard *board, Error **errp)
     board->pic = pic;
     board->pic_ack = i8259_ack;
     board->pic_in = i8259_inputs(pic);
+    /* Named so an accelerator with an in-kernel irqchip (KVM) can take the inputs over. */
+    machine_add_named_irqs(m, "pic-in", board->pic_in, ISA_NUM_IRQS);
     i8259_set_output(pic, &board->cpu_intr);
     machine_add_named_irqs(m, "pic-intr", &board->cpu_intr, 1);
 
@@ -441,6 +443,7 @@ static bool pc_init_apics(Machine *m, PcBoard *board, Error **errp)
         return false;
     }
     board->ioapic_in = ioapic_get_inputs(ioapic);
+    machine_add_named_irqs(m, "ioapic-in", board->ioapic_in, IOAPIC_NUM_PINS);
     for (int i = 0; i < m->nr_cpus; i++) {
         apic_set_eoi_hook(apics[i], ioapic_eoi_broadcast, ioapic);
     }
