@@ -861,15 +861,15 @@ out:
 
 int main(void)
 {
-    test_run("opt/constant_folding", test_constant_folding);
-    test_run("opt/copy_propagation", test_copy_propagation);
-    test_run("opt/algebraic_identities", test_algebraic_identities);
-    test_run("opt/branch_folding", test_branch_folding);
-    test_run("opt/dead_temps_removed", test_dead_temps_removed);
-    test_run("opt/dead_global_stores", test_dead_global_stores);
-    test_run("opt/flag_liveness", test_flag_liveness);
-    test_run("opt/known_bits", test_known_bits);
-    test_run("opt/loop_liveness", test_loop_liveness);
-    test_run("opt/random_programs", test_random_programs);
+    toy_test_run("opt/constant_folding", test_constant_folding);
+    toy_test_run("opt/copy_propagation", test_copy_propagation);
+    toy_test_run("opt/algebraic_identities", test_algebraic_identities);
+    toy_test_run("opt/branch_folding", test_branch_folding);
+    toy_test_run("opt/dead_temps_removed", test_dead_temps_removed);
+    toy_test_run("opt/dead_global_stores", test_dead_global_stores);
+    toy_test_run("opt/flag_liveness", test_flag_liveness);
+    toy_test_run("opt/known_bits", test_known_bits);
+    toy_test_run("opt/loop_liveness", test_loop_liveness);
+    toy_test_run("opt/random_programs", test_random_programs);
     return test_summary();
 }
