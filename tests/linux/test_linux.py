@@ -15,6 +15,8 @@ Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
     acpi-power-button   QMP system_powerdown presses the ACPI power button: the guest's kernel
                         reports it, the guest powers off, the emulator exits 0
     i386-686-boot       the 32-bit 686 kernel with the i386 busybox: as amd64-boot + workloads
+    amd64-interp        the amd64 boot and workloads once more on the interp backend
+                        (-accel tcg,backend=interp; the other boots use the default, native)
 
 The emulator is Osprey ($OSPREY) unless OSPREY_LINUX_EMULATOR=qemu (Debian's
 qemu-system-x86_64 -accel tcg): the reference run that proves the test and the assets right.
@@ -87,6 +89,12 @@ class Runner:
         elif key == "smp2":
             initrd = linuxboot.make_initramfs(a["BUSYBOX_AMD64"], "test-amd64.gz")
             argv = linuxboot.linux_argv(self.emu, a["VMLINUZ_AMD64"], initrd, MEM_MIB, smp=2)
+        elif key == "amd64-interp":
+            # The same boot on the DBT's portable interpreter backend (the default is the
+            # native code generator on x86-64 hosts): both backends must boot Linux.
+            emu, _ = linuxboot.emulator(accel="tcg,backend=interp")
+            initrd = linuxboot.make_initramfs(a["BUSYBOX_AMD64"], "test-amd64.gz")
+            argv = linuxboot.linux_argv(emu, a["VMLINUZ_AMD64"], initrd, MEM_MIB)
         elif key == "i386":
             initrd = linuxboot.make_initramfs(a["BUSYBOX_I386"], "test-i386.gz")
             argv = linuxboot.linux_argv(self.emu, a["VMLINUZ_686"], initrd, MEM_MIB)
@@ -259,6 +267,15 @@ def case_acpi_power_button(r):
     expect_clean_log(b, "acpi")
 
 
+def case_amd64_interp(r):
+    if r.kind != "osprey":
+        raise Skip("the interp backend is Osprey's")
+    b = r.boot("amd64-interp")
+    expect_clean_run(b, "amd64 on interp")
+    expect_workloads(b, "amd64 on interp")
+    expect_clean_log(b, "amd64 on interp")
+
+
 def case_i386_686_boot(r):
     b = r.boot("i386")
     expect_clean_run(b, "686")
@@ -279,6 +296,7 @@ CASES = [
     ("smp2", case_smp2),
     ("acpi-power-button", case_acpi_power_button),
     ("i386-686-boot", case_i386_686_boot),
+    ("amd64-interp", case_amd64_interp),
 ]
 
 
