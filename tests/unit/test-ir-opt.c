@@ -555,6 +555,13 @@ static void gen_random_op(RGen *r)
         ir_emit(f, IR_OP_MOVCOND, w, a);
     } else if (kind < 61) {
         unsigned pos = (unsigned)rnd(r, bits), len = 1 + (unsigned)rnd(r, bits - pos);
+        if (rnd(r, 3) == 0) {
+            /* The fields x86 partial-register writes use, which backends special-case. */
+            static const uint8_t fields[][2] = {{0, 8}, {0, 16}, {8, 8}, {0, 32}};
+            unsigned k = (unsigned)rnd(r, w == IR_I64 ? 4 : 3);
+            pos = fields[k][0];
+            len = fields[k][1];
+        }
         IROpcode op = rnd(r, 3) == 0 ? IR_OP_DEPOSIT : rnd(r, 2) ? IR_OP_EXTRACT : IR_OP_SEXTRACT;
         a[1] = pick_in(r, w);
         if (op == IR_OP_DEPOSIT) {

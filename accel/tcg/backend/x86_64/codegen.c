@@ -679,6 +679,23 @@ static void gen_field(Gen *g, const IROp *op)
                 asm_shift_ri(&g->a, SH_SAR, w, rd, width - len);
             }
         }
+    } else if (op->args[3] == 0 && (op->args[4] == 8 || op->args[4] == 16)) {
+        /* The low byte or word of a (x86 partial-register writes): one narrow move. */
+        uint64_t b = op->args[2];
+        bool byte = op->args[4] == 8;
+        unsigned rb = kind_of(g, b) == IR_TEMP_CONST ? 0 : in_reg(g, b);
+        rd = dest_from(g, op, 1, w);
+        if (kind_of(g, b) == IR_TEMP_CONST) {
+            asm_rr(&g->a, byte ? 0xc6 | P_BYTE_RM : 0xc7 | P_DATA16, 0, rd);
+            if (byte) {
+                asm_b(&g->a, (uint8_t)g->f->temps[b].val);
+            } else {
+                asm_b(&g->a, (uint8_t)g->f->temps[b].val);
+                asm_b(&g->a, (uint8_t)(g->f->temps[b].val >> 8));
+            }
+        } else if (rb != rd) {
+            asm_rr(&g->a, byte ? 0x88 | P_BYTE_R | P_BYTE_RM : 0x89 | P_DATA16, rb, rd);
+        }
     } else {
         unsigned pos = (unsigned)op->args[3], len = (unsigned)op->args[4];
         uint64_t fm = len >= 64 ? ~0ull : (1ull << len) - 1;
@@ -1135,10 +1152,17 @@ static void gen_qemu(Gen *g, const IROp *op)
         asm_d(&g->a, size - 1);
         sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_NE);
     }
-    /* r10 = page of the access's last byte; compare with the entry's tag */
-    asm_mov_rr(&g->a, a64, R10, ra);
-    if (size > 1) {
-        asm_alu_ri(&g->a, ALU_ADD, true, R10, (int32_t)(size - 1));
+    /*
+     * r10 = page of the access's last byte; compare with the entry's tag.  The sum is
+     * 64-bit also for 32-bit addresses: one that wraps past 4 GiB must miss.
+     */
+    if (a64 && size > 1) {
+        asm_rm(&g->a, 0x8d | P_REXW, R10, ra, (int32_t)(size - 1));
+    } else {
+        asm_mov_rr(&g->a, a64, R10, ra);
+        if (size > 1) {
+            asm_alu_ri(&g->a, ALU_ADD, true, R10, (int32_t)(size - 1));
+        }
     }
     asm_alu_ri(&g->a, ALU_AND, true, R10, -(1 << NATIVE_PAGE_BITS));
     asm_rm(&g->a, 0x3b | P_REXW, R10, R11,
