@@ -37,20 +37,36 @@ static void *arena_map(size_t size)
 }
 
 /*
- * W^X: one memfd mapped twice, read-write for the code generator and patching,
- * read-execute for running.  No page is ever writable and executable at once.
+ * W^X: the same pages mapped twice, read-write for the code generator and patching,
+ * read-execute for running.  No page is ever writable and executable at once.  Shared
+ * anonymous memory duplicated with mremap(old_size = 0) keeps the views "anonymous" to
+ * tools such as perf (which then read /tmp/perf-PID.map); a memfd is the fallback.
  */
 static void arena_map_dual(size_t size, uint8_t **rw, uint8_t **rx)
 {
-    int fd = memfd_create("osprey-tcg", MFD_CLOEXEC);
-    void *w = MAP_FAILED, *x = MAP_FAILED;
+    void *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *x = MAP_FAILED;
 
-    if (fd >= 0 && ftruncate(fd, (off_t)size) == 0) {
-        w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    if (w != MAP_FAILED) {
+        x = mremap(w, 0, size, MREMAP_MAYMOVE);
+        if (x != MAP_FAILED && mprotect(x, size, PROT_READ | PROT_EXEC) != 0) {
+            munmap(x, size);
+            x = MAP_FAILED;
+        }
+        if (x == MAP_FAILED) {
+            munmap(w, size);
+            w = MAP_FAILED;
+        }
     }
-    if (fd >= 0) {
-        close(fd);
+    if (w == MAP_FAILED) {
+        int fd = memfd_create("osprey-tcg", MFD_CLOEXEC);
+        if (fd >= 0 && ftruncate(fd, (off_t)size) == 0) {
+            w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
     }
     if (w == MAP_FAILED || x == MAP_FAILED) {
         error_report("cannot map %zu bytes of executable translation cache", size);
