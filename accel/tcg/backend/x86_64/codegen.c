@@ -68,6 +68,9 @@ typedef struct Gen {
     bool flags_test; /* from an AND (test semantics) rather than a SUB (cmp) */
     bool flags_w64;
     uint64_t fa, fb;
+    /* setcond t; brcond t != 0: the setcond left its condition code for the branch. */
+    bool fused_pending;
+    unsigned fused_cc;
 } Gen;
 
 static IRTempKind kind_of(Gen *g, uint64_t t)
@@ -719,12 +722,35 @@ static void gen_field(Gen *g, const IROp *op)
     set_out(g, op->args[0], rd);
 }
 
+/*
+ * Is op (a setcond) only feeding the brcond that follows it, "brcond t, 0, ne/eq" with t
+ * dying there?  Then the branch can use the compare's flags directly.
+ */
+static bool setcond_feeds_branch(Gen *g, const IROp *op, const IROp *end, bool *invert)
+{
+    const IROp *next = op + 1;
+    uint64_t t = op->args[0];
+
+    while (next < end && next->opc == IR_OP_NOP) {
+        next++;
+    }
+    if (next >= end || next->opc != IR_OP_BRCOND || next->args[0] != t ||
+        kind_of(g, t) != IR_TEMP_EBB || !dies(next, 0) ||
+        kind_of(g, next->args[1]) != IR_TEMP_CONST || g->f->temps[next->args[1]].val != 0 ||
+        (next->args[2] != IR_COND_NE && next->args[2] != IR_COND_EQ)) {
+        return false;
+    }
+    *invert = next->args[2] == IR_COND_EQ;
+    return true;
+}
+
 static void gen_setcond(Gen *g, const IROp *op)
 {
     bool w = op->type == IR_I64;
     uint64_t a = op->args[1], b = op->args[2];
     IRCond c = (IRCond)op->args[3];
     unsigned rd, cc;
+    bool invert;
 
     if (c == IR_COND_ALWAYS || c == IR_COND_NEVER) {
         uint64_t v = c == IR_COND_ALWAYS;
@@ -737,6 +763,12 @@ static void gen_setcond(Gen *g, const IROp *op)
         return;
     }
     cc = emit_compare(g, w, &c, &a, &b);
+    if (op->opc == IR_OP_SETCOND &&
+        setcond_feeds_branch(g, op, &g->f->ops[g->f->nb_ops], &invert)) {
+        g->fused_pending = true;
+        g->fused_cc = invert ? cc ^ 1 : cc; /* x86 codes come in complementary pairs */
+        return;
+    }
     asm_rr(&g->a, (0x90 + cc) | P_0F | P_BYTE_RM, 0, R11);
     rd = reg_alloc(g);
     asm_rr(&g->a, 0xb6 | P_0F | P_BYTE_RM, rd, R11);
@@ -781,6 +813,13 @@ static void gen_brcond(Gen *g, const IROp *op)
     uint32_t label = (uint32_t)op->args[3];
     unsigned cc, ra = 0, rb = 0;
 
+    if (g->fused_pending) {
+        /* The setcond before us compared; stores keep the flags. */
+        g->fused_pending = false;
+        sync_bb(g);
+        branch_to(g, label, asm_jcc32(&g->a, g->fused_cc));
+        return;
+    }
     if (c == IR_COND_NEVER) {
         return;
     }
