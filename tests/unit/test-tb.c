@@ -318,6 +318,63 @@ static void test_too_many_slots(void)
     toy_free(&t);
 }
 
+/* The permissions /proc/self/maps gives the mapping that holds addr ("r-xs"), or "". */
+static void map_perms(const void *addr, char perms[5])
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+
+    perms[0] = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        char p[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, p) == 3 && (uintptr_t)addr >= lo &&
+            (uintptr_t)addr < hi) {
+            memcpy(perms, p, 5);
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
+/*
+ * W^X: a backend that runs generated code gets two views of the arena, the executable
+ * one never writable; the same bytes appear in both, and patches made through the
+ * writable view show in the executable one.
+ */
+static void test_wx_mapping(void)
+{
+    Toy t;
+    TranslationBlock *tb;
+    char px[5], pw[5];
+
+    toy_init(&t, true);
+    ir_insn_start(t.f, 0x1000, 0, 0);
+    ir_addi_i64(t.f, t.g.r[0], t.g.r[0], 1);
+    ir_exit_tb(t.f, IR_EXIT_NOCHAIN, 0);
+    tb = toy_gen(&t);
+    map_perms(tb->code, px);
+    map_perms(tb->code_rw, pw);
+    if (!t.cache->backend->needs_exec_memory) {
+        CHECK(tb->code == tb->code_rw);
+        CHECK(px[0] == 'r' && px[1] == 'w' && px[2] != 'x');
+    } else {
+        CHECK(tb->code != tb->code_rw);
+        CHECK(px[0] == 'r' && px[1] != 'w' && px[2] == 'x');
+        CHECK(pw[0] == 'r' && pw[1] == 'w' && pw[2] != 'x');
+        CHECK(!memcmp(tb->code, tb->code_rw, tb->code_size));
+        /* In the arena's free space, past everything the TB uses. */
+        ((volatile uint8_t *)t.cache->buf)[t.cache->used] = 0x5a;
+        CHECK_EQ(((volatile uint8_t *)t.cache->buf_exec)[t.cache->used], 0x5a);
+    }
+    t.env->r[0] = 41;
+    toy_run(&t, tb);
+    CHECK_EQ(t.env->r[0], 42);
+    toy_free(&t);
+}
+
 static void test_insn_index(void)
 {
     Toy t;
@@ -404,6 +461,7 @@ int main(void)
     toy_test_run("tb/flush_when_full", test_flush_when_full);
     toy_test_run("tb/too_many_slots", test_too_many_slots);
     toy_test_run("tb/insn_index", test_insn_index);
+    toy_test_run("tb/wx_mapping", test_wx_mapping);
     toy_test_run("tb/logging", test_logging);
     return test_summary();
 }
