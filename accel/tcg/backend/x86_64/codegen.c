@@ -68,6 +68,9 @@ typedef struct Gen {
     bool flags_test; /* from an AND (test semantics) rather than a SUB (cmp) */
     bool flags_w64;
     uint64_t fa, fb;
+    /* ZF (and SF) describe the value of zf_temp, the result of the last add/sub/logic op. */
+    bool zf_valid, zf_w64;
+    uint64_t zf_temp;
     /* setcond t; brcond t != 0: the setcond left its condition code for the branch. */
     bool fused_pending;
     unsigned fused_cc;
@@ -380,6 +383,12 @@ static bool imm_ok(Gen *g, uint64_t t, bool w)
  * Set the host flags for "a c b" and return the x86 condition code.  Reuses the flags of
  * the previous sub/and of the same operands when nothing has touched them since.
  */
+static void flags_clobbered(Gen *g)
+{
+    g->flags_valid = false;
+    g->zf_valid = false;
+}
+
 static unsigned emit_compare(Gen *g, bool w, IRCond *cp, uint64_t *ap, uint64_t *bp)
 {
     IRCond c = *cp;
@@ -400,6 +409,12 @@ static unsigned emit_compare(Gen *g, bool w, IRCond *cp, uint64_t *ap, uint64_t 
         g->flags_test == tst) {
         return cond_cc[c];
     }
+    /* a == 0 / a != 0 (or a & a) right after the op that computed a: its ZF says so. */
+    if (g->zf_valid && g->zf_w64 == w && g->zf_temp == a &&
+        (((c == IR_COND_EQ || c == IR_COND_NE) && kind_of(g, b) == IR_TEMP_CONST &&
+          g->f->temps[b].val == 0) || (tst && a == b))) {
+        return cond_cc[c];
+    }
     ra = in_reg(g, a);
     if (imm_ok(g, b, w)) {
         int32_t imm = (int32_t)g->f->temps[b].val;
@@ -417,6 +432,7 @@ static unsigned emit_compare(Gen *g, bool w, IRCond *cp, uint64_t *ap, uint64_t 
             asm_alu_rr(&g->a, ALU_CMP, w, ra, rb);
         }
     }
+    flags_clobbered(g);
     g->flags_valid = true;
     g->flags_test = tst;
     g->flags_w64 = w;
@@ -535,7 +551,13 @@ static void gen_binary(Gen *g, const IROp *op)
         break;
     }
     set_out(g, d, rd);
-    g->flags_valid = false;
+    flags_clobbered(g);
+    if (opc == IR_OP_ADD || opc == IR_OP_SUB || opc == IR_OP_AND || opc == IR_OP_OR ||
+        opc == IR_OP_XOR) {
+        g->zf_valid = true;
+        g->zf_w64 = w;
+        g->zf_temp = d;
+    }
     if ((opc == IR_OP_SUB || opc == IR_OP_AND) && d != a && d != b) {
         g->flags_valid = true;
         g->flags_test = opc == IR_OP_AND;
@@ -772,12 +794,12 @@ static void gen_setcond(Gen *g, const IROp *op)
     asm_rr(&g->a, (0x90 + cc) | P_0F | P_BYTE_RM, 0, R11);
     rd = reg_alloc(g);
     asm_rr(&g->a, 0xb6 | P_0F | P_BYTE_RM, rd, R11);
-    if (op->args[0] == g->fa || op->args[0] == g->fb) {
-        g->flags_valid = false; /* the compared value itself changed */
+    if (op->args[0] == g->fa || op->args[0] == g->fb || op->args[0] == g->zf_temp) {
+        flags_clobbered(g); /* the compared value itself changed */
     }
     if (op->opc == IR_OP_NEGSETCOND) {
         asm_rr(&g->a, 0xf7 | (w ? P_REXW : 0), 3, rd);
-        g->flags_valid = false;
+        flags_clobbered(g);
     }
     set_out(g, op->args[0], rd);
 }
@@ -797,7 +819,7 @@ static void gen_movcond(Gen *g, const IROp *op)
     }
     r1 = in_reg(g, op->args[3]);
     r2 = in_reg(g, op->args[4]);
-    g->flags_valid = false;
+    flags_clobbered(g);
     cc = emit_compare(g, w, &c, &c1, &c2);
     rd = reg_alloc(g);
     asm_mov_rr(&g->a, w, rd, r2);
@@ -968,7 +990,7 @@ static void gen_call_common(Gen *g, const void *fn, unsigned flags, unsigned nin
         }
         set_out(g, outs[k], r);
     }
-    g->flags_valid = false;
+    flags_clobbered(g);
 }
 
 static void gen_call(Gen *g, const IROp *op)
@@ -1173,7 +1195,7 @@ static void gen_qemu(Gen *g, const IROp *op)
             mask |= 1u << r;
         }
     }
-    g->flags_valid = false;
+    flags_clobbered(g);
 
     sp = new_slow(g);
     fast_start = g->a.n;
@@ -1395,7 +1417,7 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
         case IR_OP_NEGSETCOND:
             break;
         default:
-            g.flags_valid = false;
+            flags_clobbered(&g);
             break;
         }
         switch (op->opc) {
