@@ -1067,9 +1067,9 @@ static void test_host_flag_reuse(void)
         ir_setcondi_i64(f, IR_COND_NE, z, z, 0);
         ir_extrl_i64_i32(f, t.g.e[0], z);
         /* 32-bit: d32 = e1 + e2; s32 = d32 c e2 fused into a branch: e3 */
+        ir_movi_i32(f, t.g.e[3], 7);
         ir_add_i32(f, d32, t.g.e[1], t.g.e[2]);
         ir_setcond_i32(f, c, s32, d32, t.g.e[2]);
-        ir_movi_i32(f, t.g.e[3], 7);
         ir_brcondi_i32(f, IR_COND_EQ, s32, 0, l3);
         ir_movi_i32(f, t.g.e[3], 9);
         ir_set_label(f, l3);
