@@ -1044,14 +1044,13 @@ static void test_host_flag_reuse(void)
         TranslationBlock *tb;
 
         ir_insn_start(f, 0, 0, 0);
-        /* r5 bit 0: r0 c r1 right after d = r0 - r1 (or r0 & r1 for the tst conditions) */
+        ir_movi_i64(f, t.g.r[5], 0);
+        /* r5: r0 c r1 right after d = r0 - r1 (or r0 & r1 for the tst conditions) */
         if (c == IR_COND_TSTEQ || c == IR_COND_TSTNE) {
             ir_and_i64(f, d, t.g.r[0], t.g.r[1]);
         } else {
             ir_sub_i64(f, d, t.g.r[0], t.g.r[1]);
         }
-        ir_mov_i64(f, t.g.r[6], d);
-        ir_movi_i64(f, t.g.r[5], 0);
         ir_brcond_i64(f, ir_cond_invert(c), t.g.r[0], t.g.r[1], l1);
         ir_movi_i64(f, t.g.r[5], 1);
         ir_set_label(f, l1);
