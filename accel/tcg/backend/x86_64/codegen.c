@@ -251,14 +251,15 @@ static bool dies(const IROp *op, unsigned argi)
     return op->life & IR_LIFE_DEAD(argi);
 }
 
-/* Can the register of input arg argi be taken over by the output? */
+/*
+ * Can the register of input arg argi be taken over by the output?  Only for EBB temps:
+ * a TB temp's liveness is not exact across backward branches, so it keeps its value.
+ */
 static bool reusable(Gen *g, const IROp *op, unsigned argi)
 {
     uint64_t t = op->args[argi];
-    IRTempKind k = kind_of(g, t);
 
-    return (k == IR_TEMP_EBB || k == IR_TEMP_TB) && dies(op, argi) && g->treg[t] >= 0 &&
-           k == IR_TEMP_EBB;
+    return kind_of(g, t) == IR_TEMP_EBB && dies(op, argi) && g->treg[t] >= 0;
 }
 
 /* After an op: release scratch registers and EBB values that died, unlock everything. */
