@@ -18,6 +18,8 @@ Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
     amd64-kvm           amd64-boot + workloads + clean log under -accel kvm -smp 2; skips when
                         /dev/kvm does not open or the host CPU has no vmx/svm (KVM would
                         emulate every instruction in the host kernel: far too slow)
+    amd64-interp        the amd64 boot and (tiny) workloads once more on the interp backend
+                        (-accel tcg,backend=interp; the other boots use the default, native)
 
 The emulator is Osprey ($OSPREY) unless OSPREY_LINUX_EMULATOR=qemu (Debian's
 qemu-system-x86_64 -accel tcg): the reference run that proves the test and the assets right.
@@ -94,6 +96,15 @@ class Runner:
             initrd = linuxboot.make_initramfs(a["BUSYBOX_AMD64"], "test-amd64.gz")
             emu = linuxboot.emulator(accel="kvm")[0]
             argv = linuxboot.linux_argv(emu, a["VMLINUZ_AMD64"], initrd, MEM_MIB, smp=2)
+        elif key == "amd64-interp":
+            # The same boot on the DBT's portable interpreter backend (the default is the
+            # native code generator on x86-64 hosts): both backends must boot Linux.
+            # Tiny workloads: the interpreter is several times slower than native code.
+            emu, _ = linuxboot.emulator(accel="tcg,backend=interp")
+            initrd = linuxboot.make_initramfs(a["BUSYBOX_AMD64"], "test-amd64-interp.gz",
+                                              workloads={"sha-mib": 1, "gzip-mib": 1,
+                                                         "forks": 10, "loop": 2000})
+            argv = linuxboot.linux_argv(emu, a["VMLINUZ_AMD64"], initrd, MEM_MIB)
         elif key == "i386":
             initrd = linuxboot.make_initramfs(a["BUSYBOX_I386"], "test-i386.gz")
             argv = linuxboot.linux_argv(self.emu, a["VMLINUZ_686"], initrd, MEM_MIB)
@@ -266,6 +277,15 @@ def case_acpi_power_button(r):
     expect_clean_log(b, "acpi")
 
 
+def case_amd64_interp(r):
+    if r.kind != "osprey":
+        raise Skip("the interp backend is Osprey's")
+    b = r.boot("amd64-interp")
+    expect_clean_run(b, "amd64 on interp")
+    expect_workloads(b, "amd64 on interp")
+    expect_clean_log(b, "amd64 on interp")
+
+
 def case_i386_686_boot(r):
     b = r.boot("i386")
     expect_clean_run(b, "686")
@@ -315,6 +335,7 @@ CASES = [
     ("acpi-power-button", case_acpi_power_button),
     ("i386-686-boot", case_i386_686_boot),
     ("amd64-kvm", case_amd64_kvm),
+    ("amd64-interp", case_amd64_interp),
 ]
 
 
