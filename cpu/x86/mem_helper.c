@@ -88,6 +88,7 @@ void x86_tlb_flush(CPUX86State *env, bool include_global)
     if (!c) {
         return;
     }
+    c->stats.tlb_flushes++;
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
             tlb_entry_clear(&c->tlb[m][i]);
@@ -109,6 +110,7 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
         x86_tlb_flush(env, true);
         return;
     }
+    c->stats.tlb_page_flushes++;
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         tlb_entry_clear(&c->tlb[m][idx]);
     }
@@ -186,6 +188,7 @@ static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_
     const FlatRange *fr = address_space_lookup(c->as_mem, ppage);
     uint64_t flags_rw = 0, flags_w = 0;
 
+    c->stats.tlb_fills++;
     if (psize > 4096) {
         c->tlb_has_large = true;
     }
@@ -257,6 +260,7 @@ static uint64_t access_page_ld(X86TCGCPU *c, uint64_t vaddr, unsigned size, int 
 
     if (*tag & X86_TLB_MMIO) {
         uint64_t v = 0;
+        c->stats.mmio_accesses++;
         address_space_ld(c->as_mem, c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff), size, &v);
         return v;
     }
@@ -291,10 +295,12 @@ static void access_page_st(X86TCGCPU *c, uint64_t vaddr, unsigned size, uint64_t
     uint64_t paddr = c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff);
 
     if (*tag & X86_TLB_MMIO) {
+        c->stats.mmio_accesses++;
         address_space_st(c->as_mem, paddr, size, val);
         return;
     }
     if (*tag & X86_TLB_NOTDIRTY) {
+        c->stats.smc_writes++;
         notdirty_write(c, paddr, size);
         /* The page may have lost its last TB: re-read the entry's flags. */
         e = &c->tlb[mmu_idx][idx];
@@ -364,6 +370,7 @@ static uint64_t hook_load(void *opaque, uint64_t addr, unsigned memop, unsigned 
 {
     CPUX86State *env = opaque;
 
+    tcg_cpu(env)->stats.tlb_slow_loads++;
     check_align(env, addr, memop, mmu_idx);
     return mem_load(tcg_cpu(env), addr, IR_MO_BYTES(memop), (int)mmu_idx, 0);
 }
@@ -373,6 +380,7 @@ static void hook_store(void *opaque, uint64_t addr, uint64_t val, unsigned memop
 {
     CPUX86State *env = opaque;
 
+    tcg_cpu(env)->stats.tlb_slow_stores++;
     check_align(env, addr, memop, mmu_idx);
     mem_store(tcg_cpu(env), addr, IR_MO_BYTES(memop), val, (int)mmu_idx);
 }
