@@ -525,6 +525,11 @@ int tb_gen_code(TBCache *c, IRFunc *f, const TBKey *key, uint32_t guest_size, ui
         ir_optimize(f);
     }
     if (unlikely(c->prof)) {
+        /*
+         * Count what will run: liveness first deletes dead code (pure helper calls whose
+         * result nobody reads), then a second pass annotates the inserted counter ops.
+         */
+        ir_liveness(f, c->optimize);
         prof = tb_prof_instrument(c->prof, f, key);
     }
     ir_liveness(f, c->optimize);

@@ -47,7 +47,12 @@ def run(*extra):
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", *extra]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL)
-    out, _ = p.communicate(timeout=60)
+    try:
+        out, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise
     return p.pid, p.returncode, out.decode(errors="replace")
 
 
