@@ -80,21 +80,32 @@ static void tlb_entry_clear(TLBFastEntry *e)
     e->addend = 0;
 }
 
+/*
+ * include_global false is a CR3 load (or a task switch's): entries for global pages stay,
+ * as on hardware.  An OS with kernel page-table isolation and no PCID writes CR3 on every
+ * kernel entry and exit, and its kernel text is mapped global there, so this keeps the
+ * kernel's code and data TLB entries warm across system calls.
+ */
 void x86_tlb_flush(CPUX86State *env, bool include_global)
 {
     X86TCGCPU *c = tcg_cpu(env);
 
-    (void)include_global; /* no global-page bookkeeping: flush everything */
     if (!c) {
         return;
     }
     c->stats.tlb_flushes++;
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
-            tlb_entry_clear(&c->tlb[m][i]);
+            if (include_global || !c->tlb_global[m][i]) {
+                tlb_entry_clear(&c->tlb[m][i]);
+                c->tlb_global[m][i] = 0;
+            }
         }
     }
-    c->tlb_has_large = false;
+    if (include_global) {
+        /* Otherwise a kept global entry may still come from a large page. */
+        c->tlb_has_large = false;
+    }
     tb_jc_clear(&c->jc);
 }
 
@@ -113,6 +124,7 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     c->stats.tlb_page_flushes++;
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         tlb_entry_clear(&c->tlb[m][idx]);
+        c->tlb_global[m][idx] = 0;
     }
     tb_jc_clear(&c->jc);
 }
@@ -206,6 +218,7 @@ static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_
         flags_rw = X86_TLB_MMIO;
     }
     c->tlb_paddr[mmu_idx][idx] = ppage;
+    c->tlb_global[mmu_idx][idx] = (prot & PAGE_GLOBAL) != 0;
     e->addr_read = (prot & PAGE_READ) ? page | flags_rw : X86_TLB_INVALID;
     e->addr_write = (prot & PAGE_WRITE) ? page | flags_rw | flags_w : X86_TLB_INVALID;
     e->addr_code = (prot & PAGE_EXEC) ? page | flags_rw : X86_TLB_INVALID;

@@ -71,6 +71,8 @@ typedef struct X86TCGCPU {
     TLBFastEntry tlb[X86_NB_MMU_MODES][X86_TLB_SIZE];
     uint64_t tlb_paddr[X86_NB_MMU_MODES][X86_TLB_SIZE]; /* physical page of each entry */
     bool tlb_has_large;  /* some entry came from a page larger than 4 KiB */
+    /* Entries from global pages (PTE.G with CR4.PGE): a CR3 write keeps them (SDM 4.10.4.1). */
+    uint8_t tlb_global[X86_NB_MMU_MODES][X86_TLB_SIZE];
 
     /* Self-modifying code: redo the current instruction alone (see mem_helper.c). */
     bool smc_single;
