@@ -186,16 +186,13 @@ static uint64_t translate_or_fault(CPUX86State *env, uint64_t vaddr, int access,
     return paddr;
 }
 
-/* Fill the TLB entry for vaddr's page for one access; returns the entry. */
-static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_idx)
+/* Enter a translation of vaddr's page (from the page walker) in the TLB. */
+static TLBFastEntry *tlb_set_entry(X86TCGCPU *c, uint64_t vaddr, int mmu_idx, uint64_t paddr,
+                                   int prot, uint64_t psize)
 {
-    CPUX86State *env = c->env;
     unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
     TLBFastEntry *e = &c->tlb[mmu_idx][idx];
     uint64_t page = vaddr & PAGE_MASK_4K;
-    uint64_t psize = 4096;
-    int prot = 0;
-    uint64_t paddr = translate_or_fault(env, vaddr, access, mmu_idx, &prot, &psize);
     uint64_t ppage = paddr & PAGE_MASK_4K;
     const FlatRange *fr = address_space_lookup(c->as_mem, ppage);
     uint64_t flags_rw = 0, flags_w = 0;
@@ -223,6 +220,16 @@ static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_
     e->addr_write = (prot & PAGE_WRITE) ? page | flags_rw | flags_w : X86_TLB_INVALID;
     e->addr_code = (prot & PAGE_EXEC) ? page | flags_rw : X86_TLB_INVALID;
     return e;
+}
+
+/* Fill the TLB entry for vaddr's page for one access (or raise #PF); returns the entry. */
+static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_idx)
+{
+    uint64_t psize = 4096;
+    int prot = 0;
+    uint64_t paddr = translate_or_fault(c->env, vaddr, access, mmu_idx, &prot, &psize);
+
+    return tlb_set_entry(c, vaddr, mmu_idx, paddr, prot, psize);
 }
 
 static bool tag_matches(uint64_t tag, uint64_t page)
@@ -451,12 +458,31 @@ void cpu_st_mmu(CPUX86State *env, uint64_t vaddr, unsigned size, uint64_t val, i
 bool x86_translate_code_addr(CPUX86State *env, uint64_t linear, uint64_t *paddr,
                              uint32_t *pf_error)
 {
-    int prot;
-    uint64_t ps;
+    X86TCGCPU *c = tcg_cpu(env);
+    int prot = 0;
+    uint64_t ps = 4096;
     int mmu_idx = x86_mmu_index(env);
+    bool ok;
 
     *pf_error = 0;
-    return x86_mmu_translate(env, linear, 2, mmu_idx, paddr, &prot, &ps, pf_error);
+    /*
+     * Every jump-cache miss (exec loop and lookup_and_goto_ptr) lands here: answer from
+     * the TLB's code tag like a hardware TLB would, and walk only on a miss, which then
+     * fills the entry (never faulting here: the caller decides what a failure means).
+     */
+    if (c && mmu_idx >= 0 && mmu_idx < X86_NB_MMU_MODES) {
+        unsigned idx = (linear >> 12) & (X86_TLB_SIZE - 1);
+        if (tag_matches(c->tlb[mmu_idx][idx].addr_code, linear & PAGE_MASK_4K)) {
+            *paddr = c->tlb_paddr[mmu_idx][idx] | (linear & 0xfff);
+            return true;
+        }
+    }
+    ok = x86_mmu_translate(env, linear, 2, mmu_idx, paddr, &prot, &ps, pf_error);
+    if (ok && c && mmu_idx >= 0 && mmu_idx < X86_NB_MMU_MODES) {
+        c->stats.code_walks++;
+        tlb_set_entry(c, linear, mmu_idx, *paddr, prot, ps);
+    }
+    return ok;
 }
 
 int x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint32_t *pf_error)

@@ -172,9 +172,9 @@ void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
                 s->exit_nochain, s->exit_requested, s->lookup_jc_hits, s->lookup_hash_hits,
                 s->lookup_misses);
         fprintf(out, "tb_stats: tlb: %" PRIu64 " slow loads, %" PRIu64 " slow stores, %" PRIu64
-                " fills, %" PRIu64 " full flushes, %" PRIu64 " page flushes, %" PRIu64
+                " fills (%" PRIu64 " for code lookups), %" PRIu64 " full flushes, %" PRIu64 " page flushes, %" PRIu64
                 " mmio, %" PRIu64 " writes to code pages", s->tlb_slow_loads,
-                s->tlb_slow_stores, s->tlb_fills, s->tlb_flushes, s->tlb_page_flushes,
+                s->tlb_slow_stores, s->tlb_fills, s->code_walks, s->tlb_flushes, s->tlb_page_flushes,
                 s->mmio_accesses, s->smc_writes);
         if (pt.mem_ops) {
             fprintf(out, "; ~%" PRIu64 " accesses, miss rate ~%.3f%%", pt.mem_ops,

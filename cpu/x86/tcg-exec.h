@@ -52,6 +52,7 @@ typedef struct X86ExecStats {
     uint64_t tlb_slow_loads;  /* loads that missed the inline TLB compare */
     uint64_t tlb_slow_stores;
     uint64_t tlb_fills;       /* entries filled by a page walk */
+    uint64_t code_walks;      /* of which code lookups (jump-cache misses, translation) */
     uint64_t tlb_flushes;     /* whole-TLB flushes */
     uint64_t tlb_page_flushes;
     uint64_t mmio_accesses;   /* slow-path accesses that went to MMIO */
