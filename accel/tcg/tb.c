@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "accel/tcg/backend.h"
+#include "accel/tcg/tb-stats.h"
 #include "core/log.h"
 
 /* Tagged (TB pointer | small index) list links; TBs are 16-byte aligned in the arena. */
@@ -93,6 +94,9 @@ TBCache *tb_cache_new(const TBBackend *backend, size_t code_size, unsigned page_
     c->htable = xcalloc(c->hmask + 1, sizeof(*c->htable));
     c->pmask = 255;
     c->pages = xcalloc(c->pmask + 1, sizeof(*c->pages));
+    if (log_enabled(LOG_TB_STATS)) {
+        c->prof = tb_prof_new();
+    }
     return c;
 }
 
@@ -124,6 +128,8 @@ void tb_cache_free(TBCache *c)
     free(c->pages);
     free(c->jcs);
     free(c->pos_scratch);
+    tb_prof_free(c->prof);
+    tb_perfmap_flush();
     free(c);
 }
 
@@ -560,10 +566,19 @@ int tb_gen_code(TBCache *c, IRFunc *f, const TBKey *key, uint32_t guest_size, ui
 {
     uint64_t page_mask = ~(((uint64_t)1 << c->page_bits) - 1);
     TranslationBlock *tb = NULL;
+    TBProfile *prof = NULL;
     int r;
 
     if (c->optimize) {
         ir_optimize(f);
+    }
+    if (unlikely(c->prof)) {
+        /*
+         * Count what will run: liveness first deletes dead code (pure helper calls whose
+         * result nobody reads), then a second pass annotates the inserted counter ops.
+         */
+        ir_liveness(f, c->optimize);
+        prof = tb_prof_instrument(c->prof, f, key);
     }
     ir_liveness(f, c->optimize);
     if (log_enabled(LOG_OP)) {
@@ -606,6 +621,15 @@ int tb_gen_code(TBCache *c, IRFunc *f, const TBKey *key, uint32_t guest_size, ui
         page_add_tb(c, tb, 1);
     }
     c->stats.translated++;
+    c->stats.code_bytes += tb->code_size;
+    c->stats.guest_bytes += guest_size;
+    c->stats.guest_insns += tb->icount;
+    if (unlikely(prof)) {
+        prof->code_size = tb->code_size;
+    }
+    if (unlikely(osprey_perfmap)) {
+        tb_perfmap_add(tb);
+    }
     if (log_enabled(LOG_OUT_ASM) && c->backend->dump) {
         log_printf("OUT: [size=%u] pc=0x%" PRIx64 "\n", tb->code_size, tb->pc);
         c->backend->dump(tb, log_file());

@@ -82,6 +82,7 @@ typedef struct TBJumpCache {
 } TBJumpCache;
 
 typedef struct TBPage TBPage;
+typedef struct TBProfiler TBProfiler; /* tb-stats.h */
 
 typedef struct TBCacheHooks {
     /*
@@ -101,6 +102,9 @@ typedef struct TBCacheStats {
     uint64_t invalidated;  /* TBs invalidated individually */
     uint64_t flushes;      /* full flushes (buffer full or requested) */
     uint64_t chained;      /* direct jumps patched */
+    uint64_t code_bytes;   /* generated code, summed over every TB ever generated */
+    uint64_t guest_bytes;  /* guest code translated, likewise */
+    uint64_t guest_insns;  /* guest instructions translated, likewise */
     size_t code_used;      /* arena bytes in use */
     size_t code_size;      /* arena size */
     uint32_t live_tbs;     /* TBs currently in the hash table */
@@ -130,6 +134,7 @@ typedef struct TBCache {
     uint32_t pos_cap;
 
     TBCacheStats stats;
+    TBProfiler *prof; /* -d tb_stats: instrument and count every block (else NULL) */
 } TBCache;
 
 /* A cache with an arena of code_size bytes, generating code with backend. */
