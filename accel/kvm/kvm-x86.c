@@ -218,7 +218,10 @@ static bool kvm_set_cpuid(KVMVCPU *v, Error **errp)
             uint32_t f = (uint32_t)fn;
             x86_cpuid(env, f, 0, &a, &b, &cx, &d);
             const struct kvm_cpuid_entry2 *sup = supported_leaf(s, f, 0);
-            if (f == 1 || f == 0x80000001u) {
+            if (f == 0x15 || f == 0x16) {
+                /* The DBT's TSC frequency; under KVM the TSC runs at the host's rate. */
+                a = b = cx = d = 0;
+            } else if (f == 1 || f == 0x80000001u) {
                 /* A feature KVM cannot give would fault in the guest: drop it. */
                 cx &= sup ? sup->ecx : 0;
                 d &= sup ? sup->edx : 0;
