@@ -2,6 +2,17 @@
  * The accelerator interface.  An accelerator runs the vCPUs of a machine;
  * everything else (devices, memory map, chardevs) is shared.  Implemented
  * by qtest (no CPU, for device tests), the DBT (tcg) and KVM.
+ *
+ * What the parts of an accelerator see of the machine, so hw/ never knows
+ * which one runs:
+ *  - memory: a MemoryListener on m->as_memory (the DBT flushes its TLBs, KVM
+ *    rebuilds its memory slots); guest PIO/MMIO goes to address_space_ld/st;
+ *  - interrupts: devices drive IRQState lines.  On the DBT the board's PIC,
+ *    IOAPIC and local APIC models deliver them through X86IntrOps; an
+ *    accelerator with its own interrupt controller (KVM's in-kernel irqchip)
+ *    takes over the controller inputs the board names "pic-in" and
+ *    "ioapic-in" (machine_find_named_irqs) in init and injects from there;
+ *  - the vCPUs' state: m->cpus[] through accel_cpu_state_get/put below.
  */
 #ifndef ACCEL_ACCEL_H
 #define ACCEL_ACCEL_H

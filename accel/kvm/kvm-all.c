@@ -346,12 +346,12 @@ static void *kvm_vcpu_thread(void *opaque)
 
 static void kvm_start_threads(KVMState *s)
 {
-    sigset_t kick, old;
+    sigset_t kick;
 
     /* Only vCPU threads take the kick signal: the others keep it blocked. */
     sigemptyset(&kick);
     sigaddset(&kick, KVM_KICK_SIGNAL);
-    pthread_sigmask(SIG_BLOCK, &kick, &old);
+    pthread_sigmask(SIG_BLOCK, &kick, NULL);
     for (int i = 0; i < s->nr_vcpus; i++) {
         KVMVCPU *v = &s->vcpus[i];
         if (pthread_create(&v->thread, NULL, kvm_vcpu_thread, v) != 0) {
@@ -732,7 +732,11 @@ static bool kvm_init(Machine *m, const char *opts, Error **errp)
     address_space_add_listener(&m->as_memory, &s->listener);
     kvm_take_irq_lines(s);
 
-    struct sigaction sa = {.sa_handler = kvm_kick_signal_handler};
+    /*
+     * SA_RESTART: a kick that lands while a vCPU thread runs device code must not make
+     * its host I/O fail with EINTR.  KVM_RUN itself still returns EINTR (never restarted).
+     */
+    struct sigaction sa = {.sa_handler = kvm_kick_signal_handler, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(KVM_KICK_SIGNAL, &sa, NULL);
     /* The board reset the CPUs before we existed: load that state. */

@@ -43,6 +43,24 @@ with open(RESET_FIRMWARE, "wb") as f:
         b"\xb0\x10\xe6\xf4\xf4")        # exit: mov al, 0x10; out 0xf4, al; hlt
     image[0xe000:0xe000 + len(code)] = code
     f.write(image)
+# Print the CPUID vendor string (leaf 0: EBX, EDX, ECX) on the debug console, then exit.
+def _print_reg16(lo_hi_shift):
+    lo, hi, shift = lo_hi_shift
+    return (b"\x88" + bytes([lo]) + b"\xe6\xe9" + b"\x88" + bytes([hi]) + b"\xe6\xe9" + shift +
+            b"\x88" + bytes([lo]) + b"\xe6\xe9" + b"\x88" + bytes([hi]) + b"\xe6\xe9")
+
+
+VENDOR_FIRMWARE = os.path.join(TMP, "vendor.bin")
+with open(VENDOR_FIRMWARE, "wb") as f:
+    image = bytearray(b"\xf4" * 65536)
+    image[0xfff0:0xfff5] = b"\xea\x00\xe0\x00\xf0"   # jmp f000:e000
+    code = b"\x66\x31\xc0\x0f\xa2"                  # xor eax, eax; cpuid
+    code += _print_reg16((0xd8, 0xf8, b"\x66\xc1\xeb\x10"))  # bl, bh; shr ebx, 16
+    code += _print_reg16((0xd0, 0xf0, b"\x66\xc1\xea\x10"))  # dl, dh; shr edx, 16
+    code += _print_reg16((0xc8, 0xe8, b"\x66\xc1\xe9\x10"))  # cl, ch; shr ecx, 16
+    code += b"\xb0\x10\xe6\xf4\xf4"                   # exit 0x10
+    image[0xe000:0xe000 + len(code)] = code
+    f.write(image)
 NO_VMX = os.path.join(TMP, "cpuinfo-novmx")
 with open(NO_VMX, "w") as f:
     f.write("processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae sse sse2\n")
@@ -229,6 +247,27 @@ def t_guest_reset():
     assert kvm == tcg, "tcg %r, kvm %r" % (tcg, kvm)
 
 
+def vendor(args):
+    with tempfile.NamedTemporaryFile(dir=TMP, suffix=".log") as log:
+        rc, out, err = run(args + ["-nodefaults", "-display", "none", "-bios", VENDOR_FIRMWARE,
+                                   "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                                   "-debugcon", "file:" + log.name])
+        text = open(log.name).read()
+    assert rc == PASS_STATUS, "%s: exit %d, %r" % (args, rc, err)
+    return text
+
+
+def t_cpuid_model_and_host():
+    # KVM shows the guest the same CPU model as the DBT; -cpu host passes the host's through.
+    assert vendor(["-accel", "tcg"]) == "GenuineIntel"
+    need_kvm()
+    assert vendor(["-accel", "kvm"]) == "GenuineIntel"
+    with open("/proc/cpuinfo") as f:
+        host = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("vendor_id")]
+    got = vendor(["-accel", "kvm", "-cpu", "host"])
+    assert host and got == host[0], "-cpu host shows %r, the host is %r" % (got, host)
+
+
 def main():
     if not os.access(OSPREY, os.X_OK):
         print("skip accel: %s is not built" % OSPREY)
@@ -244,6 +283,7 @@ def main():
     case("kvm_options_rejected", t_kvm_options_rejected)
     case("info_registers_same_under_both", t_info_registers_same_under_both)
     case("guest_reset", t_guest_reset)
+    case("cpuid_model_and_host", t_cpuid_model_and_host)
     return 1 if failures else 0
 
 
