@@ -194,8 +194,10 @@ def check_case(path, words, what, expect_fail=True):
         lines = [l for l in err.splitlines() if l.strip()]
         assert lines and all(l.startswith("osprey: ") for l in lines), "%s: %r" % (what, err)
         assert words.lower() in err.lower(), "%s: error %r does not name %r" % (what, err, words)
-    for sub in (["info", "-f", "qcow2", path], ["check", "-f", "qcow2", path],
-                ["map", "-f", "qcow2", "--output=json", path]):
+    others = [["check", "-f", "qcow2", path]]
+    if not SANITIZED:  # process start-up under ASan is slow: convert and check suffice there
+        others += [["info", "-f", "qcow2", path], ["map", "-f", "qcow2", "--output=json", path]]
+    for sub in others:
         rc2, _, err2 = run(IMG, *sub)
         no_crash(rc2, err2, "%s %s" % (what, sub[0]))
     assert sha(path) == before, "%s: the image file was written" % what
@@ -280,7 +282,7 @@ def main():
             print("FAIL block/corrupt/marked-corrupt: %s" % e)
         # random mutations: header bytes, then table bytes (L1, L2, refcount table and block)
         r = random.Random(int(os.environ.get("OSPREY_CORRUPT_SEED", "7")))
-        n_random = 40 if SANITIZED else 160
+        n_random = 30 if SANITIZED else 160
         regions = [(0, 112), (im.l1_offset, im.l1_offset + 8 * im.l1_size),
                    (im.l2_offset, im.l2_offset + im.cs), (im.rt_offset, im.rt_offset + 64),
                    (im.sn_offset, im.sn_offset + 64)]
