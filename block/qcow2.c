@@ -692,7 +692,12 @@ static int qcow2_write_linear(BlockDriverState *bs, uint64_t offset, const uint8
         uint64_t in = offset & (cs - 1);
         if (entry_writable_in_place(s, entry)) {
             uint64_t n = MIN(len, cs - in);
-            ret = bdrv_pwrite(s->file, (entry & L2E_OFFSET_MASK) + in, data, n);
+            uint64_t host = (entry & L2E_OFFSET_MASK) + in;
+            if (qcow2_overlaps_metadata(bs, host, n)) {
+                ret = -EIO;
+                break;
+            }
+            ret = bdrv_pwrite(s->file, host, data, n);
             offset += n;
             data += n;
             len -= n;
