@@ -494,6 +494,18 @@ int blk_flush(BlockBackend *blk)
     return ret;
 }
 
+int blk_pdiscard(BlockBackend *blk, int64_t offset, int64_t len)
+{
+    int ret = blk_check(blk, offset, len < 0 ? SIZE_MAX : (size_t)len, true);
+    if (ret < 0 || !blk->bs->drv->pdiscard || len == 0) {
+        return ret;
+    }
+    blk_lock_driver(blk);
+    ret = blk->bs->drv->pdiscard(blk->bs, offset, len);
+    blk_unlock_driver(blk);
+    return ret;
+}
+
 static void blk_request_run(void *opaque)
 {
     BlockRequest *r = opaque;

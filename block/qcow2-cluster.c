@@ -57,6 +57,44 @@ bool qcow2_host_offset_valid(BlockDriverState *bs, uint64_t off)
     return len >= 0 && off < (uint64_t)len;
 }
 
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return alen && blen && a < b + blen && b < a + alen;
+}
+
+bool qcow2_overlaps_metadata(BlockDriverState *bs, uint64_t offset, uint64_t len)
+{
+    BDRVQcow2State *s = bs->opaque;
+    const char *what = NULL;
+    uint64_t snap_len = s->nb_snapshots ? s->cluster_size : 0; /* at least its first cluster */
+    if (ranges_overlap(offset, len, 0, s->cluster_size)) {
+        what = "the header";
+    } else if (ranges_overlap(offset, len, s->l1_table_offset, (uint64_t)s->l1_size * 8)) {
+        what = "the L1 table";
+    } else if (ranges_overlap(offset, len, s->refcount_table_offset,
+                              (uint64_t)s->refcount_table_clusters << s->cluster_bits)) {
+        what = "the refcount table";
+    } else if (ranges_overlap(offset, len, s->snapshots_offset, snap_len)) {
+        what = "the snapshot table";
+    }
+    for (int i = 0; !what && i < s->l2_cache.entries; i++) {
+        if (ranges_overlap(offset, len, s->l2_cache.offsets[i], s->cluster_size)) {
+            what = "an L2 table";
+        }
+    }
+    for (int i = 0; !what && i < s->refblock_cache.entries; i++) {
+        if (ranges_overlap(offset, len, s->refblock_cache.offsets[i], s->cluster_size)) {
+            what = "a refcount block";
+        }
+    }
+    if (what) {
+        qcow2_signal_corruption(bs, "a data write to 0x%" PRIx64 " would overwrite %s",
+                                offset, what);
+        return true;
+    }
+    return false;
+}
+
 int qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset, uint8_t **table)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -188,6 +226,9 @@ int qcow2_set_l2_entries(BlockDriverState *bs, uint64_t guest_offset, const uint
     BDRVQcow2State *s = bs->opaque;
     uint64_t l1_index = qcow2_l1_index(s, guest_offset);
     uint64_t first = qcow2_l2_index(s, guest_offset);
+    if (s->corrupt) {
+        return -EIO;
+    }
     if (l1_index >= s->l1_size || first + n > s->l2_entries) {
         return -EIO;
     }

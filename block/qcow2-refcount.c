@@ -323,6 +323,9 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t offset, uint64_t length
                           int64_t addend)
 {
     BDRVQcow2State *s = bs->opaque;
+    if (s->corrupt) {
+        return -EIO; /* nothing more is written to a corrupt image */
+    }
     if (!length) {
         return 0;
     }
@@ -413,6 +416,11 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
         if (created) {
             continue;
         }
+        if (qcow2_overlaps_metadata(bs, (uint64_t)first << s->cluster_bits,
+                                    n << s->cluster_bits)) {
+            /* Refcounts that call metadata free: corrupt; change nothing. */
+            return -EIO;
+        }
         int ret = qcow2_update_refcount(bs, (uint64_t)first << s->cluster_bits,
                                         n << s->cluster_bits, 1);
         if (ret < 0) {
@@ -426,8 +434,9 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
 
 void qcow2_free_clusters(BlockDriverState *bs, uint64_t offset, uint64_t length)
 {
+    BDRVQcow2State *s = bs->opaque;
     int ret = qcow2_update_refcount(bs, offset, length, -1);
-    if (ret < 0) {
+    if (ret < 0 && !s->corrupt) {
         /* Not fatal: at worst the clusters leak, which check -r leaks repairs. */
         warn_report("'%s': could not free clusters at 0x%" PRIx64 ": %s", bs->filename,
                     offset, strerror(-ret));

@@ -335,10 +335,7 @@ static bool qcow2_do_open(BlockDriverState *bs, const BlockOpenOptions *opts, Er
                    "(repair it with osprey-img check -r all)", bs->filename);
         return false;
     }
-    /* A bitmap or other autoclear extension we do not maintain becomes invalid on write. */
-    if (!bs->read_only) {
-        s->autoclear = 0;
-    }
+
     s->refcount_bits = 1 << s->refcount_order;
     s->refcount_max = s->refcount_bits == 64 ? UINT64_MAX : (1ULL << s->refcount_bits) - 1;
     s->refblock_bits = s->cluster_bits + 3 - s->refcount_order;
@@ -437,6 +434,7 @@ static bool qcow2_do_open(BlockDriverState *bs, const BlockOpenOptions *opts, Er
     s->decompressed = xmalloc(s->cluster_size);
     s->decompressed_entry = 0;
 
+    bool header_changed = false;
     if ((s->incompatible & QCOW2_INCOMPAT_DIRTY) && !bs->read_only) {
         /* Lazy refcounts were in use and the writer did not close cleanly: repair. */
         Qcow2CheckResult r;
@@ -447,10 +445,20 @@ static bool qcow2_do_open(BlockDriverState *bs, const BlockOpenOptions *opts, Er
             return false;
         }
         s->incompatible &= ~QCOW2_INCOMPAT_DIRTY;
+        header_changed = true;
     }
-    if (!bs->read_only && s->version >= 3) {
-        /* Lazy refcounts stay off: refcounts are always written before references. */
+    if (!bs->read_only && s->version >= 3 &&
+        ((s->compatible & QCOW2_COMPAT_LAZY_REFCOUNTS) || s->autoclear)) {
+        /*
+         * Lazy refcounts stay off: refcounts are always written before
+         * references.  Autoclear features (bitmaps...) we do not maintain
+         * become invalid once we write, so their bits go, as the spec asks.
+         */
         s->compatible &= ~QCOW2_COMPAT_LAZY_REFCOUNTS;
+        s->autoclear = 0;
+        header_changed = true;
+    }
+    if (header_changed) {
         if (qcow2_write_header(bs) < 0) {
             error_setg(errp, "'%s': could not update the header", bs->filename);
             return false;
@@ -684,7 +692,12 @@ static int qcow2_write_linear(BlockDriverState *bs, uint64_t offset, const uint8
         uint64_t in = offset & (cs - 1);
         if (entry_writable_in_place(s, entry)) {
             uint64_t n = MIN(len, cs - in);
-            ret = bdrv_pwrite(s->file, (entry & L2E_OFFSET_MASK) + in, data, n);
+            uint64_t host = (entry & L2E_OFFSET_MASK) + in;
+            if (qcow2_overlaps_metadata(bs, host, n)) {
+                ret = -EIO;
+                break;
+            }
+            ret = bdrv_pwrite(s->file, host, data, n);
             offset += n;
             data += n;
             len -= n;

@@ -205,6 +205,9 @@ int qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset, uint8_
 void qcow2_cache_forget(Qcow2Cache *c, uint64_t offset);
 void qcow2_cache_clear(Qcow2Cache *c);
 
+/* A data write to [offset, offset+len) would hit metadata we know of: corruption. */
+bool qcow2_overlaps_metadata(BlockDriverState *bs, uint64_t offset, uint64_t len);
+
 /* Mapping. */
 bool qcow2_host_offset_valid(BlockDriverState *bs, uint64_t off);
 int qcow2_get_l2_entry(BlockDriverState *bs, uint64_t guest_offset, uint64_t *entry);

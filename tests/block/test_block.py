@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,19 @@ def pattern_file(path, size, seed, holes=True):
                 f.seek(pos)
                 f.write(r.randbytes(n))
             pos += n
+
+
+def header_extensions(h):
+    """(type, length, data) of each header extension of a version 3 image."""
+    pos = struct.unpack_from(">I", h, 100)[0]
+    out = []
+    while pos + 8 <= len(h):
+        t, n = struct.unpack_from(">II", h, pos)
+        if t == 0:
+            break
+        out.append((t, n, bytes(h[pos + 8:pos + 8 + n])))
+        pos += 8 + (n + 7) // 8 * 8
+    return out
 
 
 def case(name, fn, need_qemu=True):
@@ -306,8 +320,26 @@ def t_snapshots_resize_commit_rebase(d):
     assert json.loads(qimg("info", "--output=json", top)[1])["backing-filename"] == "empty.qcow2"
     rc, out, _ = img("compare", "-f", "raw", before, top, check=False)
     assert rc == 0, out
+    # header extensions survive a header rewrite: plant an unknown one, rebase, look again
+    with open(top, "r+b") as f:
+        h = f.read(4096)
+        hlen = struct.unpack_from(">I", h, 100)[0]
+        boff, bsize = struct.unpack_from(">QI", h, 8)
+        name = h[boff:boff + bsize]
+        area = b"".join(struct.pack(">II", t, n) + d + b"\0" * ((8 - n % 8) % 8)
+                        for t, n, d in header_extensions(h))
+        area += struct.pack(">II", 0x0ddba11, 5) + b"hello\0\0\0" + b"\0" * 8
+        f.seek(hlen)
+        f.write(area + name)
+        f.seek(8)
+        f.write(struct.pack(">QI", hlen + len(area), bsize))
+    before = header_extensions(open(top, "rb").read(4096))
     img("rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", top)
     assert json.loads(qimg("info", "--output=json", top)[1])["backing-filename"] == "base.qcow2"
+    after = header_extensions(open(top, "rb").read(4096))
+    assert (0x0ddba11, 5, b"hello") in after, after
+    assert sorted(t for t, _, _ in before) == sorted(t for t, _, _ in after), (before, after)
+    qcheck_clean(top)
     # compare: exit status 1 and the first differing offset
     other = os.path.join(d, "other.qcow2")
     shutil.copy(base, other)

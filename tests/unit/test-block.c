@@ -195,11 +195,76 @@ static void test_direct_bounce(void)
     free(path);
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Discard: qcow2 frees whole clusters (zero clusters over a backing file); raw punches holes. */
+static void test_discard(void)
+{
+    char *base = temp_file("/tmp", 1 << 20);
+    int fd = open(base, O_WRONLY);
+    uint8_t *buf = xmalloc(1 << 20);
+    memset(buf, 0xbb, 1 << 20);
+    CHECK(pwrite(fd, buf, 1 << 20, 0) == 1 << 20);
+    close(fd);
+    char *top = temp_file("/tmp", 0);
+    Qcow2CreateOptions co = {.size = 1 << 20, .cluster_size = 4096, .backing_file = base,
+                             .backing_format = "raw"};
+    CHECK(qcow2_create(top, &co, NULL));
+    BlockOpenOptions o = {.format = "qcow2"};
+    BlockBackend *blk = blk_open(top, &o, NULL);
+    CHECK(blk != NULL);
+    if (!blk) {
+        return;
+    }
+    memset(buf, 0xcc, 65536);
+    CHECK_EQ(blk_pwrite(blk, 0, buf, 65536), 0);
+    /* A partial first and last cluster stay; the whole clusters between read zeros. */
+    CHECK_EQ(blk_pdiscard(blk, 1000, 20000), 0);
+    CHECK_EQ(blk_pread(blk, 0, buf, 65536), 0);
+    CHECK(buf[999] == 0xcc && buf[4095] == 0xcc);
+    CHECK(all_zero(buf + 4096, 16384));
+    CHECK(buf[20480] == 0xcc);
+    /* Over the backing file too: zero clusters hide it. */
+    CHECK_EQ(blk_pdiscard(blk, 65536, 8192), 0);
+    CHECK_EQ(blk_pread(blk, 65536, buf, 8192 + 1), 0);
+    CHECK(all_zero(buf, 8192) && buf[8192] == 0xbb);
+    Qcow2CheckResult r;
+    CHECK_EQ(qcow2_check(blk_bs(blk), &r, 0, NULL), 0);
+    CHECK_EQ(r.corruptions + r.leaks, 0);
+    CHECK_EQ(blk_pdiscard(blk, (1 << 20) - 10, 20), -EIO); /* past the end */
+    blk_unref(blk);
+
+    /* raw: the hole is visible to block status */
+    o.format = "raw";
+    blk = blk_open(base, &o, NULL);
+    CHECK_EQ(blk_pdiscard(blk, 65536, 65536), 0);
+    int64_t pnum, map;
+    int st = bdrv_block_status(blk_bs(blk), 65536, 65536, &pnum, &map);
+    CHECK(st & BDRV_BLOCK_ZERO);
+    CHECK_EQ(blk_pread(blk, 65536, buf, 65536), 0);
+    CHECK(all_zero(buf, 65536));
+    blk_unref(blk);
+    free(buf);
+    unlink(top);
+    unlink(base);
+    free(top);
+    free(base);
+}
+
 int main(void)
 {
     test_run("block/aio-completes-in-main-loop", test_aio_completes_in_main_loop);
     test_run("block/drain-waits-qcow2", test_drain_waits_qcow2);
     test_run("block/qcow2-refcount-table-growth", test_qcow2_refcount_table_growth);
+    test_run("block/discard", test_discard);
     char *probe = temp_file("/var/tmp", 0);
     int fd = open(probe, O_RDWR | O_DIRECT);
     if (fd >= 0) {
