@@ -193,7 +193,7 @@ int vga_draw_text(const VGATextParams *p, uint32_t *dst, int stride,
             uint8_t attr = off + 1 < p->vram_size ? p->vram[off + 1] : 0;
             uint16_t v = ch | attr << 8;
             bool cursor = p->cursor_cell >= 0 && (uint32_t)p->cursor_cell == cell;
-            bool blinking = p->blink_enabled && (attr & 0x80);
+            bool blinking = p->blink_enabled && (attr & 0x80) && p->blink_changed;
             if (p->shadow && p->shadow[idx] == v && !cursor && !blinking &&
                 idx != p->force_cell) {
                 continue;
@@ -270,6 +270,7 @@ static void vga_update_text(VGACommonState *s, DisplaySurface *surf, bool full)
         .line_graphics = (s->ar[0x10] & 0x04) != 0,
         .blink_enabled = (s->ar[0x10] & 0x08) != 0,
         .blink_on = blink_on,
+        .blink_changed = blink_on != s->last_blink_on,
         .cursor_cell = cursor_cell,
         .cursor_start = s->cr[0x0a] & 0x1f,
         .cursor_end = s->cr[0x0b] & 0x1f,
@@ -280,6 +281,7 @@ static void vga_update_text(VGACommonState *s, DisplaySurface *surf, bool full)
     };
     vga_draw_text(&p, surface_data(surf), surface_stride(surf), vga_dirty_cb, s->display);
     s->last_cursor_cell = cursor_cell;
+    s->last_blink_on = blink_on;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -168,6 +168,7 @@ typedef struct VGATextParams {
     bool line_graphics;   /* 9-dot: chars C0-DF extend column 8 into 9 */
     bool blink_enabled;   /* attribute bit 7 blinks instead of brightening */
     bool blink_on;        /* phase of character blink */
+    bool blink_changed;   /* the phase flipped since the shadow was drawn */
     int cursor_cell;      /* -1: none */
     int cursor_start, cursor_end;
     const uint32_t *colors; /* 16 entries: attribute colour -> host pixel */
