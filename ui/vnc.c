@@ -34,6 +34,7 @@
 #define VNC_MSG_QEMU 255
 #define VNC_QEMU_EXT_KEY_EVENT 0
 #define VNC_PASSWORD_MAX 8
+#define VNC_MAX_CLIENT_WAIT_MS 500
 
 typedef struct VncServer {
     DisplayFrontend fe;
@@ -384,6 +385,13 @@ bool vnc_display_init(Display *d, const char *spec, Error **errp)
         screen->kbdAddEvent = vnc_key_event;
         screen->ptrAddEvent = vnc_pointer_event;
         screen->httpDir = NULL;
+        /* The guest draws its own pointer; the server must not paint one into the frame. */
+        screen->cursor = NULL;
+        /*
+         * Sending blocks the main loop while a client's socket is full; a client
+         * that stops reading is dropped after this long instead of stalling the guest.
+         */
+        screen->maxClientWait = VNC_MAX_CLIENT_WAIT_MS;
         ok = vnc_parse_display(vs, opts, errp);
     }
     /* Options after the address. */
