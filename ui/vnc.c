@@ -116,9 +116,22 @@ static void vnc_poll(void *opaque)
 /* ---------------------------------------------------------------------- */
 /* Clients */
 
+static rfbProtocolExtension vnc_qemu_extension;
+
 static void vnc_client_gone(rfbClientPtr cl)
 {
     VncServer *vs = vnc_from_client(cl);
+    /*
+     * libvncserver never frees a client's extension record: neither when the
+     * client goes nor in rfbDisableExtension, which only unlinks it.
+     */
+    for (rfbExtensionData *e = cl->extensions; e; e = e->next) {
+        if (e->extension == &vnc_qemu_extension) {
+            rfbDisableExtension(cl, &vnc_qemu_extension);
+            free(e);
+            break;
+        }
+    }
     if (--vs->clients == 0) {
         display_remove_listener(vs->display, &vs->listener);
     }
