@@ -555,6 +555,17 @@ static bool opt_vnc(OptionParser *p, const char *arg)
     if (!strcmp(arg, "none")) {
         return true;
     }
+    /* The address form is checked here; its options when the server starts. */
+    size_t len = strcspn(arg, ",");
+    char *addr = xstrndup(arg, len);
+    const char *colon = strrchr(addr, ':');
+    bool ok = !strncmp(addr, "unix:", 5) ? addr[5] != '\0'
+                                          : colon && colon[1] && strspn(colon + 1, "0123456789")
+                                                                     == strlen(colon + 1);
+    free(addr);
+    if (!ok) {
+        return opt_error(p, "'%s': expected [HOST]:DISPLAY or unix:PATH", arg);
+    }
     set_str(&p->cfg->vnc, arg);
     return true;
 }
