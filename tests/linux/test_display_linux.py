@@ -44,6 +44,11 @@ chmod +x /bin/paint
 i=0
 while [ ! -e /sys/class/graphics/fb0/virtual_size ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 echo "OSPREY-FB $(cat /sys/class/graphics/fb0/virtual_size) $(cat /sys/class/graphics/fb0/name)"
+i=0
+while ! grep -q 'keyboard' /proc/bus/input/devices 2>/dev/null && [ $i -lt 50 ]; do
+    sleep 0.2; i=$((i+1))
+done
+echo "OSPREY-INPUT $(grep '^N:' /proc/bus/input/devices | tr '\n' ' ')"
 echo "Osprey: Debian's Linux on bochs-drm, typed into over VNC" > /dev/tty1
 setsid sh -c 'exec sh -i </dev/tty1 >/dev/tty1 2>&1' &
 sleep 1
@@ -125,6 +130,16 @@ def type_line(c, text):
         else:
             tap(ord(ch))
     tap(0xff0d)
+
+
+def wait_line(b, pattern, seconds):
+    """Boot.wait_for_line with its own, shorter deadline."""
+    timeout = b.timeout
+    b.timeout = min(timeout, time.monotonic() - b.start + seconds)
+    try:
+        return b.wait_for_line(pattern)
+    finally:
+        b.timeout = timeout
 
 
 def green_run(img):
@@ -219,14 +234,20 @@ def run_boot():
             "screendump %dx%d with %d lit samples" % (img[0], img[1], lit)
         c = rfb.RfbClient(rfb.connect_unix(vnc_path))
         c.full_frame()
+        inputs = b.find("OSPREY-INPUT")
+        if not inputs or "keyboard" not in inputs[2]:
+            # keys cannot reach a shell without the kernel's keyboard driver bound
+            res["display-vnc-keys"] = ("guest has no PS/2 keyboard input device (atkbd did "
+                                       "not bind to the i8042): %s" % (inputs and inputs[2]))
         type_line(c, TYPED)
-        ok = b.wait_for_line(r"^typed-42") is not None
+        ok = wait_line(b, r"^typed-42", 120) is not None
         time.sleep(1.0)  # fbcon's deferred flush to VRAM
         r = qmp.cmd("screendump", {"filename": shot, "format": "png"})
         img = read_png(shot)
         run = green_run(img)
-        res["display-vnc-keys"] = (ok and run >= 300) or \
-            ("typed command output %s; green bar %d pixels" % ("seen" if ok else "missing", run))
+        res.setdefault("display-vnc-keys", (ok and run >= 300) or
+                       ("typed command output %s; green bar %d pixels" %
+                        ("seen" if ok else "missing", run)))
         # the VNC frame equals the screendump once the refresh caught up
         deadline = time.monotonic() + 10
         while True:

@@ -482,6 +482,22 @@ def test_hmp_screendump_and_errors():
         check("console" in err["desc"], "no VGA: %r" % err)
 
 
+def test_mode_change_log():
+    log = temp_path("trace.log")
+    qt, qmp = with_qmp(["-vga", "std", "-d", "trace", "-D", log])
+    with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 800, 600, 16)
+        dump(qmp)
+        set_mode(qt, 0x13)
+        vbe_w(qt, 4, 0)
+        dump(qmp)
+    with open(log) as f:
+        text = f.read()
+    check("vga: mode VBE 800x600 bpp 16" in text, "VBE mode change logged: %r" % text[-300:])
+    check("vga: mode 256-colour 320x200" in text, "mode 13h logged: %r" % text[-300:])
+
+
 if __name__ == "__main__":
     run_cases([
         ("vga/pci-identity", test_pci_identity),
@@ -496,4 +512,5 @@ if __name__ == "__main__":
         ("vga/vbe-registers", test_vbe_registers),
         ("vga/vbe-framebuffer", test_vbe_framebuffer),
         ("vga/hmp-screendump", test_hmp_screendump_and_errors),
+        ("vga/mode-change-log", test_mode_change_log),
     ])
