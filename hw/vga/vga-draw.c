@@ -70,6 +70,15 @@ static void vga_compute_mode(VGACommonState *s, VGAMode *m)
         m->width = s->vbe_regs[VBE_DISPI_INDEX_XRES];
         m->height = s->vbe_regs[VBE_DISPI_INDEX_YRES];
         m->bpp = s->vbe_regs[VBE_DISPI_INDEX_BPP];
+        /* Mode registers rewritten while enabled are only shown if they still make sense. */
+        unsigned bytes = m->bpp == 15 ? 2 : m->bpp / 8;
+        bool bpp_ok = m->bpp == 8 || m->bpp == 15 || m->bpp == 16 || m->bpp == 24 ||
+                      m->bpp == 32;
+        if (!bpp_ok || m->width == 0 || m->height == 0 || m->width > VBE_DISPI_MAX_XRES ||
+            m->height > VBE_DISPI_MAX_YRES ||
+            (uint64_t)m->width * m->height * bytes > s->vram_size) {
+            memset(m, 0, sizeof(*m));
+        }
         return;
     }
     /* Screen off (sequencer clocking bit 5), or the palette not connected to the screen. */

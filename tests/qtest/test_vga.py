@@ -412,6 +412,10 @@ def test_vbe_registers():
         qt.inw(0x1cf)
         img = dump(qmp)
         check_eq(img[:2], (640, 480), "mode still sane after hostile writes")
+        vbe_w(qt, 1, 0xffff)  # XRES rewritten while enabled: nothing sensible to show
+        vbe_w(qt, 3, 99)
+        img = dump(qmp)
+        check_eq(img[:2], (640, 480), "an impossible mode shows the blank default screen")
 
 
 def test_vbe_framebuffer():
