@@ -107,10 +107,13 @@ class RfbClient:
             if enc == ENC_RAW:
                 data = self.recv(w * h * 4)
                 for row in range(h):
-                    for col in range(w):
-                        o = (row * w + col) * 4
-                        p = ((y + row) * self.width + x + col) * 3
-                        self.fb[p:p + 3] = bytes((data[o + 2], data[o + 1], data[o]))
+                    src = data[row * w * 4:(row + 1) * w * 4]
+                    line = bytearray(w * 3)
+                    line[0::3] = src[2::4]   # little-endian x8r8g8b8: B G R X
+                    line[1::3] = src[1::4]
+                    line[2::3] = src[0::4]
+                    p = ((y + row) * self.width + x) * 3
+                    self.fb[p:p + w * 3] = line
             elif enc == ENC_DESKTOP_SIZE:
                 self.width, self.height = w, h
                 self.fb = bytearray(w * h * 3)
