@@ -42,6 +42,7 @@ typedef struct BlockOpenOptions {
     bool snapshot;        /* writes go to a temporary overlay; the image is never written */
     BlockCacheMode cache;
     bool no_lock;         /* file.locking=off: skip the advisory lock */
+    bool no_backing;      /* do not open backing files (osprey-img info, rebase -u) */
 } BlockOpenOptions;
 
 /* Parse a cache= value ("writeback", "none", "unsafe", "directsync"). */

@@ -9,7 +9,10 @@
 #include "core/monitor.h"
 
 #include "core/json.h"
+#include "hw/ide/ide.h"
 #include "hw/pci/pci.h"
+#include "accel/accel.h"
+#include "cpu/x86/cpu.h"
 #include "ui/console.h"
 
 #define HMP_PROMPT "(osprey) "
@@ -319,11 +322,12 @@ static void hmp_screendump(HmpMonitor *hmp, int argc, char **argv)
 }
 
 /* change vnc password PASSWORD (the only "change" target there is so far). */
-static void hmp_change(HmpMonitor *hmp, int argc, char **argv)
+/* change vnc password PASSWORD: the VNC half of "change" (media are below). */
+static void hmp_change_vnc(HmpMonitor *hmp, int argc, char **argv)
 {
     Error *err = NULL;
-    if (argc < 4 || strcmp(argv[1], "vnc") || strcmp(argv[2], "password")) {
-        hmp_printf(hmp, "change: only 'change vnc password PASSWORD' is supported\n");
+    if (argc < 4 || strcmp(argv[2], "password")) {
+        hmp_printf(hmp, "change: 'change vnc password PASSWORD' is the VNC form\n");
     } else if (!monitor_cmd_set_password(hmp->common.machine, "vnc", argv[3], &err)) {
         hmp_report_err(hmp, err);
     }
@@ -410,9 +414,58 @@ static void hmp_info_qtree(HmpMonitor *hmp, int argc, char **argv)
     hmp_print_stream(hmp, machine_print_devices);
 }
 
+/* CPU 0's registers, fetched from the accelerator first (KVM keeps them in the kernel). */
+static void print_cpu_registers(Machine *m, FILE *f)
+{
+    if (m->nr_cpus == 0) {
+        fprintf(f, "no CPU\n");
+        return;
+    }
+    accel_cpu_state_get(m, 0);
+    x86_cpu_dump_state(m->cpus[0], f);
+}
+
+static void hmp_info_registers(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, print_cpu_registers);
+}
+
 static void hmp_info_pci(HmpMonitor *hmp, int argc, char **argv)
 {
     hmp_print_stream(hmp, pci_print_devices);
+}
+
+static void hmp_info_block(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, ide_print_block_info);
+}
+
+/* change DEVICE FILE [FORMAT]: a new medium in a removable drive. */
+static void hmp_change(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    if (!strcmp(argv[1], "vnc")) {
+        hmp_change_vnc(hmp, argc, argv);
+        return;
+    }
+    if (!ide_change_medium(hmp->common.machine, argv[1], argv[2], argc > 3 ? argv[3] : NULL,
+                           &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
+/* eject [-f] DEVICE */
+static void hmp_eject(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    bool force = argc > 2 && !strcmp(argv[1], "-f");
+    if (argc > 2 && !force) {
+        hmp_printf(hmp, "eject: unknown option '%s'\n", argv[1]);
+        return;
+    }
+    if (!ide_eject(hmp->common.machine, argv[argc - 1], force, &err)) {
+        hmp_report_err(hmp, err);
+    }
 }
 
 /*
@@ -420,8 +473,10 @@ static void hmp_info_pci(HmpMonitor *hmp, int argc, char **argv)
  * a new "info" subcommand likewise in hmp_info_commands.
  */
 static const HmpCommand hmp_commands[] = {
-    {"change", "vnc password PASSWORD", "change the VNC password", 3, 3, hmp_change},
+    {"change", "device filename [format] | vnc password PASSWORD",
+     "change a removable medium, or the VNC password", 2, 3, hmp_change},
     {"cont|c", "", "resume emulation", 0, 0, hmp_cont},
+    {"eject", "[-f] device", "eject a removable medium (use -f to force it)", 1, 2, hmp_eject},
     {"help|?", "[cmd]", "show the help", 0, 1, hmp_help},
     {"info", "[subcommand]", "show various information about the system state", 0, 0, NULL,
      hmp_info_commands},
@@ -441,6 +496,8 @@ static const HmpCommand hmp_info_commands[] = {
     {"mtree", "", "show the flattened memory map", 0, 0, hmp_info_mtree},
     {"qtree", "", "show the machine and its devices", 0, 0, hmp_info_qtree},
     {"pci", "", "show the PCI functions and their BARs", 0, 0, hmp_info_pci},
+    {"block", "", "show the block devices", 0, 0, hmp_info_block},
+    {"registers", "", "show the CPU registers", 0, 0, hmp_info_registers},
     {NULL},
 };
 

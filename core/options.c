@@ -136,6 +136,7 @@ static void print_help(void)
            "-no-reboot -no-shutdown -snapshot -S -nodefaults\n"
            "-name NAME -pidfile FILE\n"
            "-d ITEM,... -D LOGFILE  debug logging (-d help)\n"
+           "-perfmap               write /tmp/perf-PID.map for perf to name translated blocks\n"
            "-qtest DEV             drive the machine with the qtest protocol (no CPU)\n"
            "\nDuring -nographic emulation, Ctrl-A h prints the console escape keys.\n");
 }
@@ -660,6 +661,14 @@ static bool opt_d(OptionParser *p, const char *arg)
     return true;
 }
 
+static bool opt_perfmap(OptionParser *p, const char *arg)
+{
+    (void)p;
+    (void)arg;
+    osprey_perfmap = true;
+    return true;
+}
+
 static bool opt_D(OptionParser *p, const char *arg)
 {
     Error *err = NULL;
@@ -846,6 +855,7 @@ static const OptionDef option_defs[] = {
     {"pidfile", true, opt_pidfile},
     {"d", true, opt_d},
     {"D", true, opt_D},
+    {"perfmap", false, opt_perfmap},
     {"rtc", true, opt_rtc},
     {"version", false, opt_version},
     {"h", false, opt_help},
