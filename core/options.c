@@ -531,16 +531,23 @@ static bool opt_display(OptionParser *p, const char *arg)
 {
     if (!strcmp(arg, "help")) {
         printf("Available display backend types:\nnone\n");
+#ifdef CONFIG_SDL
+        printf("sdl\n");
+#endif
+#ifdef CONFIG_VNC
+        printf("vnc\n");
+#endif
         return opt_done(p, 0);
     }
     const char *comma = strchr(arg, ',');
     char *type = comma ? xstrndup(arg, comma - arg) : xstrdup(arg);
-    bool ok = !strcmp(type, "none");
+    /* ui/display-init.c checks that the chosen front end is compiled in. */
+    bool ok = !strcmp(type, "none") || !strcmp(type, "sdl") || !strncmp(type, "vnc=", 4);
     free(type);
     if (!ok) {
-        return opt_error(p, "display '%s': not supported yet (only none)", arg);
+        return opt_error(p, "display '%s': unknown display type (none, sdl, vnc=ADDR)", arg);
     }
-    set_str(&p->cfg->display, "none");
+    set_str(&p->cfg->display, arg);
     return true;
 }
 
@@ -549,17 +556,30 @@ static bool opt_vnc(OptionParser *p, const char *arg)
     if (!strcmp(arg, "none")) {
         return true;
     }
-    return opt_not_yet(p, arg);
+    /* The address form is checked here; its options when the server starts. */
+    size_t len = strcspn(arg, ",");
+    char *addr = xstrndup(arg, len);
+    const char *colon = strrchr(addr, ':');
+    bool ok = !strncmp(addr, "unix:", 5) ? addr[5] != '\0'
+                                          : colon && colon[1] && strspn(colon + 1, "0123456789")
+                                                                     == strlen(colon + 1);
+    free(addr);
+    if (!ok) {
+        return opt_error(p, "'%s': expected [HOST]:DISPLAY or unix:PATH", arg);
+    }
+    set_str(&p->cfg->vnc, arg);
+    return true;
 }
 
 static bool opt_vga(OptionParser *p, const char *arg)
 {
     if (!strcmp(arg, "help")) {
         printf("none                 no graphic card\n");
+        printf("std                  standard VGA (default)\n");
         return opt_done(p, 0);
     }
-    if (strcmp(arg, "none")) {
-        return opt_error(p, "VGA type '%s': not supported yet (only none)", arg);
+    if (strcmp(arg, "none") && strcmp(arg, "std")) {
+        return opt_error(p, "VGA type '%s': not supported (std or none)", arg);
     }
     set_str(&p->cfg->vga, arg);
     return true;

@@ -32,6 +32,7 @@
 #include "hw/timer/hpet.h"
 #include "hw/pci/pci.h"
 #include "hw/timer/i8254.h"
+#include "ui/console.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
 #define PC_LOWMEM_LIMIT 0xe0000000ULL
@@ -92,6 +93,7 @@ static void pc_board_free(Machine *m)
         memory_region_destroy(&board->ram_above_4g);
     }
     direct_boot_free(&board->direct_boot);
+    display_free(m);
     free(board);
     m->board = NULL;
 }
@@ -293,6 +295,17 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
         }
     }
     return device_realize(dev, errp) ? dev : NULL;
+}
+
+/* -vga std (the default, at 00:02.0 as in QEMU) or none; -nodefaults drops the default. */
+static bool pc_init_vga(Machine *m, Error **errp)
+{
+    const char *vga = m->cfg->vga;
+    if (vga ? !strcmp(vga, "none") : m->cfg->nodefaults) {
+        return true;
+    }
+    const char *props[] = {"addr", "02.0", NULL};
+    return pc_create(m, "VGA", props, errp) != NULL;
 }
 
 /* SeaBIOS's boot device codes in CMOS 0x3d/0x38: a=floppy, c=disk, d=cdrom, n=network. */
@@ -726,6 +739,9 @@ bool pc_machine_init(Machine *m, Error **errp)
         !pc_init_pci(m, board, errp)) {
         return false;
     }
+    if (!pc_init_vga(m, errp)) {
+        return false;
+    }
 
     /*
      * Default consoles as in QEMU: with -nographic, COM1 and the monitor
@@ -777,5 +793,6 @@ bool pc_machine_init(Machine *m, Error **errp)
         }
     }
     return drives_check_claimed(m, errp) && pc_check_boot_source(cfg, errp) &&
-           pc_init_fw_cfg(m, board, errp) && pc_setup_kernel(m, board, errp);
+           pc_init_fw_cfg(m, board, errp) && pc_setup_kernel(m, board, errp) &&
+           display_init_frontends(m, errp);
 }

@@ -15,6 +15,8 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs acpica-tools"
     # xorriso makes the ISO image the IDE real-guest test reads through the ATAPI CD-ROM.
     pkgs="$pkgs xorriso"
+    # The display tests: an X server, window capture, and real VNC clients to check against.
+    pkgs="$pkgs xvfb x11-apps tigervnc-viewer vncsnapshot libjpeg-turbo-progs"
 fi
 missing=""
 for p in $pkgs; do

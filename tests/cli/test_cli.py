@@ -82,10 +82,17 @@ def t_missing_file():
 
 def t_not_supported_yet():
     for args in (["-usb"], ["-object", "memory-backend-ram,id=m"], ["-gdb", "tcp::1234"],
-                 ["-netdev", "user,id=n"], ["-vnc", ":1"],
+                 ["-netdev", "user,id=n"],
                  ["-machine", "q35"]):
         line = expect_one_line_error(args, args[0])
         assert "not supported yet" in line, line
+
+
+def t_display_option_errors():
+    expect_one_line_error(["-display", "gtk"], "gtk")
+    expect_one_line_error(["-vga", "cirrus"], "cirrus")
+    expect_one_line_error(["-vnc", "nocolon"], "nocolon")
+    expect_one_line_error(["-device", "VGA,vgamem_mb=3"], "vgamem_mb")
 
 
 def t_drive_errors():
@@ -235,6 +242,7 @@ case("cli/bad-memory-size", t_bad_memory)
 case("cli/missing-argument", t_missing_argument)
 case("cli/missing-file", t_missing_file)
 case("cli/not-supported-yet", t_not_supported_yet)
+case("cli/display-option-errors", t_display_option_errors)
 case("cli/drive-errors", t_drive_errors)
 case("cli/rtc", t_rtc)
 case("cli/smp", t_smp)
