@@ -249,6 +249,18 @@ static bool pc_load_bios(Machine *m, PcBoard *board, const char *name, Error **e
 static DeviceState *pc_create(Machine *m, const char *type, const char *const *props,
                               Error **errp);
 
+/*
+ * The IDE function at 01.1; with defaults, an empty CD-ROM at ide1-cd0 as on QEMU.  It is the
+ * PIIX4's (8086:7111), whose Ultra DMA/33 timing registers let guests run the disks in UDMA;
+ * drivers of the PIIX3's function (QEMU's) stop at multiword DMA 2.
+ */
+static bool pc_init_ide(Machine *m, Error **errp)
+{
+    const char *props[] = {"addr", "01.1", "piix4", "on",
+                           "default-cdrom", m->cfg->nodefaults ? "off" : "on", NULL};
+    return pc_create(m, "piix3-ide", props, errp) != NULL;
+}
+
 /* PCI bus 0 with the i440FX host bridge, the PIIX3 ISA bridge and its ACPI PM function. */
 static bool pc_init_pci(Machine *m, PcBoard *board, Error **errp)
 {
@@ -264,7 +276,7 @@ static bool pc_init_pci(Machine *m, PcBoard *board, Error **errp)
     const char *isa[] = {"addr", "01.0", NULL};
     const char *pm[] = {"addr", "01.3", NULL};
     return pc_create(m, "i440FX-pcihost", host, errp) && pc_create(m, "PIIX3", isa, errp) &&
-           pc_create(m, "PIIX4_PM", pm, errp);
+           pc_create(m, "PIIX4_PM", pm, errp) && pc_init_ide(m, errp);
 }
 
 /* Create a device with properties given as "name", "value" pairs. */
@@ -377,6 +389,8 @@ static bool pc_init_pic_pit(Machine *m, PcBoard *board, Error **errp)
     board->pic = pic;
     board->pic_ack = i8259_ack;
     board->pic_in = i8259_inputs(pic);
+    /* Named so an accelerator with an in-kernel irqchip (KVM) can take the inputs over. */
+    machine_add_named_irqs(m, "pic-in", board->pic_in, ISA_NUM_IRQS);
     i8259_set_output(pic, &board->cpu_intr);
     machine_add_named_irqs(m, "pic-intr", &board->cpu_intr, 1);
 
@@ -433,6 +447,7 @@ static bool pc_init_apics(Machine *m, PcBoard *board, Error **errp)
         return false;
     }
     board->ioapic_in = ioapic_get_inputs(ioapic);
+    machine_add_named_irqs(m, "ioapic-in", board->ioapic_in, IOAPIC_NUM_PINS);
     for (int i = 0; i < m->nr_cpus; i++) {
         apic_set_eoi_hook(apics[i], ioapic_eoi_broadcast, ioapic);
     }

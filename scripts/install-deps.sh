@@ -13,6 +13,8 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs qemu-system-x86 qemu-utils seabios cpio"
     # iasl disassembles and recompiles the ACPI tables in tests/unit/test-acpi.
     pkgs="$pkgs acpica-tools"
+    # xorriso makes the ISO image the IDE real-guest test reads through the ATAPI CD-ROM.
+    pkgs="$pkgs xorriso"
 fi
 missing=""
 for p in $pkgs; do

@@ -41,8 +41,10 @@ struct TranslationBlock {
     uint32_t size;         /* bytes of guest code */
     uint32_t icount;       /* guest instructions (insn_start ops) */
 
-    /* Generated code, owned by the backend. */
+    /* Generated code, owned by the backend.  code is the executable view; code_rw the
+     * writable view of the same bytes (equal unless the arena is mapped twice, W^X). */
     void *code;
+    void *code_rw;
     uint32_t code_size;
     uint32_t jmp_patch[2]; /* backend data locating goto_tb slot n, or TB_NO_JUMP */
 
@@ -114,7 +116,8 @@ typedef struct TBCache {
     bool optimize;        /* run ir_optimize() and dead-code removal (default true) */
     unsigned page_bits;   /* guest page size for physical page lists */
 
-    uint8_t *buf;         /* the arena */
+    uint8_t *buf;         /* the arena (writable view) */
+    uint8_t *buf_exec;    /* its executable view (== buf when not needs_exec_memory) */
     size_t buf_size, used;
     uint64_t flush_count; /* changes on every flush: TB pointers from before are stale */
 

@@ -203,20 +203,7 @@ void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
 
 static void log_cpu_state(CPUX86State *env)
 {
-    static const char *const names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
-    FILE *out = log_file();
-
-    for (int i = 0; i < 8; i++) {
-        fprintf(out, "%s=%016" PRIx64 "%s", names[i], env->regs[i], (i & 3) == 3 ? "\n" : " ");
-    }
-    fprintf(out, "RIP=%016" PRIx64 " RFL=%08" PRIx64 " CPL=%d hflags=%08x\n", env->rip,
-            x86_get_eflags(env), x86_cpl(env), env->hflags);
-    for (int i = 0; i < X86_NR_SEGS; i++) {
-        fprintf(out, "SEG%d=%04x %016" PRIx64 " %08x %08x\n", i, env->segs[i].selector,
-                env->segs[i].base, env->segs[i].limit, env->segs[i].flags);
-    }
-    fprintf(out, "CR0=%08" PRIx64 " CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08" PRIx64 "\n",
-            env->cr[0], env->cr[2], env->cr[3], env->cr[4]);
+    x86_cpu_dump_state(env, log_file());
 }
 
 /* Find or translate the block at the current state; may raise (fetch #PF). */

@@ -249,7 +249,15 @@ def main():
         for p in problems[c]:
             print("bench: %s: %s" % (c, p))
             bad = True
+    bad = run_ide_bench(configs, args.reps) or bad
     return 1 if bad else 0
+
+
+def run_ide_bench(configs, reps):
+    """Guest IDE disk throughput (tests/bench/bench_ide.py), after the Linux workloads."""
+    import bench_ide
+    print()
+    return bench_ide.run([c for c in configs if c in bench_ide.CONFIGS], reps) != 0
 
 
 def fmt_num(v):
