@@ -107,6 +107,7 @@ typedef struct Machine {
     struct NamedIrqGroup *named_irqs; /* machine_add_named_irqs: for qtest */
 
     struct DriveInfo *drives; /* block/drive.h: -drive, opened before the board is built */
+    struct NetState *net;     /* net/net.h: network backends and NICs' clients */
 } Machine;
 
 /* Build the configured machine (memory, devices, chardevs, accelerator). */

@@ -12,6 +12,7 @@
  */
 #include "core/json.h"
 #include "core/monitor.h"
+#include "net/net.h"
 
 /* Limits on what a client can make us buffer and parse. */
 #define QMP_MAX_DEPTH 64
@@ -237,6 +238,14 @@ static JsonValue *qmp_cmd_quit(QmpMonitor *qmp, const JsonValue *args, Error **e
     return NULL;
 }
 
+static JsonValue *qmp_cmd_set_link(QmpMonitor *qmp, const JsonValue *args, Error **errp)
+{
+    bool up = false;
+    json_as_bool(json_object_get(args, "up"), &up);
+    net_set_link(qmp->common.machine, json_as_string(json_object_get(args, "name")), up, errp);
+    return NULL;
+}
+
 /* The command table: a new command is one line here and one handler. */
 static const QmpCommand qmp_commands[] = {
     {"qmp_capabilities", "enable:a?", qmp_cmd_capabilities, QMP_CMD_BEFORE_NEGOTIATION},
@@ -248,6 +257,7 @@ static const QmpCommand qmp_commands[] = {
     {"system_reset", "", qmp_cmd_system_reset},
     {"system_powerdown", "", qmp_cmd_system_powerdown},
     {"quit", "", qmp_cmd_quit},
+    {"set_link", "name:s,up:b", qmp_cmd_set_link},
     {NULL},
 };
 

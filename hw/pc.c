@@ -31,6 +31,7 @@
 #include "hw/rtc/mc146818.h"
 #include "hw/timer/hpet.h"
 #include "hw/pci/pci.h"
+#include "net/net.h"
 #include "hw/timer/i8254.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
@@ -92,6 +93,7 @@ static void pc_board_free(Machine *m)
         memory_region_destroy(&board->ram_above_4g);
     }
     direct_boot_free(&board->direct_boot);
+    net_cleanup(m); /* after the NICs, which the devices' teardown detached */
     free(board);
     m->board = NULL;
 }
@@ -755,12 +757,15 @@ bool pc_machine_init(Machine *m, Error **errp)
             return false;
         }
     }
+    if (!net_init_backends(m, errp)) {
+        return false;
+    }
     for (int i = 0; i < cfg->devices.n; i++) {
         if (!device_create_from_optstr(m, cfg->devices.v[i], errp)) {
             error_prepend(errp, "-device %s: ", cfg->devices.v[i]);
             return false;
         }
     }
-    return drives_check_claimed(m, errp) && pc_check_boot_source(cfg, errp) &&
+    return net_init_nics(m, errp) && drives_check_claimed(m, errp) && pc_check_boot_source(cfg, errp) &&
            pc_init_fw_cfg(m, board, errp) && pc_setup_kernel(m, board, errp);
 }
