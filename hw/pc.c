@@ -121,7 +121,8 @@ static void pc_isa_irq_handler(void *opaque, int n, int level)
         irq_set(&board->pic_in[n], level || pci);
     }
     if (board->ioapic_in) {
-        irq_set(&board->ioapic_in[n == 0 ? 2 : n], level);
+        int pci = board->pci_bus && ((board->pci_bus->pci_isa_irq_levels >> n) & 1);
+        irq_set(&board->ioapic_in[n == 0 ? 2 : n], level || pci);
     }
 }
 
