@@ -13,6 +13,8 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs qemu-system-x86 qemu-utils seabios cpio"
     # iasl disassembles and recompiles the ACPI tables in tests/unit/test-acpi.
     pkgs="$pkgs acpica-tools"
+    # ipxe-qemu has pxe-rtl8139.rom, the PXE option ROM of the RTL8139 network-boot test.
+    pkgs="$pkgs ipxe-qemu"
 fi
 missing=""
 for p in $pkgs; do

@@ -339,6 +339,7 @@ static ssize_t rtl8139_normal_receive(RTL8139State *s, const uint8_t *buf, size_
     rtl8139_rx_write(s, (wr + 4) % size, buf, len);
     rtl8139_rx_write(s, (wr + 4 + len) % size, crcb, 4);
     s->cbr = (wr + need) % size;
+    log_mask(LOG_TRACE, "rtl8139: received %zu bytes at ring offset 0x%x\n", len, wr);
     s->stat_rx_ok++;
     s->isr |= INT_ROK;
     rtl8139_update_irq(s);
@@ -867,6 +868,8 @@ static void rtl8139_io_write(void *opaque, uint64_t off, uint64_t val, unsigned 
 {
     RTL8139State *s = opaque;
     uint8_t old_cr = s->cr;
+    log_mask(LOG_TRACE, "rtl8139: write 0x%02x <- 0x%" PRIx64 " (%u bytes), ISR 0x%04x\n",
+             (unsigned)off, val, size, s->isr);
     for (unsigned i = 0; i < size && off + i < RTL8139_IO_SIZE; i++) {
         rtl8139_write_byte(s, off + i, val >> (8 * i));
     }

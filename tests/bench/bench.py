@@ -152,12 +152,21 @@ def main():
             else:
                 row += "%20s" % "n/a"
         print(row)
-    bad = False
+    bad = not bench_network_section(emus, args.reps)
     for c in configs:
         for p in problems[c]:
             print("bench: %s: %s" % (c, p))
             bad = True
     return 1 if bad else 0
+
+
+def bench_network_section(emus, reps):
+    """Network throughput (tests/bench/netbench.py); BENCH_NET=0 leaves it out."""
+    if os.environ.get("BENCH_NET", "1") == "0":
+        return True
+    import netbench
+    print()
+    return netbench.bench_network({c: e for c, e in emus.items() if c != "osprey-interp"}, reps)
 
 
 def read_sizes(size):

@@ -44,7 +44,7 @@ if [ "$interface" = "$(cat /tmp/main_if)" ]; then
     route add default gw $router dev $interface
     echo "nameserver $dns" > /etc/resolv.conf
 fi
-echo "OSPREY-LEASE $interface $ip $router"
+echo "OSPREY-LEASE $interface $ip $router" > /dev/console
 EOF
 chmod +x /tmp/dhcp.sh
 ifconfig lo 127.0.0.1 up
@@ -56,8 +56,11 @@ for d in /sys/class/net/eth*; do
     [ "$drv" = 8139too ] && main=$i
     [ "$drv" = 8139cp ] && cp=$i
 done
+# A single C+ NIC (QEMU, or the benchmark) carries the main tests.
+[ -z "$main" ] && main=$cp && cp=
 echo $main > /tmp/main_if
 for i in $main $cp; do
+    ifconfig $i up
     udhcpc -i $i -n -q -t 10 -T 2 -s /tmp/dhcp.sh >/dev/null 2>&1 || echo "OSPREY-DHCP-FAIL $i"
 done
 fetch() {  # name url expected-sha
@@ -73,7 +76,7 @@ fetch() {  # name url expected-sha
     rm -f /tmp/$1
 }
 fetch big http://10.0.2.2:@PORT@/big.bin
-fetch cp http://10.0.3.2:@PORT@/cp.bin
+[ -n "$cp" ] && fetch cp http://10.0.3.2:@PORT@/cp.bin
 echo token-@TOKEN@ > /tmp/token
 t=$(now_cs)
 echo OSPREY-NC-READY
@@ -127,8 +130,9 @@ def make_file(path, mib, seed):
     return h.hexdigest()
 
 
-def run_guest(emu=None, big_mib=BIG_MIB, name="net"):
-    """One boot doing everything; returns (boot, facts dict).  Shared with tests/bench."""
+def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP_MIB):
+    """One boot doing everything; returns (boot, facts dict).  Shared with tests/bench:
+    single_nic gives the guest one C+ RTL8139 only (what QEMU's rtl8139 is)."""
     assets = linuxboot.fetch_assets()
     if "KMODS_AMD64" not in assets:
         raise linuxboot.AssetsError("fetch-assets.sh did not produce KMODS_AMD64", False)
@@ -149,15 +153,15 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net"):
              "-device", "rtl8139,netdev=u0,revision=0x10,mac=52:54:00:12:34:10",
              "-netdev", "user,id=u1,net=10.0.3.0/24",
              "-device", "rtl8139,netdev=u1,mac=52:54:00:12:34:20"]
-    if "qemu" in os.path.basename(emu[0]):
+    if single_nic or "qemu" in os.path.basename(emu[0]):
         # QEMU's rtl8139 has no revision property: only the C+ NIC there.
         extra = [extra[0], extra[1], "-device", "rtl8139,netdev=u0,mac=52:54:00:12:34:10"]
     argv = linuxboot.linux_argv(emu, assets["VMLINUZ_AMD64"], initrd, mem=512, extra=extra)
     boot = Boot(argv, name=name).launch()
-    facts = {"digests": digests, "token": token, "upload": None}
+    facts = {"digests": digests, "token": token, "upload": None, "up_bytes": up_mib << 20}
     try:
         if boot.wait_for_line(r"OSPREY-NC-READY"):
-            payload = hashlib.sha256(b"up").digest() * (UP_MIB * 32768)
+            payload = hashlib.sha256(b"up").digest() * (up_mib * 32768)
             facts["upload_sha"] = hashlib.sha256(payload).hexdigest()
             t = time.monotonic()
             with socket.create_connection(("127.0.0.1", hport), timeout=60) as c:

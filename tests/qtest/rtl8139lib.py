@@ -52,10 +52,15 @@ def find_slot(qt, vendor=0x10ec, device=0x8139):
 class Nic:
     """One RTL8139 under qtest, with the test holding the other end of its cable."""
 
-    def __init__(self, extra_dev="", extra_args=(), timeout=10.0, with_peer=True):
+    def __init__(self, extra_dev="", extra_args=(), timeout=10.0, with_peer=True, netdev=None,
+                 mac=MAC_STR):
         self.peer = None
         args = ["-m", "64"]
-        if with_peer:
+        if netdev:
+            # The caller's backend (another VM, a hub...): no test-held cable.
+            args += ["-netdev", netdev + ",id=n0", "-device", "rtl8139,netdev=n0,mac=" + mac]
+            with_peer = False
+        elif with_peer:
             lsock = socket.socket()
             lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             lsock.bind(("127.0.0.1", 0))
@@ -63,7 +68,7 @@ class Nic:
             port = lsock.getsockname()[1]
             args += ["-netdev", "socket,id=n0,connect=127.0.0.1:%d" % port,
                      "-device", "rtl8139,netdev=n0,mac=%s%s" % (MAC_STR, extra_dev)]
-        else:
+        elif not netdev:
             args += ["-device", "rtl8139,mac=%s%s" % (MAC_STR, extra_dev)]
         self.qt = QTest(args + list(extra_args), timeout=timeout)
         if with_peer:

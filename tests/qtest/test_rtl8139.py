@@ -469,6 +469,38 @@ def test_link_and_monitor():
         qt.close()
 
 
+def test_two_vms_over_socket():
+    """Two Osprey processes, each with an RTL8139, joined by -netdev socket listen/connect."""
+    port = free_port()
+    mac_b = "52:54:00:00:00:0b"
+    with Nic(netdev="socket,listen=127.0.0.1:%d" % port) as a, \
+            Nic(netdev="socket,connect=127.0.0.1:%d" % port, mac=mac_b) as b:
+        for nic in (a, b):
+            rx_setup(nic, RCR_APM | RCR_AB)
+        b_mac = bytes(int(x, 16) for x in mac_b.split(":"))
+        frames = [eth_frame(b_mac, bytes([n]) * (100 + 300 * n), src=MAC) for n in range(4)]
+        for n, f in enumerate(frames):
+            a.qt.memwrite(TXBUF, f)
+            a.w32(TSAD0 + 4 * n, TXBUF)
+            a.w32(TSD0 + 4 * n, len(f))
+        off = 0
+        for n, f in enumerate(frames):
+            import time
+            deadline = time.monotonic() + 5
+            while b.r8(CR) & CR_BUFE and time.monotonic() < deadline:
+                time.sleep(0.01)
+            status, data, off = read_rx_packet(b, off, 8192)
+            check_eq(data[:len(f)], f, "frame %d crossed from VM A to VM B" % n)
+        # And back, broadcast.
+        reply = eth_frame(BCAST, b"pong" * 20, src=b_mac)
+        b.qt.memwrite(TXBUF, reply)
+        b.w32(TSAD0, TXBUF)
+        b.w32(TSD0, len(reply))
+        a.wait_isr(INT_ROK)
+        status, data, _ = read_rx_packet(a, 0, 8192)
+        check_eq((status & 0x2000, data[:len(reply)]), (0x2000, reply), "broadcast back to A")
+
+
 def test_hmp_network_commands():
     from test_hmp import Osprey
     port = free_port()
@@ -536,6 +568,7 @@ if __name__ == "__main__":
         ("rtl8139/interrupt-masking-and-timer", test_interrupt_masking_and_timer),
         ("rtl8139/software-reset", test_software_and_system_reset),
         ("rtl8139/link-and-qmp-set-link", test_link_and_monitor),
+        ("rtl8139/two-vms-over-socket", test_two_vms_over_socket),
         ("rtl8139/hmp-network-commands", test_hmp_network_commands),
         ("rtl8139/command-line-errors", test_command_line_errors),
     ])
