@@ -35,14 +35,25 @@
 /* ---------------------------------------------------------------------- */
 /* Helpers */
 
+/* The Ethernet FCS (reflected CRC-32), a byte at a time from a table filled at start-up. */
+static uint32_t rtl8139_crc_table[256];
+
+static void __attribute__((constructor)) rtl8139_crc_table_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) {
+            c = (c >> 1) ^ (0xedb88320 & -(c & 1));
+        }
+        rtl8139_crc_table[i] = c;
+    }
+}
+
 uint32_t rtl8139_crc32(const uint8_t *buf, size_t len)
 {
     uint32_t crc = 0xffffffff;
     for (size_t i = 0; i < len; i++) {
-        crc ^= buf[i];
-        for (int k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-        }
+        crc = (crc >> 8) ^ rtl8139_crc_table[(crc ^ buf[i]) & 0xff];
     }
     return ~crc;
 }
