@@ -535,6 +535,48 @@ def test_hmp_network_commands():
         check("not found" in hmp.run("set_link nosuch on"), "unknown name")
 
 
+def test_pcap_dump():
+    from qtest import temp_path
+    pcap = temp_path("rtl8139.pcap")
+    with Nic(extra_args=["-object", "filter-dump,id=f0,netdev=n0,file=%s" % pcap]) as nic:
+        nic.w8(CR, CR_TE | CR_RE)
+        nic.w32(RCR, RCR_APM)
+        nic.w32(RBSTART, RXBUF)
+        out = eth_frame(BCAST, b"dump-me" * 10)
+        nic.qt.memwrite(TXBUF, out)
+        nic.w32(TSAD0, TXBUF)
+        nic.w32(TSD0, len(out))
+        nic.capture()
+        inp = eth_frame(MAC, b"and-me" * 10)
+        nic.inject(inp)
+        nic.wait_isr(INT_ROK)
+    data = open(pcap, "rb").read()
+    magic, major, minor, _, _, snap, link = struct.unpack("<IHHiIII", data[:24])
+    check_eq((magic, major, minor, link), (0xa1b2c3d4, 2, 4, 1), "pcap global header")
+    frames, pos = [], 24
+    while pos + 16 <= len(data):
+        caplen, origlen = struct.unpack("<II", data[pos + 8:pos + 16])
+        frames.append(data[pos + 16:pos + 16 + caplen])
+        pos += 16 + caplen
+    check_eq(frames, [out, inp], "both directions recorded in order")
+
+
+def test_default_nic():
+    from qtest import QTest
+    base = ["-accel", "qtest", "-qtest", "stdio", "-display", "none"]
+    with QTest([], base_args=base) as qt:
+        from rtl8139lib import find_slot
+        find_slot(qt)  # raises when absent
+    with QTest(["-nic", "none"], base_args=base) as qt:
+        from pcilib import cfg_read
+        ids = [cfg_read(qt, slot << 3, 0) for slot in range(32)]
+        check(0x813910ec not in ids, "-nic none: no NIC")
+    with QTest(["-net", "none"], base_args=base) as qt:
+        from pcilib import cfg_read
+        ids = [cfg_read(qt, slot << 3, 0) for slot in range(32)]
+        check(0x813910ec not in ids, "-net none: no NIC")
+
+
 def test_command_line_errors():
     import subprocess
     from qtest import OSPREY
@@ -570,5 +612,7 @@ if __name__ == "__main__":
         ("rtl8139/link-and-qmp-set-link", test_link_and_monitor),
         ("rtl8139/two-vms-over-socket", test_two_vms_over_socket),
         ("rtl8139/hmp-network-commands", test_hmp_network_commands),
+        ("rtl8139/pcap-dump", test_pcap_dump),
+        ("rtl8139/default-nic", test_default_nic),
         ("rtl8139/command-line-errors", test_command_line_errors),
     ])
