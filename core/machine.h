@@ -108,6 +108,7 @@ typedef struct Machine {
 
     struct DriveInfo *drives; /* block/drive.h: -drive, opened before the board is built */
     struct Display *display;  /* ui/console.h: created on first use, freed with the board */
+    struct NetState *net;     /* net/net.h: network backends and NICs' clients */
 } Machine;
 
 /* Build the configured machine (memory, devices, chardevs, accelerator). */

@@ -14,6 +14,7 @@
 #include "accel/accel.h"
 #include "cpu/x86/cpu.h"
 #include "ui/console.h"
+#include "net/net.h"
 
 #define HMP_PROMPT "(osprey) "
 #define HMP_LINE_MAX 1024
@@ -468,6 +469,35 @@ static void hmp_eject(HmpMonitor *hmp, int argc, char **argv)
     }
 }
 
+static void hmp_info_network(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, net_print_info);
+}
+
+static void hmp_set_link(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    bool up;
+    if (!parse_bool(argv[2], &up)) {
+        hmp_printf(hmp, "set_link: expected on or off, not '%s'\n", argv[2]);
+        return;
+    }
+    if (!net_set_link(hmp->common.machine, argv[1], up, &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
+/* hostfwd_add [netdev_id] [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport */
+static void hmp_hostfwd(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    bool add = !strcmp(argv[0], "hostfwd_add");
+    const char *netdev = argc == 3 ? argv[1] : NULL;
+    if (!net_hostfwd(hmp->common.machine, add, netdev, argv[argc - 1], &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
 /*
  * The command tables.  A new command is one line here and one function;
  * a new "info" subcommand likewise in hmp_info_commands.
@@ -487,6 +517,12 @@ static const HmpCommand hmp_commands[] = {
     {"stop", "", "stop emulation", 0, 0, hmp_stop},
     {"system_powerdown", "", "send system power down event", 0, 0, hmp_system_powerdown},
     {"system_reset", "", "reset the system", 0, 0, hmp_system_reset},
+    {"set_link", "name on|off", "change the link status of a network adapter", 2, 2,
+     hmp_set_link},
+    {"hostfwd_add", "[netdev_id] [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport",
+     "redirect TCP or UDP connections from host to guest (user networking)", 1, 2, hmp_hostfwd},
+    {"hostfwd_remove", "[netdev_id] [tcp|udp]:[hostaddr]:hostport",
+     "remove host-to-guest TCP or UDP redirection", 1, 2, hmp_hostfwd},
     {NULL},
 };
 
@@ -498,6 +534,7 @@ static const HmpCommand hmp_info_commands[] = {
     {"pci", "", "show the PCI functions and their BARs", 0, 0, hmp_info_pci},
     {"block", "", "show the block devices", 0, 0, hmp_info_block},
     {"registers", "", "show the CPU registers", 0, 0, hmp_info_registers},
+    {"network", "", "show the network state", 0, 0, hmp_info_network},
     {NULL},
 };
 

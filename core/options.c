@@ -384,14 +384,27 @@ static bool opt_drive(OptionParser *p, const char *arg)
     return true;
 }
 
+/* Networking is checked when the machine is built (net/net.c), where the keys are understood. */
 static bool opt_netdev(OptionParser *p, const char *arg)
 {
-    return opt_not_yet(p, arg);
+    strlist_add(&p->cfg->netdevs, arg);
+    return true;
 }
 
+/* -nic and -net share one list, in order; each entry starts with "nic " or "net ". */
 static bool opt_nic(OptionParser *p, const char *arg)
 {
-    if (!strcmp(arg, "none")) {
+    char *entry = xasprintf("%s %s", strcmp(p->name, "nic") ? "net" : "nic", arg);
+    strlist_add(&p->cfg->nics, entry);
+    free(entry);
+    return true;
+}
+
+/* -object: only filter-dump so far, which net/net.c takes from the netdev list. */
+static bool opt_object(OptionParser *p, const char *arg)
+{
+    if (!strncmp(arg, "filter-dump,", 12)) {
+        strlist_add(&p->cfg->netdevs, arg);
         return true;
     }
     return opt_not_yet(p, arg);
@@ -869,7 +882,7 @@ static const OptionDef option_defs[] = {
     {"audiodev", true, opt_not_yet},
     {"audio", true, opt_not_yet},
     {"soundhw", true, opt_not_yet},
-    {"object", true, opt_not_yet},
+    {"object", true, opt_object},
     {"fsdev", true, opt_not_yet},
     {"virtfs", true, opt_not_yet},
     {"mem-path", true, opt_not_yet},

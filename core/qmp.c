@@ -12,6 +12,7 @@
  */
 #include "core/json.h"
 #include "core/monitor.h"
+#include "net/net.h"
 #include "hw/ide/ide.h"
 
 /* Limits on what a client can make us buffer and parse. */
@@ -291,6 +292,14 @@ static JsonValue *qmp_eject(QmpMonitor *qmp, const JsonValue *args, Error **errp
     return NULL;
 }
 
+static JsonValue *qmp_cmd_set_link(QmpMonitor *qmp, const JsonValue *args, Error **errp)
+{
+    bool up = false;
+    json_as_bool(json_object_get(args, "up"), &up);
+    net_set_link(qmp->common.machine, json_as_string(json_object_get(args, "name")), up, errp);
+    return NULL;
+}
+
 /* The command table: a new command is one line here and one handler. */
 static const QmpCommand qmp_commands[] = {
     {"qmp_capabilities", "enable:a?", qmp_cmd_capabilities, QMP_CMD_BEFORE_NEGOTIATION},
@@ -302,6 +311,7 @@ static const QmpCommand qmp_commands[] = {
     {"system_reset", "", qmp_cmd_system_reset},
     {"system_powerdown", "", qmp_cmd_system_powerdown},
     {"quit", "", qmp_cmd_quit},
+    {"set_link", "name:s,up:b", qmp_cmd_set_link},
     {"query-block", "", qmp_query_block},
     {"blockdev-change-medium", "device:s?,id:s?,filename:s,format:s?,read-only-mode:s?",
      qmp_blockdev_change_medium},

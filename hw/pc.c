@@ -31,6 +31,7 @@
 #include "hw/rtc/mc146818.h"
 #include "hw/timer/hpet.h"
 #include "hw/pci/pci.h"
+#include "net/net.h"
 #include "hw/timer/i8254.h"
 #include "ui/console.h"
 
@@ -94,6 +95,7 @@ static void pc_board_free(Machine *m)
     }
     direct_boot_free(&board->direct_boot);
     display_free(m);
+    net_cleanup(m); /* after the NICs, which the devices' teardown detached */
     free(board);
     m->board = NULL;
 }
@@ -121,7 +123,8 @@ static void pc_isa_irq_handler(void *opaque, int n, int level)
         irq_set(&board->pic_in[n], level || pci);
     }
     if (board->ioapic_in) {
-        irq_set(&board->ioapic_in[n == 0 ? 2 : n], level);
+        int pci = board->pci_bus && ((board->pci_bus->pci_isa_irq_levels >> n) & 1);
+        irq_set(&board->ioapic_in[n == 0 ? 2 : n], level || pci);
     }
 }
 
@@ -786,13 +789,16 @@ bool pc_machine_init(Machine *m, Error **errp)
             return false;
         }
     }
+    if (!net_init_backends(m, errp)) {
+        return false;
+    }
     for (int i = 0; i < cfg->devices.n; i++) {
         if (!device_create_from_optstr(m, cfg->devices.v[i], errp)) {
             error_prepend(errp, "-device %s: ", cfg->devices.v[i]);
             return false;
         }
     }
-    return drives_check_claimed(m, errp) && pc_check_boot_source(cfg, errp) &&
-           pc_init_fw_cfg(m, board, errp) && pc_setup_kernel(m, board, errp) &&
-           display_init_frontends(m, errp);
+    return net_init_nics(m, errp) && drives_check_claimed(m, errp) &&
+           pc_check_boot_source(cfg, errp) && pc_init_fw_cfg(m, board, errp) &&
+           pc_setup_kernel(m, board, errp) && display_init_frontends(m, errp);
 }

@@ -17,6 +17,8 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs xorriso"
     # The display tests: an X server, window capture, and real VNC clients to check against.
     pkgs="$pkgs xvfb x11-apps tigervnc-viewer vncsnapshot libjpeg-turbo-progs"
+    # ipxe-qemu has pxe-rtl8139.rom, the PXE option ROM of the RTL8139 network-boot test.
+    pkgs="$pkgs ipxe-qemu"
 fi
 missing=""
 for p in $pkgs; do

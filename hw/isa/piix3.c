@@ -63,10 +63,21 @@ static void piix3_update_irqs(PIIX3State *s)
     IRQState *pic_in = bus->pic_in ? *bus->pic_in : NULL;
     uint16_t changed = levels ^ s->pic_levels;
     s->pic_levels = levels;
-    for (int irq = 0; irq < ISA_NUM_IRQS && pic_in; irq++) {
+    /*
+     * A PIRQ routed to ISA IRQ n drives that PIC input and also IOAPIC pin n:
+     * with ACPI's link devices (LNKA-D) the OS uses the ISA IRQ in APIC mode too.
+     */
+    IRQState *ioapic_in = bus->ioapic_in ? *bus->ioapic_in : NULL;
+    for (int irq = 0; irq < ISA_NUM_IRQS; irq++) {
         if (changed & (1u << irq)) {
             int isa_level = m->isa_irqs ? irq_get_level(&m->isa_irqs[irq]) : 0;
-            irq_set(&pic_in[irq], ((levels >> irq) & 1) || isa_level);
+            int level = ((levels >> irq) & 1) || isa_level;
+            if (pic_in) {
+                irq_set(&pic_in[irq], level);
+            }
+            if (ioapic_in) {
+                irq_set(&ioapic_in[irq == 0 ? 2 : irq], level);
+            }
         }
     }
 }

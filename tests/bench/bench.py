@@ -244,7 +244,7 @@ def main():
             continue
         print("%-30s" % label + "".join("%15s" % (fmt_num(med[c]) if c in med else "n/a")
                                         for c in configs))
-    bad = False
+    bad = not bench_network_section(emus, args.reps)
     for c in configs:
         for p in problems[c]:
             print("bench: %s: %s" % (c, p))
@@ -300,6 +300,15 @@ def native_times(busybox, sizes):
                 samples.append(time.monotonic() - t0)
             times[name] = statistics.median(samples)
     return times
+
+
+def bench_network_section(emus, reps):
+    """Network throughput (tests/bench/netbench.py); BENCH_NET=0 leaves it out."""
+    if os.environ.get("BENCH_NET", "1") == "0":
+        return True
+    import netbench
+    print()
+    return netbench.bench_network({c: e for c, e in emus.items() if c != "osprey-interp"}, reps)
 
 
 def load_mkinitramfs():

@@ -82,7 +82,6 @@ def t_missing_file():
 
 def t_not_supported_yet():
     for args in (["-usb"], ["-object", "memory-backend-ram,id=m"], ["-gdb", "tcp::1234"],
-                 ["-netdev", "user,id=n"],
                  ["-machine", "q35"]):
         line = expect_one_line_error(args, args[0])
         assert "not supported yet" in line, line

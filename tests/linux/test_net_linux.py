@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+# run-tests-timeout: 900
+"""Networking with a real guest: Debian's kernel and busybox on two RTL8139s, in ONE boot.
+
+    eth A: rtl8139 revision 0x10 -> Linux 8139too (normal mode), on -netdev user (10.0.2.0/24)
+    eth B: rtl8139 revision 0x20 -> Linux 8139cp (C+ mode),     on -netdev user,net=10.0.3.0/24
+
+Cases (ok NAME | FAIL NAME: why | skip NAME: why):
+    drivers        8139too and 8139cp each bind one NIC
+    dhcp           udhcpc gets a lease from slirp on both
+    wget-8139too   64 MiB from a host http.server on 127.0.0.1 (reached as 10.0.2.2), sha256 right
+    wget-8139cp    8 MiB the same way over the C+ NIC (10.0.3.2), sha256 right
+    hostfwd        the host reaches a guest nc through hostfwd: 4 MiB up (sha256 checked in the
+                   guest) and a token back
+    clean-log      no BUG:/WARNING:/Oops/panic/Call Trace in the kernel log
+
+The guest prints its own timings; the throughput figures go to make bench (tests/bench).
+In the sanitizer build the boot is skipped (the register-level qtests cover the device there).
+"""
+import hashlib
+import http.server
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import linuxboot  # noqa: E402
+from linuxboot import Boot  # noqa: E402
+
+BIG_MIB = int(os.environ.get("OSPREY_NET_WGET_MIB", "64"))
+CP_MIB = 8
+UP_MIB = 4
+
+GUEST_SCRIPT = r"""
+now_cs() { read up idle < /proc/uptime; echo "${up%.*}${up#*.}"; }
+cat > /tmp/dhcp.sh <<'EOF'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ifconfig $interface $ip netmask ${subnet:-255.255.255.0} up
+if [ "$interface" = "$(cat /tmp/main_if)" ]; then
+    route add default gw $router dev $interface
+    echo "nameserver $dns" > /etc/resolv.conf
+fi
+echo "OSPREY-LEASE $interface $ip $router" > /dev/console
+EOF
+chmod +x /tmp/dhcp.sh
+ifconfig lo 127.0.0.1 up
+main=; cp=
+for d in /sys/class/net/eth*; do
+    i=${d##*/}
+    drv=$(basename $(readlink $d/device/driver))
+    echo "OSPREY-NETDRV $i $drv"
+    [ "$drv" = 8139too ] && main=$i
+    [ "$drv" = 8139cp ] && cp=$i
+done
+# A single C+ NIC (QEMU, or the benchmark) carries the main tests.
+[ -z "$main" ] && main=$cp && cp=
+echo $main > /tmp/main_if
+for i in $main $cp; do
+    ifconfig $i up
+    udhcpc -i $i -n -q -t 10 -T 2 -s /tmp/dhcp.sh >/dev/null 2>&1 || echo "OSPREY-DHCP-FAIL $i"
+done
+fetch() {  # name url expected-sha
+    t=$(now_cs)
+    if wget -q -O /tmp/$1 "$2"; then
+        t2=$(now_cs)
+        sum=$(sha256sum /tmp/$1 | cut -d' ' -f1)
+        size=$(stat -c %s /tmp/$1)
+        echo "OSPREY-WGET $1 $size $((t2 - t)) $sum"
+    else
+        echo "OSPREY-WGET-FAIL $1"
+    fi
+    rm -f /tmp/$1
+}
+fetch big http://10.0.2.2:@PORT@/big.bin
+[ -n "$cp" ] && fetch cp http://10.0.3.2:@PORT@/cp.bin
+echo token-@TOKEN@ > /tmp/token
+t=$(now_cs)
+echo OSPREY-NC-READY
+nc -l -p 8080 < /tmp/token > /tmp/upload
+t2=$(now_cs)
+echo "OSPREY-UPLOAD $(stat -c %s /tmp/upload) $((t2 - t)) $(sha256sum /tmp/upload | cut -d' ' -f1)"
+dmesg | grep -iE 'BUG:|WARNING:|Oops|panic|Call Trace' | sed 's/^/OSPREY-BADLOG /'
+echo OSPREY-NET-DONE
+poweroff -f
+"""
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def http_server(directory):
+    handler = lambda *a, **k: Quiet(*a, directory=directory, **k)  # noqa: E731
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def sanitizer_build():
+    config = os.path.join(os.environ.get("OSPREY_BUILD", "build"), "config.mk")
+    try:
+        with open(config) as f:
+            return "-fsanitize=" in f.read()
+    except OSError:
+        return False
+
+
+def make_file(path, mib, seed):
+    """Pseudo-random content (incompressible, deterministic), returns its sha256."""
+    h = hashlib.sha256()
+    block = hashlib.sha256(seed).digest() * 32768  # 1 MiB
+    with open(path, "wb") as f:
+        for i in range(mib):
+            chunk = bytes([i & 0xff]) + block[1:]
+            f.write(chunk)
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP_MIB):
+    """One boot doing everything; returns (boot, facts dict).  Shared with tests/bench:
+    single_nic gives the guest one C+ RTL8139 only (what QEMU's rtl8139 is)."""
+    assets = linuxboot.fetch_assets()
+    if "KMODS_AMD64" not in assets:
+        raise linuxboot.AssetsError("fetch-assets.sh did not produce KMODS_AMD64", False)
+    work = linuxboot.work_dir()
+    www = os.path.join(work, "net-www")
+    os.makedirs(www, exist_ok=True)
+    digests = {"big": make_file(os.path.join(www, "big.bin"), big_mib, b"big"),
+               "cp": make_file(os.path.join(www, "cp.bin"), CP_MIB, b"cp")}
+    srv = http_server(www)
+    token = "%08x" % (int(time.time() * 1000) & 0xffffffff)
+    hport = free_port()
+    script = GUEST_SCRIPT.replace("@PORT@", str(srv.server_address[1])).replace("@TOKEN@", token)
+    initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], name + ".gz", mode="script",
+                                      kmods=assets["KMODS_AMD64"], kmod=["8139cp", "8139too"],
+                                      script=script)
+    emu = emu or linuxboot.emulator()[0]
+    extra = ["-netdev", "user,id=u0,hostfwd=tcp:127.0.0.1:%d-:8080" % hport,
+             "-device", "rtl8139,netdev=u0,revision=0x10,mac=52:54:00:12:34:10",
+             "-netdev", "user,id=u1,net=10.0.3.0/24",
+             "-device", "rtl8139,netdev=u1,mac=52:54:00:12:34:20"]
+    if single_nic or "qemu" in os.path.basename(emu[0]):
+        # QEMU's rtl8139 has no revision property: only the C+ NIC there.
+        extra = [extra[0], extra[1], "-device", "rtl8139,netdev=u0,mac=52:54:00:12:34:10"]
+    argv = linuxboot.linux_argv(emu, assets["VMLINUZ_AMD64"], initrd, mem=512, extra=extra)
+    boot = Boot(argv, name=name).launch()
+    facts = {"digests": digests, "token": token, "upload": None, "up_bytes": up_mib << 20}
+    try:
+        if boot.wait_for_line(r"OSPREY-NC-READY"):
+            payload = hashlib.sha256(b"up").digest() * (up_mib * 32768)
+            facts["upload_sha"] = hashlib.sha256(payload).hexdigest()
+            t = time.monotonic()
+            with socket.create_connection(("127.0.0.1", hport), timeout=60) as c:
+                c.sendall(payload)
+                c.shutdown(socket.SHUT_WR)
+                got = b""
+                while True:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    got += d
+            facts["upload"] = (time.monotonic() - t, got.decode(errors="replace").strip())
+    finally:
+        boot.finish()
+        srv.shutdown()
+    return boot, facts
+
+
+def main():
+    if sanitizer_build():
+        for case in ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "clean-log"):
+            print("skip %s: sanitizer build: the guest boot runs in the normal build's make check"
+                  % case)
+        return 0
+    try:
+        boot, facts = run_guest()
+    except linuxboot.AssetsError as e:
+        for case in ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "clean-log"):
+            print("%s %s: %s" % ("skip" if e.unreachable else "FAIL", case, e))
+        return 0 if e.unreachable else 1
+    failed = 0
+
+    def case(name, ok, why):
+        nonlocal failed
+        if ok:
+            print("ok %s" % name)
+        else:
+            failed += 1
+            print("FAIL %s: %s" % (name, why))
+
+    drivers = dict((m.split()[2], m.split()[1]) for _, _, m in boot.findall(r"^OSPREY-NETDRV "))
+    case("drivers", "8139too" in drivers and "8139cp" in drivers,
+         "drivers bound: %r (%s)" % (drivers, boot.outcome()))
+    leases = [m for _, _, m in boot.findall(r"^OSPREY-LEASE ")]
+    case("dhcp", any(" 10.0.2.15 " in m for m in leases) and any(" 10.0.3.15 " in m for m in leases),
+         "leases: %r" % leases)
+    for name, key in (("wget-8139too", "big"), ("wget-8139cp", "cp")):
+        line = boot.find(r"^OSPREY-WGET %s " % key)
+        ok = line is not None and line[2].split()[4] == facts["digests"][key]
+        case(name, ok, "guest saw %r" % (line[2] if line else boot.find("WGET-FAIL")))
+        if line and os.environ.get("OSPREY_LINUX_VERBOSE"):
+            parts = line[2].split()
+            print("    %s: %s bytes in %.2fs" % (key, parts[2], int(parts[3]) / 100.0))
+    up = boot.find(r"^OSPREY-UPLOAD ")
+    ok = (facts["upload"] is not None and facts["upload"][1] == "token-" + facts["token"]
+          and up is not None and up[2].split()[3] == facts.get("upload_sha"))
+    case("hostfwd", ok, "host got %r, guest saw %r" % (facts["upload"], up and up[2]))
+    bad = boot.findall(r"OSPREY-BADLOG") + [x for x in boot.findall(r"BUG:|Oops|Call Trace")]
+    case("clean-log", not bad and boot.rc == 0,
+         "%s; %r" % (boot.outcome(), [b[2] for b in bad][:3]))
+    if failed:
+        print(boot.tail())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
