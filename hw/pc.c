@@ -7,6 +7,7 @@
  * firmware join in the PC-platform issue.
  */
 #include <errno.h>
+#include <unistd.h>
 
 #include "accel/accel.h"
 #include "block/drive.h"
@@ -490,13 +491,49 @@ static bool pc_check_boot_source(const MachineConfig *cfg, Error **errp)
         error_setg(errp, "%s cannot be used without -kernel", cfg->initrd ? "-initrd" : "-append");
         return false;
     }
+    return true;
+}
+
+/* A machine with a CPU and neither -bios nor -kernel runs Osprey's own BIOS. */
+static bool pc_wants_default_bios(const MachineConfig *cfg)
+{
     bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
-    if (has_cpu && !cfg->bios && !cfg->kernel) {
-        error_setg(errp, "no firmware to run: Osprey's own BIOS is not built yet; "
-                   "give -bios FILE or -kernel FILE");
+    return has_cpu && !cfg->bios && !cfg->kernel;
+}
+
+/*
+ * Osprey's BIOS (bios/, built as BUILD/bios/osprey-bios.bin): next to the
+ * executable in a build tree, else osprey-bios.bin in the -L directories.
+ */
+static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            char *path = xasprintf("%s/bios/osprey-bios.bin", exe);
+            bool found = access(path, R_OK) == 0;
+            bool ok = found && pc_load_bios(m, board, path, errp);
+            free(path);
+            if (found) {
+                return ok;
+            }
+        }
+    }
+    char *path = pc_find_firmware(m->cfg, "osprey-bios.bin");
+    if (access(path, R_OK) != 0) {
+        error_setg(errp, "no firmware to run: osprey-bios.bin not found next to the "
+                   "executable (bios/) or in -L directories; build it with make, or give "
+                   "-bios FILE or -kernel FILE");
+        free(path);
         return false;
     }
-    return true;
+    bool ok = pc_load_bios(m, board, path, errp);
+    free(path);
+    return ok;
 }
 
 static void pc_e820_layout(Machine *m, PcBoard *board, E820Layout *layout)
@@ -705,6 +742,9 @@ bool pc_machine_init(Machine *m, Error **errp)
         return false;
     }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
+        return false;
+    }
+    if (pc_wants_default_bios(cfg) && !pc_load_default_bios(m, board, errp)) {
         return false;
     }
     if (!pc_init_rtc(m, errp) || !pc_init_kbd_port92(m, board, errp) ||
