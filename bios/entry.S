@@ -138,12 +138,13 @@ int_common:
     cld
     movw %sp, %si
     movl FRAME_SIZE(%esp), %edi
+    movl %edi, %ebx             /* the caller's ESP, read while SS is still ours */
     movl FRAME_SIZE+4(%esp), %edx
     movw %dx, %es
     movw $FRAME_SIZE, %cx
     rep movsb
     movw %dx, %ss
-    movl FRAME_SIZE(%esp), %esp
+    movl %ebx, %esp
     popal
     popw %gs
     popw %fs

@@ -70,6 +70,8 @@ typedef struct PcBoard {
 } PcBoard;
 
 #define PC_BIOS_MAX_SIZE (16u << 20)
+/* The top of low RAM a BIOS keeps for its tables (QEMU: 128 KiB of ACPI + 32 KiB). */
+#define PC_FIRMWARE_HIGH_RESERVE (160u << 10)
 #define PC_ISA_BIOS_MAX_SIZE (128u << 10)
 
 static void pc_board_free(Machine *m)
@@ -690,7 +692,9 @@ static bool pc_setup_kernel(Machine *m, PcBoard *board, Error **errp)
         .kernel_path = cfg->kernel,
         .initrd = cfg->initrd,
         .append = cfg->append,
-        .low_ram_end = layout.acpi_start ? layout.acpi_start : layout.ram_below_4g,
+        /* With a BIOS, keep the initrd clear of the firmware's table zone, as QEMU does. */
+        .low_ram_end = layout.acpi_start ? layout.acpi_start
+                                         : layout.ram_below_4g - PC_FIRMWARE_HIGH_RESERVE,
         .e820 = &map,
         .acpi_rsdp_addr = board->acpi_rsdp_addr,
     };
