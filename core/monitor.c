@@ -9,6 +9,7 @@
 #include "core/monitor.h"
 
 #include "core/json.h"
+#include "hw/ide/ide.h"
 #include "hw/pci/pci.h"
 
 #define HMP_PROMPT "(osprey) "
@@ -349,12 +350,43 @@ static void hmp_info_pci(HmpMonitor *hmp, int argc, char **argv)
     hmp_print_stream(hmp, pci_print_devices);
 }
 
+static void hmp_info_block(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, ide_print_block_info);
+}
+
+/* change DEVICE FILE [FORMAT]: a new medium in a removable drive. */
+static void hmp_change(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    if (!ide_change_medium(hmp->common.machine, argv[1], argv[2], argc > 3 ? argv[3] : NULL,
+                           &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
+/* eject [-f] DEVICE */
+static void hmp_eject(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    bool force = argc > 2 && !strcmp(argv[1], "-f");
+    if (argc > 2 && !force) {
+        hmp_printf(hmp, "eject: unknown option '%s'\n", argv[1]);
+        return;
+    }
+    if (!ide_eject(hmp->common.machine, argv[argc - 1], force, &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
 /*
  * The command tables.  A new command is one line here and one function;
  * a new "info" subcommand likewise in hmp_info_commands.
  */
 static const HmpCommand hmp_commands[] = {
+    {"change", "device filename [format]", "change a removable medium", 2, 3, hmp_change},
     {"cont|c", "", "resume emulation", 0, 0, hmp_cont},
+    {"eject", "[-f] device", "eject a removable medium (use -f to force it)", 1, 2, hmp_eject},
     {"help|?", "[cmd]", "show the help", 0, 1, hmp_help},
     {"info", "[subcommand]", "show various information about the system state", 0, 0, NULL,
      hmp_info_commands},
@@ -371,6 +403,7 @@ static const HmpCommand hmp_info_commands[] = {
     {"mtree", "", "show the flattened memory map", 0, 0, hmp_info_mtree},
     {"qtree", "", "show the machine and its devices", 0, 0, hmp_info_qtree},
     {"pci", "", "show the PCI functions and their BARs", 0, 0, hmp_info_pci},
+    {"block", "", "show the block devices", 0, 0, hmp_info_block},
     {NULL},
 };
 

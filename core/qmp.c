@@ -12,6 +12,7 @@
  */
 #include "core/json.h"
 #include "core/monitor.h"
+#include "hw/ide/ide.h"
 
 /* Limits on what a client can make us buffer and parse. */
 #define QMP_MAX_DEPTH 64
@@ -237,6 +238,35 @@ static JsonValue *qmp_cmd_quit(QmpMonitor *qmp, const JsonValue *args, Error **e
     return NULL;
 }
 
+static JsonValue *qmp_query_block(QmpMonitor *qmp, const JsonValue *args, Error **errp)
+{
+    return ide_query_block(qmp->common.machine);
+}
+
+/* The drive is named by "device" (QEMU's older key) or "id". */
+static const char *qmp_block_device_arg(const JsonValue *args)
+{
+    const char *dev = json_as_string(json_object_get(args, "device"));
+    return dev ? dev : json_as_string(json_object_get(args, "id"));
+}
+
+static JsonValue *qmp_blockdev_change_medium(QmpMonitor *qmp, const JsonValue *args,
+                                             Error **errp)
+{
+    ide_change_medium(qmp->common.machine, qmp_block_device_arg(args),
+                      json_as_string(json_object_get(args, "filename")),
+                      json_as_string(json_object_get(args, "format")), errp);
+    return NULL;
+}
+
+static JsonValue *qmp_eject(QmpMonitor *qmp, const JsonValue *args, Error **errp)
+{
+    bool force = false;
+    json_as_bool(json_object_get(args, "force"), &force);
+    ide_eject(qmp->common.machine, qmp_block_device_arg(args), force, errp);
+    return NULL;
+}
+
 /* The command table: a new command is one line here and one handler. */
 static const QmpCommand qmp_commands[] = {
     {"qmp_capabilities", "enable:a?", qmp_cmd_capabilities, QMP_CMD_BEFORE_NEGOTIATION},
@@ -248,6 +278,10 @@ static const QmpCommand qmp_commands[] = {
     {"system_reset", "", qmp_cmd_system_reset},
     {"system_powerdown", "", qmp_cmd_system_powerdown},
     {"quit", "", qmp_cmd_quit},
+    {"query-block", "", qmp_query_block},
+    {"blockdev-change-medium", "device:s?,id:s?,filename:s,format:s?,read-only-mode:s?",
+     qmp_blockdev_change_medium},
+    {"eject", "device:s?,id:s?,force:b?", qmp_eject},
     {NULL},
 };
 

@@ -252,6 +252,14 @@ static bool pc_load_bios(Machine *m, PcBoard *board, const char *name, Error **e
 static DeviceState *pc_create(Machine *m, const char *type, const char *const *props,
                               Error **errp);
 
+/* The PIIX3 IDE function at 01.1; with defaults, an empty CD-ROM at ide1-cd0 as on QEMU. */
+static bool pc_init_ide(Machine *m, Error **errp)
+{
+    const char *props[] = {"addr", "01.1", "default-cdrom", m->cfg->nodefaults ? "off" : "on",
+                           NULL};
+    return pc_create(m, "piix3-ide", props, errp) != NULL;
+}
+
 /* PCI bus 0 with the i440FX host bridge, the PIIX3 ISA bridge and its ACPI PM function. */
 static bool pc_init_pci(Machine *m, PcBoard *board, Error **errp)
 {
@@ -267,7 +275,7 @@ static bool pc_init_pci(Machine *m, PcBoard *board, Error **errp)
     const char *isa[] = {"addr", "01.0", NULL};
     const char *pm[] = {"addr", "01.3", NULL};
     return pc_create(m, "i440FX-pcihost", host, errp) && pc_create(m, "PIIX3", isa, errp) &&
-           pc_create(m, "PIIX4_PM", pm, errp);
+           pc_create(m, "PIIX4_PM", pm, errp) && pc_init_ide(m, errp);
 }
 
 /* Create a device with properties given as "name", "value" pairs. */

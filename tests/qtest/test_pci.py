@@ -45,7 +45,7 @@ def test_absent_functions():
     with QTest() as qt:
         check_eq(cfg_read(qt, devfn(3), 0x00), 0xffffffff, "empty slot 3")
         check_eq(cfg_read(qt, devfn(0, 1), 0x00), 0xffffffff, "00.1")
-        check_eq(cfg_read(qt, devfn(1, 1), 0x00, 2), 0xffff, "01.1 (no IDE yet), word")
+        check_eq(cfg_read(qt, devfn(1, 2), 0x00, 2), 0xffff, "01.2 (no USB), word")
         check_eq(cfg_read(qt, HOST, 0x00, bus=1), 0xffffffff, "bus 1")
         cfg_write(qt, devfn(3), 0x04, 0x7)  # must be ignored, not crash
         check_eq(cfg_read(qt, devfn(3), 0x04), 0xffffffff, "after a write")
