@@ -66,6 +66,8 @@ static void serial_goto(u8 row, u8 col)
     }
     if (row == serial_row && col == 0) {
         serial_out('\r');
+    } else if (row == serial_row + 1 && col == 0) {
+        serial_str("\r\n"); /* keeps line-based logs readable */
     } else {
         serial_str("\x1b[");
         serial_num(row + 1u);

@@ -70,21 +70,36 @@ static void ata_select(const struct drive *d, u8 head_bits)
     }
 }
 
-/* rep insw/outsw to seg:off; off is normalised so 512 bytes never wrap. */
+/*
+ * PIO to or from seg:off (off normalised so a transfer never wraps), 32 bits
+ * at a time when the length allows: half the port accesses of insw.
+ */
 static void pio_in(u16 port, u16 seg, u16 off, u16 words)
 {
     seg += off >> 4;
     off &= 15;
-    asm volatile("pushw %%es\n\tmovw %w3, %%es\n\trep insw\n\tpopw %%es"
-                 : "+D"(off), "+c"(words) : "d"(port), "r"(seg) : "memory");
+    if (words & 1) {
+        asm volatile("pushw %%es\n\tmovw %w3, %%es\n\trep insw\n\tpopw %%es"
+                     : "+D"(off), "+c"(words) : "d"(port), "r"(seg) : "memory");
+    } else {
+        u16 dwords = words / 2;
+        asm volatile("pushw %%es\n\tmovw %w3, %%es\n\trep insl\n\tpopw %%es"
+                     : "+D"(off), "+c"(dwords) : "d"(port), "r"(seg) : "memory");
+    }
 }
 
 static void pio_out(u16 port, u16 seg, u16 off, u16 words)
 {
     seg += off >> 4;
     off &= 15;
-    asm volatile("pushw %%ds\n\tmovw %w3, %%ds\n\trep outsw\n\tpopw %%ds"
-                 : "+S"(off), "+c"(words) : "d"(port), "r"(seg) : "memory");
+    if (words & 1) {
+        asm volatile("pushw %%ds\n\tmovw %w3, %%ds\n\trep outsw\n\tpopw %%ds"
+                     : "+S"(off), "+c"(words) : "d"(port), "r"(seg) : "memory");
+    } else {
+        u16 dwords = words / 2;
+        asm volatile("pushw %%ds\n\tmovw %w3, %%ds\n\trep outsl\n\tpopw %%ds"
+                     : "+S"(off), "+c"(dwords) : "d"(port), "r"(seg) : "memory");
+    }
 }
 
 static bool ata_identify(struct drive *d, u8 cmd, u16 *id)
