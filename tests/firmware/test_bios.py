@@ -16,6 +16,18 @@ Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
                         reserved areas, ACPI (RSDP from the table-loader) and DMI are found
     seabios-banner      -bios /usr/share/seabios/bios.bin -nographic: SeaBIOS's banner and its
                         "No bootable device" appear on stdio
+    bootsector          a boot sector built here (bootsect.S) on an IDE disk: INT 13h EDD
+                        check, LBA and CHS reads, the E820 map and a key typed on COM1
+    syslinux-disk       a raw disk (MBR, FAT partition, SYSLINUX via mtools, no loop devices)
+                        with the Debian kernel and busybox initramfs: the BIOS banner and the
+                        SYSLINUX prompt on stdio (-nographic), then the marker
+    isolinux-cd         an ISOLINUX ISO (xorriso) with -cdrom -boot d: El Torito no-emulation
+                        boot, ISOLINUX loads the kernel through INT 13h AH=42h on the CD
+    grub-iso            a grub-mkrescue ISO with -cdrom -boot d: GRUB's menu, the kernel starts
+    grub-disk           a disk with GRUB's boot.img and a grub-mkimage core written with dd
+    seabios-syslinux    SeaBIOS with the SYSLINUX disk: the kernel starts
+The bootloader cases stop when the kernel prints its version (the bootloader's work is done)
+unless OSPREY_FIRMWARE_FULL=1, which runs each to the marker; syslinux-disk always does.
 Each boot prints the seconds from process start to its first BIOS line (informational).
 Disk, CD and bootloader boots need the IDE controller (hw/ide, branch ide) and the BIOS's
 INT 13h driver for it: see docs/bios.md.
@@ -176,13 +188,294 @@ def case_seabios_banner():
     print("    SeaBIOS banner after %.2fs" % seconds_to(seen, r"SeaBIOS"))
 
 
+IMAGES = os.path.join(BUILD, "firmware")
+FULL = os.environ.get("OSPREY_FIRMWARE_FULL") == "1"
+KERNEL_STARTED = r"Linux version \d"
+
+
+def need_tools(*tools):
+    for t in tools:
+        if not shutil.which(t) and not os.path.exists(t):
+            raise Skip("%s not installed (scripts/install-deps.sh --test)" % t)
+
+
+def assets_or_skip():
+    if sanitizer_build():
+        raise Skip("sanitizer build: bootloader boots run in the normal build's make check")
+    try:
+        return linuxboot.fetch_assets()
+    except linuxboot.AssetsError as e:
+        if e.unreachable:
+            raise Skip(str(e))
+        raise Fail(str(e))
+
+
+_initrd = None
+
+
+def test_initrd(assets):
+    global _initrd
+    if _initrd is None:
+        _initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], "firmware-initrd.gz",
+                                           mode="script", script="echo BOOTED-OK\npoweroff -f\n")
+    return _initrd
+
+
+def sh(*argv, **kw):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+
+
+def mbr_disk(path, part_img, part_type, boot_code):
+    """A disk image: boot_code (up to 440 bytes), one bootable partition at 1 MiB."""
+    import struct
+    start = 2048
+    with open(part_img, "rb") as f:
+        part = f.read()
+    sectors = (len(part) + 511) // 512
+    mbr = bytearray(boot_code[:440].ljust(446, b"\0"))
+    mbr += struct.pack("<B3sB3sII", 0x80, b"\xfe\xff\xff", part_type, b"\xfe\xff\xff",
+                       start, sectors)
+    mbr += bytes(48) + b"\x55\xaa"
+    with open(path, "wb") as f:
+        f.write(mbr)
+        f.write(bytes(start * 512 - 512))
+        f.write(part)
+
+
+def syslinux_disk(assets):
+    need_tools("syslinux", "mcopy", "mkfs.fat", "/usr/lib/syslinux/mbr/mbr.bin")
+    os.makedirs(IMAGES, exist_ok=True)
+    disk = os.path.join(IMAGES, "syslinux.img")
+    part = disk + ".part"
+    cfg = os.path.join(IMAGES, "syslinux.cfg")
+    with open(cfg, "w") as f:
+        f.write("SAY OSPREY-SYSLINUX-PROMPT\nPROMPT 1\nTIMEOUT 5\nDEFAULT linux\n"
+                "LABEL linux\n  KERNEL vmlinuz\n  INITRD initrd.gz\n  APPEND console=ttyS0\n")
+    if os.path.exists(part):
+        os.unlink(part)
+    sh("mkfs.fat", "-C", "-n", "OSPREY", "-h", "2048", part, "32768")
+    sh("mcopy", "-i", part, assets["VMLINUZ_AMD64"], "::vmlinuz")
+    sh("mcopy", "-i", part, test_initrd(assets), "::initrd.gz")
+    sh("mcopy", "-i", part, cfg, "::syslinux.cfg")
+    with open("/usr/lib/syslinux/mbr/mbr.bin", "rb") as f:
+        mbr_disk(disk, part, 0x0e, f.read())
+    os.unlink(part)
+    sh("syslinux", "-t", str(2048 * 512), "--install", disk)
+    return disk
+
+
+def isolinux_iso(assets):
+    need_tools("xorriso", "/usr/lib/ISOLINUX/isolinux.bin",
+               "/usr/lib/syslinux/modules/bios/ldlinux.c32")
+    root = os.path.join(IMAGES, "isolinux-root")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "isolinux"))
+    shutil.copy("/usr/lib/ISOLINUX/isolinux.bin", os.path.join(root, "isolinux"))
+    shutil.copy("/usr/lib/syslinux/modules/bios/ldlinux.c32", os.path.join(root, "isolinux"))
+    shutil.copy(assets["VMLINUZ_AMD64"], os.path.join(root, "vmlinuz"))
+    shutil.copy(test_initrd(assets), os.path.join(root, "initrd.gz"))
+    with open(os.path.join(root, "isolinux", "isolinux.cfg"), "w") as f:
+        f.write("SAY OSPREY-ISOLINUX-PROMPT\nPROMPT 1\nTIMEOUT 5\nDEFAULT linux\n"
+                "LABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd.gz\n  APPEND console=ttyS0\n")
+    iso = os.path.join(IMAGES, "isolinux.iso")
+    sh("xorriso", "-as", "mkisofs", "-quiet", "-o", iso, "-b", "isolinux/isolinux.bin",
+       "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
+       "-boot-info-table", root)
+    shutil.rmtree(root, ignore_errors=True)
+    return iso
+
+
+GRUB_CFG = ('set timeout=1\nmenuentry "Osprey Linux" {\n  echo "OSPREY-GRUB-LOADING"\n'
+            '  linux %s/vmlinuz console=ttyS0\n  initrd %s/initrd.gz\n}\n')
+
+
+def grub_iso(assets):
+    need_tools("grub-mkrescue", "xorriso", "mformat", "/usr/lib/grub/i386-pc/cdboot.img")
+    root = os.path.join(IMAGES, "grub-root")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "boot", "grub"))
+    shutil.copy(assets["VMLINUZ_AMD64"], os.path.join(root, "vmlinuz"))
+    shutil.copy(test_initrd(assets), os.path.join(root, "initrd.gz"))
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write(GRUB_CFG % ("", ""))
+    iso = os.path.join(IMAGES, "grub.iso")
+    sh("grub-mkrescue", "-o", iso, root)
+    shutil.rmtree(root, ignore_errors=True)
+    return iso
+
+
+def grub_disk(assets):
+    """GRUB the classic way: boot.img in the MBR, a grub-mkimage core in sectors 1.. (dd)."""
+    need_tools("grub-mkimage", "mcopy", "mkfs.fat", "/usr/lib/grub/i386-pc/boot.img")
+    disk = os.path.join(IMAGES, "grub.img")
+    part = disk + ".part"
+    core = disk + ".core"
+    cfg = os.path.join(IMAGES, "grub.cfg")
+    with open(cfg, "w") as f:
+        f.write(GRUB_CFG % ("", ""))
+    if os.path.exists(part):
+        os.unlink(part)
+    sh("mkfs.fat", "-C", "-n", "OSPREY", "-h", "2048", part, "32768")
+    sh("mmd", "-i", part, "::boot", "::boot/grub")
+    sh("mcopy", "-i", part, assets["VMLINUZ_AMD64"], "::vmlinuz")
+    sh("mcopy", "-i", part, test_initrd(assets), "::initrd.gz")
+    sh("mcopy", "-i", part, cfg, "::boot/grub/grub.cfg")
+    sh("grub-mkimage", "-O", "i386-pc", "-o", core, "-p", "(hd0,msdos1)/boot/grub",
+       "biosdisk", "part_msdos", "fat", "normal", "linux", "echo", "configfile")
+    with open("/usr/lib/grub/i386-pc/boot.img", "rb") as f:
+        boot = f.read()
+    mbr_disk(disk, part, 0x0e, boot)
+    os.unlink(part)
+    with open(core, "rb") as f:
+        core_data = f.read()
+    if len(core_data) > (2048 - 1) * 512:
+        raise Fail("the GRUB core image does not fit before the partition")
+    with open(disk, "r+b") as f:  # dd if=core.img of=disk seek=1 conv=notrunc
+        f.seek(512)
+        f.write(core_data)
+    os.unlink(core)
+    return disk
+
+
+def boot_image(name, argv, first_line, until, full_marker=False):
+    """Boot; report seconds to the bootloader's first line; check it reaches until."""
+    b = linuxboot.Boot(argv, name="firmware-" + name)
+    b.launch()
+    stop = linuxboot.MARKER if (FULL or full_marker) else until
+    hit = b.wait_for_line(stop)
+    if b.proc.poll() is None and not (FULL or full_marker):
+        b.proc.kill()
+    b.finish()
+    first = b.find(first_line)
+    check(first is not None, "%s: no line matching %r (%s)\n%s" % (name, first_line,
+                                                                      b.outcome(), b.tail()))
+    check(hit is not None, "%s: no line matching %r (%s)\n%s" % (name, stop, b.outcome(),
+                                                                   b.tail()))
+    print("    %s: bootloader's first line after %.2fs, %r after %.1fs"
+          % (name, first[0], stop, hit[0]))
+    return b
+
+
+def qemu_reference(name, argv_tail, first_line):
+    """Informational: Debian's QEMU with SeaBIOS on the same image, to the bootloader's line."""
+    if not QEMU or os.environ.get("OSPREY_FIRMWARE_QEMU_REF", "1") != "1":
+        return
+    b = linuxboot.Boot([QEMU, "-accel", "tcg", "-m", "512", "-nographic"] + argv_tail,
+                       name="firmware-qemu-" + name, timeout=120)
+    b.launch()
+    hit = b.wait_for_line(first_line)
+    if b.proc.poll() is None:
+        b.proc.kill()
+    b.finish()
+    if hit:
+        print("    %s: QEMU+SeaBIOS reference: bootloader's first line after %.2fs"
+              % (name, hit[0]))
+
+
+def osprey_argv(*tail):
+    return [OSPREY, "-m", "512", "-nographic", "-no-reboot"] + list(tail)
+
+
+def case_bootsector():
+    need_tools("ld")
+    os.makedirs(IMAGES, exist_ok=True)
+    obj = os.path.join(IMAGES, "bootsect.o")
+    bin_ = os.path.join(IMAGES, "bootsect.bin")
+    sh("gcc", "-m16", "-c", os.path.join(HERE, "bootsect.S"), "-o", obj)
+    sh("ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj)
+    disk = os.path.join(IMAGES, "bootsect.img")
+    with open(bin_, "rb") as f:
+        code = f.read()
+    check(len(code) == 512, "the boot sector is %d bytes" % len(code))
+    with open(disk, "wb") as f:
+        f.write(code + b"LBA1-VIA-EDD-OK\r\n\0")
+        f.truncate(8 << 20)
+    proc = subprocess.Popen(osprey_argv("-drive", "file=%s,format=raw" % disk),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines = []
+    deadline = time.monotonic() + 120
+    try:
+        for raw in proc.stdout:
+            text = raw.decode(errors="replace").rstrip("\r\n")
+            lines.append(text)
+            if "E820 entries" in text:
+                proc.stdin.write(b"x")
+                proc.stdin.flush()
+            if "<- key" in text or "BOOTSECT-FAIL" in text or time.monotonic() > deadline:
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    text = "\n".join(lines)
+    check("BOOTSECT-FAIL" not in text, "an INT 13h call failed: %s" % text[-300:])
+    check(re.search(r"ata0-0: hard disk, 8 MiB", text), "no hard disk line: %s" % text[-300:])
+    check(text.count("LBA1-VIA-EDD-OK") == 2, "EDD or CHS read wrong: %s" % text[-300:])
+    check(re.search(r"^[4-9] E820 entries", text, re.M), "E820 map: %s" % text[-300:])
+    check(re.search(r"^x <- key", text, re.M), "INT 16h did not read COM1: %s" % text[-300:])
+
+
+def case_syslinux_disk():
+    assets = assets_or_skip()
+    disk = syslinux_disk(assets)
+    drive = "file=%s,format=raw" % disk
+    b = boot_image("syslinux-disk", osprey_argv("-drive", drive), r"^SYSLINUX \d",
+                   KERNEL_STARTED, full_marker=True)
+    check(b.find(r"Osprey BIOS") is not None, "no BIOS banner on stdio")
+    check(b.find(r"OSPREY-SYSLINUX-PROMPT") is not None and b.find(r"boot:") is not None,
+          "the SYSLINUX prompt did not appear on stdio")
+    check(b.find(r"BOOTED-OK") is not None, "the initramfs script did not run")
+    qemu_reference("syslinux-disk", ["-drive", drive], r"SYSLINUX \d")
+
+
+def case_isolinux_cd():
+    assets = assets_or_skip()
+    iso = isolinux_iso(assets)
+    boot_image("isolinux-cd", osprey_argv("-cdrom", iso, "-boot", "d"), r"ISOLINUX \d",
+               KERNEL_STARTED)
+    qemu_reference("isolinux-cd", ["-cdrom", iso, "-boot", "d"], r"ISOLINUX \d")
+
+
+def case_grub_iso():
+    assets = assets_or_skip()
+    iso = grub_iso(assets)
+    boot_image("grub-iso", osprey_argv("-cdrom", iso, "-boot", "d"), r"GRUB", KERNEL_STARTED)
+    qemu_reference("grub-iso", ["-cdrom", iso, "-boot", "d"], r"GRUB")
+
+
+def case_grub_disk():
+    assets = assets_or_skip()
+    disk = grub_disk(assets)
+    drive = "file=%s,format=raw" % disk
+    boot_image("grub-disk", osprey_argv("-drive", drive), r"GRUB", KERNEL_STARTED)
+    qemu_reference("grub-disk", ["-drive", drive], r"GRUB")
+
+
+def case_seabios_syslinux():
+    if not os.path.exists(SEABIOS):
+        raise Skip("%s missing (Debian package seabios)" % SEABIOS)
+    assets = assets_or_skip()
+    disk = os.path.join(IMAGES, "syslinux.img")
+    if not os.path.exists(disk):
+        disk = syslinux_disk(assets)
+    boot_image("seabios-syslinux", osprey_argv("-bios", SEABIOS, "-drive",
+                                               "file=%s,format=raw" % disk),
+               r"SYSLINUX \d", KERNEL_STARTED)
+
+
 CASES = [
     ("image", case_image),
     ("no-boot-device", case_no_boot_device),
     ("no-boot-device-qemu", case_no_boot_device_qemu),
     ("ram-size", case_ram_size),
     ("seabios-banner", case_seabios_banner),
+    ("bootsector", case_bootsector),
     ("linux-via-bios", case_linux_via_bios),
+    ("syslinux-disk", case_syslinux_disk),
+    ("isolinux-cd", case_isolinux_cd),
+    ("grub-iso", case_grub_iso),
+    ("grub-disk", case_grub_disk),
+    ("seabios-syslinux", case_seabios_syslinux),
 ]
 
 
