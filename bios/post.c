@@ -197,6 +197,7 @@ static void __attribute__((noreturn)) system_reset(void)
 void handle_int18(struct bregs *r)
 {
     printf("No bootable device.\n");
+    outb(1, 0x4f0); /* osprey-boot-status: with -no-reboot the machine exits with status 1 */
     u32 wait_ms = 0xffffffffu;
     u32 size;
     u16 key = fw_cfg_find_file("etc/boot-fail-wait", &size);

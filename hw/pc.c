@@ -756,7 +756,8 @@ bool pc_machine_init(Machine *m, Error **errp)
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
         return false;
     }
-    if (pc_wants_default_bios(cfg) && !pc_load_default_bios(m, board, errp)) {
+    if (pc_wants_default_bios(cfg) && (!pc_load_default_bios(m, board, errp) ||
+                                       !pc_create(m, "osprey-boot-status", NULL, errp))) {
         return false;
     }
     if (!pc_init_rtc(m, errp) || !pc_init_kbd_port92(m, board, errp) ||
