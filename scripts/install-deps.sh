@@ -13,6 +13,9 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs qemu-system-x86 qemu-utils seabios cpio"
     # iasl disassembles and recompiles the ACPI tables in tests/unit/test-acpi.
     pkgs="$pkgs acpica-tools"
+    # tests/firmware builds boot images: SYSLINUX on FAT via mtools (no loop devices),
+    # ISOLINUX and GRUB ISOs with xorriso, a GRUB disk from grub-pc-bin's boot.img and core.
+    pkgs="$pkgs syslinux syslinux-common isolinux mtools dosfstools xorriso grub-pc-bin"
 fi
 missing=""
 for p in $pkgs; do
