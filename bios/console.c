@@ -491,6 +491,21 @@ void handle_int10(struct bregs *r)
     case 0x0e:
         teletype(page, r->ax.l, r->bx.l, false);
         break;
+    case 0x13: { /* write string ES:BP, CX characters, at DH:DL; AL bit 1: with attributes */
+        u16 saved = cursor_get(page);
+        cursor_set(page, r->dx.h, r->dx.l);
+        bool with_attr = r->ax.l & 2;
+        u16 off = r->bp.x;
+        for (u16 i = 0; i < r->cx.x && i < COLS * ROWS; i++) {
+            u8 ch = far_rb(r->es, off++);
+            u8 attr = with_attr ? far_rb(r->es, off++) : r->bx.l;
+            teletype(page, ch, attr, ch >= 0x20);
+        }
+        if (!(r->ax.l & 1)) {
+            cursor_set(page, saved >> 8, saved & 0xff);
+        }
+        break;
+    }
     case 0x0f:
         r->ax.l = bda_rb(BDA_VIDEO_MODE);
         r->ax.h = COLS;

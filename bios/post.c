@@ -142,12 +142,10 @@ static void boot_order_init(void)
             boot_order[n++] = codes[cmos[i]];
         }
     }
-    if (!n && dev) {
-        boot_order[n++] = (char)dev;
-    }
     if (!n) {
-        memcpy(boot_order, "cdn", 3);
-        n = 3;
+        /* No -boot: the boot device item first, then the other of disk and CD. */
+        memcpy(boot_order, dev == 'd' ? "dc" : "cd", 2);
+        n = 2;
     }
     boot_order[n] = 0;
 }
