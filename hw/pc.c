@@ -668,6 +668,12 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
     uint8_t fail_wait[4];
     stl_le_p(fail_wait, UINT32_MAX);
     /* Device paths of bootindex= devices go here once there are bootable devices. */
+    /* -nographic: SeaBIOS's serial console (sercon) on COM1, for its menus and INT 10h. */
+    uint8_t sercon[2];
+    stw_le_p(sercon, 0x3f8);
+    if (cfg->nographic && !fw_cfg_add_file(fw, "etc/sercon-port", sercon, sizeof(sercon), errp)) {
+        return false;
+    }
     return fw_cfg_add_file(fw, "etc/e820", e820, (size_t)map.nr * E820_ENTRY_BYTES, errp) &&
            fw_cfg_add_file(fw, "bootorder", "", 0, errp) &&
            fw_cfg_add_file(fw, "etc/boot-fail-wait", fail_wait, sizeof(fail_wait), errp) &&
