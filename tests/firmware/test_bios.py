@@ -39,7 +39,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -51,6 +53,14 @@ OSPREY = os.environ.get("OSPREY", os.path.join(BUILD, "osprey"))
 BIOS = os.path.join(BUILD, "bios", "osprey-bios.bin")
 SEABIOS = "/usr/share/seabios/bios.bin"
 QEMU = shutil.which("qemu-system-x86_64")
+
+
+_notes = threading.local()
+
+
+def note(text):
+    """An informational line printed above the case's result (cases run in parallel)."""
+    _notes.lines.append(text)
 
 
 class Fail(Exception):
@@ -132,7 +142,7 @@ def case_no_boot_device():
     expect_no_boot(text, "osprey", retry=False)
     check(rc == 1, "exit status %s, want 1 (no bootable device with -no-reboot)" % rc)
     check("found no bootable device" in text, "no explanation on stderr: %s" % text[-300:])
-    print("    osprey: banner after %.2fs" % seconds_to(seen, r"Osprey BIOS"))
+    note("    osprey: banner after %.2fs" % seconds_to(seen, r"Osprey BIOS"))
 
 
 def case_no_boot_device_qemu():
@@ -142,7 +152,7 @@ def case_no_boot_device_qemu():
                                   "tcg"], 60)
     expect_no_boot(text, "qemu", retry=True)
     check(rc is not None, "qemu: the retry did not reset the machine (-no-reboot ends it)")
-    print("    qemu: banner after %.2fs" % seconds_to(seen, r"Osprey BIOS"))
+    note("    qemu: banner after %.2fs" % seconds_to(seen, r"Osprey BIOS"))
 
 
 def case_ram_size():
@@ -179,7 +189,7 @@ def case_linux_via_bios():
     check(not b.bad_log_lines(), "bad kernel log lines: %s" % b.bad_log_lines()[:3])
     check(not b.timed_out and b.rc == 0, "the guest did not power off cleanly (%s)"
           % b.outcome())
-    print("    osprey BIOS -> Linux marker after %.1fs" % b.marker_seconds())
+    note("    osprey BIOS -> Linux marker after %.1fs" % b.marker_seconds())
 
 
 def case_seabios_banner():
@@ -191,7 +201,7 @@ def case_seabios_banner():
     check(re.search(r"SeaBIOS \(version", text), "no SeaBIOS banner in: %s" % text[-300:])
     check(re.search(r"No bootable device", text), "SeaBIOS did not finish its boot attempts: %s"
           % text[-300:])
-    print("    SeaBIOS banner after %.2fs" % seconds_to(seen, r"SeaBIOS"))
+    note("    SeaBIOS banner after %.2fs" % seconds_to(seen, r"SeaBIOS"))
 
 
 IMAGES = os.path.join(BUILD, "firmware")
@@ -219,7 +229,16 @@ def assets_or_skip():
 _initrd = None
 
 
+_build_lock = threading.RLock()  # images shared by cases are built once
+
+
 def test_initrd(assets):
+    global _initrd
+    with _build_lock:
+        return _test_initrd(assets)
+
+
+def _test_initrd(assets):
     global _initrd
     if _initrd is None:
         _initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], "firmware-initrd.gz",
@@ -248,7 +267,18 @@ def mbr_disk(path, part_img, part_type, boot_code):
         f.write(part)
 
 
+_syslinux_disk = None
+
+
 def syslinux_disk(assets):
+    global _syslinux_disk
+    with _build_lock:
+        if _syslinux_disk is None:
+            _syslinux_disk = _make_syslinux_disk(assets)
+        return _syslinux_disk
+
+
+def _make_syslinux_disk(assets):
     need_tools("syslinux", "mcopy", "mkfs.fat", "/usr/lib/syslinux/mbr/mbr.bin")
     os.makedirs(IMAGES, exist_ok=True)
     disk = os.path.join(IMAGES, "syslinux.img")
@@ -357,7 +387,7 @@ def boot_image(name, argv, first_line, until, full_marker=False):
                                                                       b.outcome(), b.tail()))
     check(hit is not None, "%s: no line matching %r (%s)\n%s" % (name, stop, b.outcome(),
                                                                    b.tail()))
-    print("    %s: bootloader's first line after %.2fs, %r after %.1fs"
+    note("    %s: bootloader's first line after %.2fs, %r after %.1fs"
           % (name, first[0], stop, hit[0]))
     return b
 
@@ -374,7 +404,7 @@ def qemu_reference(name, argv_tail, first_line):
         b.proc.kill()
     b.finish()
     if hit:
-        print("    %s: QEMU+SeaBIOS reference: bootloader's first line after %.2fs"
+        note("    %s: QEMU+SeaBIOS reference: bootloader's first line after %.2fs"
               % (name, hit[0]))
 
 
@@ -461,9 +491,7 @@ def case_seabios_syslinux():
     if not os.path.exists(SEABIOS):
         raise Skip("%s missing (Debian package seabios)" % SEABIOS)
     assets = assets_or_skip()
-    disk = os.path.join(IMAGES, "syslinux.img")
-    if not os.path.exists(disk):
-        disk = syslinux_disk(assets)
+    disk = syslinux_disk(assets)
     boot_image("seabios-syslinux", osprey_argv("-bios", SEABIOS, "-drive",
                                                "file=%s,format=raw" % disk),
                r"SYSLINUX \d", KERNEL_STARTED)
@@ -485,24 +513,35 @@ CASES = [
 ]
 
 
+def run_case(name, fn):
+    """Returns (notes, result line, failed)."""
+    _notes.lines = []
+    try:
+        fn()
+        return _notes.lines, "ok %s" % name, False
+    except Skip as e:
+        return _notes.lines, "skip %s: %s" % (name, e), False
+    except Fail as e:
+        return _notes.lines, "FAIL %s: %s" % (name, str(e).replace("\n", " | ")), True
+    except Exception as e:  # one broken case must not hide the others
+        return _notes.lines, "FAIL %s: %s: %s" % (name, type(e).__name__, e), True
+
+
 def main():
     only = sys.argv[1:]
+    cases = [(n, f) for n, f in CASES if not only or n in only]
+    # Two guests at a time (two host cores): the boots are CPU-bound.
+    jobs = int(os.environ.get("OSPREY_FIRMWARE_JOBS", "2"))
     failed = 0
-    for name, fn in CASES:
-        if only and name not in only:
-            continue
-        try:
-            fn()
-            print("ok %s" % name)
-        except Skip as e:
-            print("skip %s: %s" % (name, e))
-        except Fail as e:
-            failed += 1
-            print("FAIL %s: %s" % (name, str(e).replace("\n", " | ")))
-        except Exception as e:  # one broken case must not hide the others
-            failed += 1
-            print("FAIL %s: %s: %s" % (name, type(e).__name__, e))
-        sys.stdout.flush()
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_case, n, f) for n, f in cases]
+        for fut in futures:
+            notes, line, bad = fut.result()
+            for text in notes:
+                print(text)
+            print(line)
+            failed += bad
+            sys.stdout.flush()
     return 1 if failed else 0
 
 
