@@ -42,6 +42,70 @@ static u16 cd_boot_seg, cd_boot_count;
 static const u16 channel_base[2] = {0x1f0, 0x170};
 static const u16 channel_ctl[2] = {0x3f6, 0x376};
 
+/*
+ * Bus-master DMA (PIIX3 datasheet 2.7/2.8: BMICX command, BMISX status,
+ * BMIDTPX table pointer per channel at BMIBA + 0/8): one command moves up
+ * to 64 KiB without a port access per dword.  PIO remains the fallback.
+ */
+#define BM_CMD 0
+#define BM_STATUS 2
+#define BM_PRDT 4
+#define BM_CMD_START 0x01
+#define BM_CMD_TO_MEMORY 0x08
+#define BM_ST_ACTIVE 0x01
+#define BM_ST_ERROR 0x02
+#define BM_ST_IRQ 0x04
+static u16 bmiba;
+static u32 prdt[8] __attribute__((aligned(16)));
+
+u32 pci_read32(u16 bdf, u8 reg);
+
+static u16 bm_port(const struct drive *d) { return bmiba + (d->base == 0x1f0 ? 0 : 8); }
+
+/* The PRD table for phys..phys+len (len <= 64 KiB): entries never cross 64 KiB. */
+static void bm_prepare(const struct drive *d, u32 phys, u32 len)
+{
+    int n = 0;
+    while (len && n < 4) {
+        u32 room = 0x10000 - (phys & 0xffff);
+        u32 chunk = len < room ? len : room;
+        prdt[2 * n] = phys;
+        prdt[2 * n + 1] = chunk & 0xffff; /* 0 means 64 KiB */
+        phys += chunk;
+        len -= chunk;
+        n++;
+    }
+    prdt[2 * n - 1] |= 0x80000000u; /* end of table */
+    u16 bm = bm_port(d);
+    outb(0, bm + BM_CMD);
+    outb(BM_ST_ERROR | BM_ST_IRQ, bm + BM_STATUS);
+    outl(BIOS_FLAT(prdt), bm + BM_PRDT);
+    outb(BM_CMD_TO_MEMORY, bm + BM_CMD);
+}
+
+/* Start, wait for the drive and the engine, stop; 0 on success. */
+static int bm_run(const struct drive *d)
+{
+    u16 bm = bm_port(d);
+    outb(BM_CMD_TO_MEMORY | BM_CMD_START, bm + BM_CMD);
+    int ok = -1;
+    for (u32 i = 0; i < 20000000; i++) {
+        u8 st = inb(d->ctl);
+        u8 bst = inb(bm + BM_STATUS);
+        if (bst & BM_ST_ERROR) {
+            break;
+        }
+        if (!(st & ST_BSY) && !(st & ST_DRQ) && !(bst & BM_ST_ACTIVE)) {
+            ok = (st & (ST_ERR | ST_DF)) ? -1 : 0;
+            break;
+        }
+    }
+    outb(BM_CMD_TO_MEMORY, bm + BM_CMD);
+    outb(BM_ST_ERROR | BM_ST_IRQ, bm + BM_STATUS);
+    inb(d->base + ATA_STATUS); /* acknowledge the drive */
+    return ok;
+}
+
 static int ata_wait(const struct drive *d, u8 want)
 {
     for (u32 i = 0; i < 2000000; i++) {
@@ -159,6 +223,15 @@ static void probe(u16 base, u16 ctl, u8 slave)
 
 void disk_setup(void)
 {
+    for (u16 bdf = 0; bdf < 256 && !bmiba; bdf++) {
+        u32 id = pci_read32(bdf, 0);
+        if (id == 0x70108086 || id == 0x71118086) { /* PIIX3 / PIIX4 IDE */
+            u32 bar = pci_read32(bdf, 0x20);
+            if ((bar & 1) && (bar & 0xfff0)) {
+                bmiba = (u16)(bar & 0xfff0);
+            }
+        }
+    }
     for (int ch = 0; ch < 2; ch++) {
         outb(0x06, channel_ctl[ch]); /* SRST, nIEN */
         for (int i = 0; i < 100; i++) {
@@ -180,6 +253,11 @@ static int ata_rw(const struct drive *d, u32 lba, u16 count, u16 seg, u16 off, b
         if ((u64)lba + n > d->sectors) {
             return -1;
         }
+        u32 phys = ((u32)seg << 4) + off;
+        bool dma = bmiba && !write && phys + n * 512u <= 0xa0000;
+        if (dma) {
+            bm_prepare(d, phys, n * 512u);
+        }
         if (d->lba48) {
             ata_select(d, 0x40);
             /* High-order bytes first (count, LBA 24-47), then the low ones. */
@@ -191,14 +269,23 @@ static int ata_rw(const struct drive *d, u32 lba, u16 count, u16 seg, u16 off, b
             outb((u8)lba, d->base + ATA_LBA_LOW);
             outb((u8)(lba >> 8), d->base + ATA_LBA_MID);
             outb((u8)(lba >> 16), d->base + ATA_LBA_HIGH);
-            outb(write ? 0x34 : 0x24, d->base + ATA_COMMAND);
+            outb(write ? 0x34 : (dma ? 0x25 : 0x24), d->base + ATA_COMMAND);
         } else {
             ata_select(d, 0x40 | ((lba >> 24) & 0xf));
             outb((u8)n, d->base + ATA_COUNT);
             outb((u8)lba, d->base + ATA_LBA_LOW);
             outb((u8)(lba >> 8), d->base + ATA_LBA_MID);
             outb((u8)(lba >> 16), d->base + ATA_LBA_HIGH);
-            outb(write ? 0x30 : 0x20, d->base + ATA_COMMAND);
+            outb(write ? 0x30 : (dma ? 0xc8 : 0x20), d->base + ATA_COMMAND);
+        }
+        if (dma) {
+            if (bm_run(d) < 0) {
+                return -1;
+            }
+            seg += n * 0x20;
+            lba += n;
+            count -= n;
+            continue;
         }
         for (u16 i = 0; i < n; i++) {
             if (ata_wait(d, ST_DRQ) < 0) {
@@ -220,9 +307,46 @@ static int ata_rw(const struct drive *d, u32 lba, u16 count, u16 seg, u16 off, b
     return 0;
 }
 
+/* ATAPI READ(10) by DMA, up to 32 sectors (64 KiB) per packet; 0 on success. */
+static int atapi_read_dma(const struct drive *d, u32 lba, u16 count, u16 seg, u16 off)
+{
+    while (count) {
+        u16 n = count > 32 ? 32 : count;
+        u32 phys = ((u32)seg << 4) + off;
+        u8 pkt[12] = {0x28, 0, (u8)(lba >> 24), (u8)(lba >> 16), (u8)(lba >> 8), (u8)lba,
+                      0, (u8)(n >> 8), (u8)n, 0, 0, 0};
+        bm_prepare(d, phys, n * 2048u);
+        ata_select(d, 0);
+        outb(1, d->base + ATA_FEATURE); /* DMA */
+        outb(0x00, d->base + ATA_LBA_MID);
+        outb(0x08, d->base + ATA_LBA_HIGH);
+        outb(0xa0, d->base + ATA_COMMAND);
+        if (ata_wait(d, ST_DRQ) < 0) {
+            return -1;
+        }
+        pio_out(d->base, BIOS_SEG, (u16)(u32)pkt, 6);
+        if (bm_run(d) < 0) {
+            return -1;
+        }
+        lba += n;
+        count -= n;
+        seg += n * 0x80;
+    }
+    return 0;
+}
+
 /* ATAPI READ(10) of count 2048-byte sectors to seg:off. */
 static int atapi_read(const struct drive *d, u32 lba, u16 count, u16 seg, u16 off)
 {
+    u32 phys = ((u32)seg << 4) + off;
+    if (bmiba && count && phys + count * 2048u <= 0xa0000) {
+        /* A unit attention (new medium) fails the first command: try twice, then PIO. */
+        for (int i = 0; i < 2; i++) {
+            if (atapi_read_dma(d, lba, count, seg, off) == 0) {
+                return 0;
+            }
+        }
+    }
     for (u16 i = 0; i < count; i++, lba++) {
         u8 pkt[12] = {0x28, 0, (u8)(lba >> 24), (u8)(lba >> 16), (u8)(lba >> 8), (u8)lba,
                       0, 0, 1, 0, 0, 0};
