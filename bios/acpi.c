@@ -4,7 +4,7 @@
  * HIGH or FSEG zone), which pointers to patch (ADD_POINTER) and which
  * checksums to fix (ADD_CHECKSUM), as described in QEMU's
  * hw/acpi/bios-linker-loader documentation.  SMBIOS: the anchor is placed in
- * the F segment area and pointed at the tables.
+ * the F segment (inside the shadowed BIOS) and pointed at the tables.
  */
 #include "bios.h"
 
@@ -107,11 +107,18 @@ static void smbios_setup(void)
     u16 anchor_key = fw_cfg_find_file("etc/smbios/smbios-anchor", &anchor_size);
     u16 tables_key = fw_cfg_find_file("etc/smbios/smbios-tables", &tables_size);
     if (!anchor_key || !tables_key || anchor_size < 0x18 || anchor_size > 0x20) {
+        dprintf("smbios: no tables in fw_cfg (anchor %u bytes)\n", anchor_size);
         return;
     }
+    /* Linux (dmi_scan) looks for the anchor in 0xF0000-0xFFFFF only: keep it in the BIOS. */
+    static u8 anchor_buf[32] __attribute__((aligned(16)));
     u32 tables = high_alloc(tables_size, 16);
-    u32 anchor = fseg_alloc(anchor_size, 16);
+    if (!tables) {
+        tables = fseg_alloc(tables_size, 16); /* QEMU fills the HIGH zone with ACPI */
+    }
+    u32 anchor = BIOS_FLAT(anchor_buf);
     if (!tables || !anchor) {
+        dprintf("smbios: no room for %u bytes of tables\n", tables_size);
         return;
     }
     fw_cfg_dma_read_to(tables_key, tables, tables_size);
