@@ -68,8 +68,18 @@ const AccelOps *accel_choose(const char *list, Error **errp)
     /* Automatic: KVM only with hardware virtualization, else the DBT. */
     char *kvm_why = NULL, *tcg_why = NULL;
     const AccelOps *ops = accel_try("kvm", &kvm_why);
+    if (ops && ops->preferred) {
+        char *why = NULL;
+        bool preferred = ops->preferred(&why);
+        free(kvm_why);
+        kvm_why = why;
+        if (!preferred) {
+            ops = NULL;
+        }
+    }
     if (ops) {
-        fprintf(stderr, "osprey: accelerator kvm (host has hardware virtualization)\n");
+        fprintf(stderr, "osprey: accelerator kvm (%s)\n",
+                kvm_why ? kvm_why : "host has hardware virtualization");
     } else {
         ops = accel_try("tcg", &tcg_why);
         if (ops) {
@@ -82,4 +92,25 @@ const AccelOps *accel_choose(const char *list, Error **errp)
     free(kvm_why);
     free(tcg_why);
     return ops;
+}
+
+void accel_cpu_state_get(Machine *m, int cpu)
+{
+    if (m->accel && m->accel->cpu_state_get && cpu >= 0 && cpu < m->nr_cpus) {
+        m->accel->cpu_state_get(m, cpu);
+    }
+}
+
+void accel_cpu_state_put(Machine *m, int cpu)
+{
+    if (m->accel && m->accel->cpu_state_put && cpu >= 0 && cpu < m->nr_cpus) {
+        m->accel->cpu_state_put(m, cpu);
+    }
+}
+
+void accel_sync_dirty_bitmap(Machine *m, MemoryRegion *mr)
+{
+    if (m->accel && m->accel->sync_dirty_bitmap) {
+        m->accel->sync_dirty_bitmap(m, mr);
+    }
 }

@@ -1,8 +1,8 @@
 /*
  * The "tcg" accelerator: runs the board's x86 vCPUs through the DBT on the
  * main thread, one slice at a time and round-robin, so the main loop keeps
- * servicing devices and timers.  Options: -accel tcg,backend=interp (the only
- * backend so far).
+ * servicing devices and timers.  Options: -accel tcg,backend=native|interp
+ * (native, the x86-64 code generator, is the default on x86-64 hosts).
  *
  * The DBT engine itself (accel/tcg/) knows no x86; the x86 exec loop and
  * softmmu live with the CPU in cpu/x86/tcg-exec.c and mem_helper.c.
@@ -38,16 +38,19 @@ static const TBBackend *tcg_pick_backend(const char *opts, Error **errp)
     const char *p = opts ? strstr(opts, "backend=") : NULL;
     size_t n;
 
+    const TBBackend *be;
+
     if (!p) {
-        return &tb_backend_interp;
+        return tb_backend_default();
     }
     p += strlen("backend=");
     n = strcspn(p, ",");
-    if (n == strlen("interp") && !strncmp(p, "interp", n)) {
-        return &tb_backend_interp;
+    be = tb_backend_find(p, n);
+    if (!be) {
+        error_setg(errp, "unknown backend '%.*s' (available: %s)", (int)n, p,
+                   tb_backend_names());
     }
-    error_setg(errp, "unknown backend '%.*s' (available: interp)", (int)n, p);
-    return NULL;
+    return be;
 }
 
 /* Thread-safe: only sets flags the exec loop polls. */

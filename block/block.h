@@ -42,6 +42,7 @@ typedef struct BlockOpenOptions {
     bool snapshot;        /* writes go to a temporary overlay; the image is never written */
     BlockCacheMode cache;
     bool no_lock;         /* file.locking=off: skip the advisory lock */
+    bool no_backing;      /* do not open backing files (osprey-img info, rebase -u) */
 } BlockOpenOptions;
 
 /* Parse a cache= value ("writeback", "none", "unsafe", "directsync"). */
@@ -78,6 +79,8 @@ void blk_set_change_cb(BlockBackend *blk, void (*cb)(void *opaque, bool inserted
 int blk_pread(BlockBackend *blk, int64_t offset, void *buf, size_t len);
 int blk_pwrite(BlockBackend *blk, int64_t offset, const void *buf, size_t len);
 int blk_flush(BlockBackend *blk);
+/* Give [offset, offset+len) back to the host (discard/TRIM); it then reads as zeros. */
+int blk_pdiscard(BlockBackend *blk, int64_t offset, int64_t len);
 
 /*
  * Asynchronous requests.  The iovec array is copied; the buffers it points to

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 unsigned osprey_log_mask;
+bool osprey_perfmap;
 static FILE *log_out;
 
 static const struct {
@@ -23,6 +24,10 @@ static const struct {
     {"mmu", LOG_MMU, "log MMU-related activities"},
     {"ioport", LOG_IOPORT, "show all i/o port accesses"},
     {"trace", LOG_TRACE, "device-level tracing"},
+    {"tb_stats", LOG_TB_STATS,
+     "at exit: hottest blocks, helper calls, TLB and exit counts (counts each block entry)"},
+    {"tb_summary", LOG_TB_SUMMARY,
+     "at exit: one 'osprey-stats:' line of DBT counters (no cost while running)"},
 };
 
 void log_print_help(FILE *f)

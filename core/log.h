@@ -20,9 +20,13 @@ enum {
     LOG_MMU = 1 << 9,         /* page-walk faults */
     LOG_IOPORT = 1 << 10,     /* PIO accesses */
     LOG_TRACE = 1 << 11,      /* device-level tracing */
+    LOG_TB_STATS = 1 << 12,   /* DBT profile at exit: hot blocks, helpers, TLB, exits */
+    LOG_TB_SUMMARY = 1 << 13, /* one machine-readable DBT statistics line at exit */
 };
 
 extern unsigned osprey_log_mask;
+/* -perfmap: write /tmp/perf-PID.map naming each translated block (process-wide, set once). */
+extern bool osprey_perfmap;
 
 #define log_enabled(mask) unlikely(osprey_log_mask &(mask))
 void log_printf(const char *fmt, ...) PRINTF_FMT(1, 2);

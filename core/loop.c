@@ -58,6 +58,11 @@ struct MainLoop {
     int notify_rfd;
     int notify_wfd; /* == notify_rfd for an eventfd */
     int in_poll;    /* atomic */
+
+    /* main_loop_set_poll_hooks: drop/retake the device lock around ppoll. */
+    void (*before_poll)(void *opaque);
+    void (*after_poll)(void *opaque);
+    void *poll_hook_opaque;
 };
 
 /* Thread and signal handler wake-up. */
@@ -384,8 +389,14 @@ void main_loop_wait(MainLoop *loop, int64_t timeout_ns)
         ts.tv_nsec = timeout % NANOSECONDS_PER_SECOND;
         tsp = &ts;
     }
+    if (loop->before_poll) {
+        loop->before_poll(loop->poll_hook_opaque);
+    }
     int ret = ppoll(pfds, n, tsp, NULL);
     int poll_errno = errno;
+    if (loop->after_poll) {
+        loop->after_poll(loop->poll_hook_opaque);
+    }
     __atomic_store_n(&loop->in_poll, 0, __ATOMIC_SEQ_CST);
 
     if (ret < 0 && poll_errno != EINTR) {
@@ -404,4 +415,12 @@ void main_loop_wait(MainLoop *loop, int64_t timeout_ns)
 
     main_loop_run_timers(loop);
     main_loop_run_bhs(loop);
+}
+
+void main_loop_set_poll_hooks(MainLoop *loop, void (*before_poll)(void *opaque),
+                              void (*after_poll)(void *opaque), void *opaque)
+{
+    loop->before_poll = before_poll;
+    loop->after_poll = after_poll;
+    loop->poll_hook_opaque = opaque;
 }

@@ -52,5 +52,12 @@ void bh_delete(BH *bh); /* NULL is ignored */
 void main_loop_wait(MainLoop *loop, int64_t timeout_ns);
 /* Wake a main_loop_wait blocked in poll, from any thread or signal handler. */
 void main_loop_notify(MainLoop *loop);
+/*
+ * Called right before and after the loop blocks in poll (NULL: nothing), so an
+ * accelerator with vCPU threads can release the lock that serializes device
+ * code while the loop sleeps.
+ */
+void main_loop_set_poll_hooks(MainLoop *loop, void (*before_poll)(void *opaque),
+                              void (*after_poll)(void *opaque), void *opaque);
 
 #endif

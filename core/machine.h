@@ -107,6 +107,7 @@ typedef struct Machine {
     struct NamedIrqGroup *named_irqs; /* machine_add_named_irqs: for qtest */
 
     struct DriveInfo *drives; /* block/drive.h: -drive, opened before the board is built */
+    struct Display *display;  /* ui/console.h: created on first use, freed with the board */
 } Machine;
 
 /* Build the configured machine (memory, devices, chardevs, accelerator). */

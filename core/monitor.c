@@ -11,6 +11,9 @@
 #include "core/json.h"
 #include "hw/ide/ide.h"
 #include "hw/pci/pci.h"
+#include "accel/accel.h"
+#include "cpu/x86/cpu.h"
+#include "ui/console.h"
 
 #define HMP_PROMPT "(osprey) "
 #define HMP_LINE_MAX 1024
@@ -112,6 +115,31 @@ bool monitor_cmd_system_powerdown(Machine *m, Error **errp)
 {
     machine_request_powerdown(m);
     return true;
+}
+
+bool monitor_cmd_screendump(Machine *m, const char *file, const char *format, Error **errp)
+{
+    if (!m->display) {
+        error_setg(errp, "There is no console to take a screendump from");
+        return false;
+    }
+    return display_screendump(m->display, file, format, errp);
+}
+
+bool monitor_cmd_set_password(Machine *m, const char *protocol, const char *password,
+                              Error **errp)
+{
+    if (strcmp(protocol, "vnc")) {
+        error_setg(errp, "Parameter 'protocol' does not accept value '%s'", protocol);
+        return false;
+    }
+#ifdef CONFIG_VNC
+    if (m->display) {
+        return vnc_display_set_password(m->display, password, errp);
+    }
+#endif
+    error_setg(errp, "There is no VNC server");
+    return false;
 }
 
 bool monitor_cmd_quit(Machine *m, Error **errp)
@@ -272,6 +300,47 @@ static void hmp_cont(HmpMonitor *hmp, int argc, char **argv)
     }
 }
 
+/* screendump FILE [format=png|ppm], or QEMU's screendump [-f FORMAT] FILE. */
+static void hmp_screendump(HmpMonitor *hmp, int argc, char **argv)
+{
+    const char *file = NULL, *format = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-f") && i + 1 < argc) {
+            format = argv[++i];
+        } else if (!strncmp(argv[i], "format=", 7)) {
+            format = argv[i] + 7;
+        } else if (!file) {
+            file = argv[i];
+        }
+    }
+    Error *err = NULL;
+    if (!file) {
+        hmp_printf(hmp, "screendump: missing filename\n");
+    } else if (!monitor_cmd_screendump(hmp->common.machine, file, format, &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
+/* change vnc password PASSWORD (the only "change" target there is so far). */
+/* change vnc password PASSWORD: the VNC half of "change" (media are below). */
+static void hmp_change_vnc(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    if (argc < 4 || strcmp(argv[2], "password")) {
+        hmp_printf(hmp, "change: 'change vnc password PASSWORD' is the VNC form\n");
+    } else if (!monitor_cmd_set_password(hmp->common.machine, "vnc", argv[3], &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
+static void hmp_set_password(HmpMonitor *hmp, int argc, char **argv)
+{
+    Error *err = NULL;
+    if (!monitor_cmd_set_password(hmp->common.machine, argv[1], argv[2], &err)) {
+        hmp_report_err(hmp, err);
+    }
+}
+
 static void hmp_system_reset(HmpMonitor *hmp, int argc, char **argv)
 {
     Error *err = NULL;
@@ -345,6 +414,22 @@ static void hmp_info_qtree(HmpMonitor *hmp, int argc, char **argv)
     hmp_print_stream(hmp, machine_print_devices);
 }
 
+/* CPU 0's registers, fetched from the accelerator first (KVM keeps them in the kernel). */
+static void print_cpu_registers(Machine *m, FILE *f)
+{
+    if (m->nr_cpus == 0) {
+        fprintf(f, "no CPU\n");
+        return;
+    }
+    accel_cpu_state_get(m, 0);
+    x86_cpu_dump_state(m->cpus[0], f);
+}
+
+static void hmp_info_registers(HmpMonitor *hmp, int argc, char **argv)
+{
+    hmp_print_stream(hmp, print_cpu_registers);
+}
+
 static void hmp_info_pci(HmpMonitor *hmp, int argc, char **argv)
 {
     hmp_print_stream(hmp, pci_print_devices);
@@ -359,6 +444,10 @@ static void hmp_info_block(HmpMonitor *hmp, int argc, char **argv)
 static void hmp_change(HmpMonitor *hmp, int argc, char **argv)
 {
     Error *err = NULL;
+    if (!strcmp(argv[1], "vnc")) {
+        hmp_change_vnc(hmp, argc, argv);
+        return;
+    }
     if (!ide_change_medium(hmp->common.machine, argv[1], argv[2], argc > 3 ? argv[3] : NULL,
                            &err)) {
         hmp_report_err(hmp, err);
@@ -384,13 +473,17 @@ static void hmp_eject(HmpMonitor *hmp, int argc, char **argv)
  * a new "info" subcommand likewise in hmp_info_commands.
  */
 static const HmpCommand hmp_commands[] = {
-    {"change", "device filename [format]", "change a removable medium", 2, 3, hmp_change},
+    {"change", "device filename [format] | vnc password PASSWORD",
+     "change a removable medium, or the VNC password", 2, 3, hmp_change},
     {"cont|c", "", "resume emulation", 0, 0, hmp_cont},
     {"eject", "[-f] device", "eject a removable medium (use -f to force it)", 1, 2, hmp_eject},
     {"help|?", "[cmd]", "show the help", 0, 1, hmp_help},
     {"info", "[subcommand]", "show various information about the system state", 0, 0, NULL,
      hmp_info_commands},
     {"quit|q", "", "quit the emulator", 0, 0, hmp_quit},
+    {"screendump", "FILE [format=png|ppm]", "save the screen as an image", 1, 3,
+     hmp_screendump},
+    {"set_password", "vnc PASSWORD", "set the VNC password", 2, 3, hmp_set_password},
     {"stop", "", "stop emulation", 0, 0, hmp_stop},
     {"system_powerdown", "", "send system power down event", 0, 0, hmp_system_powerdown},
     {"system_reset", "", "reset the system", 0, 0, hmp_system_reset},
@@ -404,6 +497,7 @@ static const HmpCommand hmp_info_commands[] = {
     {"qtree", "", "show the machine and its devices", 0, 0, hmp_info_qtree},
     {"pci", "", "show the PCI functions and their BARs", 0, 0, hmp_info_pci},
     {"block", "", "show the block devices", 0, 0, hmp_info_block},
+    {"registers", "", "show the CPU registers", 0, 0, hmp_info_registers},
     {NULL},
 };
 

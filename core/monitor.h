@@ -46,6 +46,10 @@ bool monitor_cmd_cont(Machine *m, Error **errp);
 bool monitor_cmd_system_reset(Machine *m, Error **errp);
 bool monitor_cmd_system_powerdown(Machine *m, Error **errp);
 bool monitor_cmd_quit(Machine *m, Error **errp);
+/* format: "png", "ppm" or NULL (ppm, as QEMU). */
+bool monitor_cmd_screendump(Machine *m, const char *file, const char *format, Error **errp);
+bool monitor_cmd_set_password(Machine *m, const char *protocol, const char *password,
+                              Error **errp);
 
 /* ---- internal to monitor.c and qmp.c ---- */
 

@@ -136,6 +136,7 @@ static void print_help(void)
            "-no-reboot -no-shutdown -snapshot -S -nodefaults\n"
            "-name NAME -pidfile FILE\n"
            "-d ITEM,... -D LOGFILE  debug logging (-d help)\n"
+           "-perfmap               write /tmp/perf-PID.map for perf to name translated blocks\n"
            "-qtest DEV             drive the machine with the qtest protocol (no CPU)\n"
            "\nDuring -nographic emulation, Ctrl-A h prints the console escape keys.\n");
 }
@@ -530,16 +531,23 @@ static bool opt_display(OptionParser *p, const char *arg)
 {
     if (!strcmp(arg, "help")) {
         printf("Available display backend types:\nnone\n");
+#ifdef CONFIG_SDL
+        printf("sdl\n");
+#endif
+#ifdef CONFIG_VNC
+        printf("vnc\n");
+#endif
         return opt_done(p, 0);
     }
     const char *comma = strchr(arg, ',');
     char *type = comma ? xstrndup(arg, comma - arg) : xstrdup(arg);
-    bool ok = !strcmp(type, "none");
+    /* ui/display-init.c checks that the chosen front end is compiled in. */
+    bool ok = !strcmp(type, "none") || !strcmp(type, "sdl") || !strncmp(type, "vnc=", 4);
     free(type);
     if (!ok) {
-        return opt_error(p, "display '%s': not supported yet (only none)", arg);
+        return opt_error(p, "display '%s': unknown display type (none, sdl, vnc=ADDR)", arg);
     }
-    set_str(&p->cfg->display, "none");
+    set_str(&p->cfg->display, arg);
     return true;
 }
 
@@ -548,17 +556,30 @@ static bool opt_vnc(OptionParser *p, const char *arg)
     if (!strcmp(arg, "none")) {
         return true;
     }
-    return opt_not_yet(p, arg);
+    /* The address form is checked here; its options when the server starts. */
+    size_t len = strcspn(arg, ",");
+    char *addr = xstrndup(arg, len);
+    const char *colon = strrchr(addr, ':');
+    bool ok = !strncmp(addr, "unix:", 5) ? addr[5] != '\0'
+                                          : colon && colon[1] && strspn(colon + 1, "0123456789")
+                                                                     == strlen(colon + 1);
+    free(addr);
+    if (!ok) {
+        return opt_error(p, "'%s': expected [HOST]:DISPLAY or unix:PATH", arg);
+    }
+    set_str(&p->cfg->vnc, arg);
+    return true;
 }
 
 static bool opt_vga(OptionParser *p, const char *arg)
 {
     if (!strcmp(arg, "help")) {
         printf("none                 no graphic card\n");
+        printf("std                  standard VGA (default)\n");
         return opt_done(p, 0);
     }
-    if (strcmp(arg, "none")) {
-        return opt_error(p, "VGA type '%s': not supported yet (only none)", arg);
+    if (strcmp(arg, "none") && strcmp(arg, "std")) {
+        return opt_error(p, "VGA type '%s': not supported (std or none)", arg);
     }
     set_str(&p->cfg->vga, arg);
     return true;
@@ -637,6 +658,14 @@ static bool opt_d(OptionParser *p, const char *arg)
         error_free(err);
         return opt_done(p, 1);
     }
+    return true;
+}
+
+static bool opt_perfmap(OptionParser *p, const char *arg)
+{
+    (void)p;
+    (void)arg;
+    osprey_perfmap = true;
     return true;
 }
 
@@ -826,6 +855,7 @@ static const OptionDef option_defs[] = {
     {"pidfile", true, opt_pidfile},
     {"d", true, opt_d},
     {"D", true, opt_D},
+    {"perfmap", false, opt_perfmap},
     {"rtc", true, opt_rtc},
     {"version", false, opt_version},
     {"h", false, opt_help},

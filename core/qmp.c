@@ -238,6 +238,30 @@ static JsonValue *qmp_cmd_quit(QmpMonitor *qmp, const JsonValue *args, Error **e
     return NULL;
 }
 
+static JsonValue *qmp_cmd_screendump(QmpMonitor *qmp, const JsonValue *args, Error **errp)
+{
+    const char *file = json_as_string(json_object_get(args, "filename"));
+    const char *format = json_as_string(json_object_get(args, "format"));
+    monitor_cmd_screendump(qmp->common.machine, file, format, errp);
+    return NULL;
+}
+
+static JsonValue *qmp_cmd_set_password(QmpMonitor *qmp, const JsonValue *args, Error **errp)
+{
+    const char *protocol = json_as_string(json_object_get(args, "protocol"));
+    const char *password = json_as_string(json_object_get(args, "password"));
+    monitor_cmd_set_password(qmp->common.machine, protocol, password, errp);
+    return NULL;
+}
+
+static JsonValue *qmp_cmd_change_vnc_password(QmpMonitor *qmp, const JsonValue *args,
+                                              Error **errp)
+{
+    const char *password = json_as_string(json_object_get(args, "password"));
+    monitor_cmd_set_password(qmp->common.machine, "vnc", password, errp);
+    return NULL;
+}
+
 static JsonValue *qmp_query_block(QmpMonitor *qmp, const JsonValue *args, Error **errp)
 {
     return ide_query_block(qmp->common.machine);
@@ -282,6 +306,9 @@ static const QmpCommand qmp_commands[] = {
     {"blockdev-change-medium", "device:s?,id:s?,filename:s,format:s?,read-only-mode:s?",
      qmp_blockdev_change_medium},
     {"eject", "device:s?,id:s?,force:b?", qmp_eject},
+    {"screendump", "filename:s,device:s?,head:i?,format:s?", qmp_cmd_screendump},
+    {"set_password", "protocol:s,password:s,connected:s?,display:s?", qmp_cmd_set_password},
+    {"change-vnc-password", "password:s", qmp_cmd_change_vnc_password},
     {NULL},
 };
 

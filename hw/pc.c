@@ -33,6 +33,7 @@
 #include "hw/timer/hpet.h"
 #include "hw/pci/pci.h"
 #include "hw/timer/i8254.h"
+#include "ui/console.h"
 
 /* RAM above this goes above 4 GiB, leaving room for the PCI hole. */
 #define PC_LOWMEM_LIMIT 0xe0000000ULL
@@ -95,6 +96,7 @@ static void pc_board_free(Machine *m)
         memory_region_destroy(&board->ram_above_4g);
     }
     direct_boot_free(&board->direct_boot);
+    display_free(m);
     free(board);
     m->board = NULL;
 }
@@ -252,11 +254,15 @@ static bool pc_load_bios(Machine *m, PcBoard *board, const char *name, Error **e
 static DeviceState *pc_create(Machine *m, const char *type, const char *const *props,
                               Error **errp);
 
-/* The PIIX3 IDE function at 01.1; with defaults, an empty CD-ROM at ide1-cd0 as on QEMU. */
+/*
+ * The IDE function at 01.1; with defaults, an empty CD-ROM at ide1-cd0 as on QEMU.  It is the
+ * PIIX4's (8086:7111), whose Ultra DMA/33 timing registers let guests run the disks in UDMA;
+ * drivers of the PIIX3's function (QEMU's) stop at multiword DMA 2.
+ */
 static bool pc_init_ide(Machine *m, Error **errp)
 {
-    const char *props[] = {"addr", "01.1", "default-cdrom", m->cfg->nodefaults ? "off" : "on",
-                           NULL};
+    const char *props[] = {"addr", "01.1", "piix4", "on",
+                           "default-cdrom", m->cfg->nodefaults ? "off" : "on", NULL};
     return pc_create(m, "piix3-ide", props, errp) != NULL;
 }
 
@@ -292,6 +298,17 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
         }
     }
     return device_realize(dev, errp) ? dev : NULL;
+}
+
+/* -vga std (the default, at 00:02.0 as in QEMU) or none; -nodefaults drops the default. */
+static bool pc_init_vga(Machine *m, Error **errp)
+{
+    const char *vga = m->cfg->vga;
+    if (vga ? !strcmp(vga, "none") : m->cfg->nodefaults) {
+        return true;
+    }
+    const char *props[] = {"addr", "02.0", NULL};
+    return pc_create(m, "VGA", props, errp) != NULL;
 }
 
 /* SeaBIOS's boot device codes in CMOS 0x3d/0x38: a=floppy, c=disk, d=cdrom, n=network. */
@@ -388,6 +405,8 @@ static bool pc_init_pic_pit(Machine *m, PcBoard *board, Error **errp)
     board->pic = pic;
     board->pic_ack = i8259_ack;
     board->pic_in = i8259_inputs(pic);
+    /* Named so an accelerator with an in-kernel irqchip (KVM) can take the inputs over. */
+    machine_add_named_irqs(m, "pic-in", board->pic_in, ISA_NUM_IRQS);
     i8259_set_output(pic, &board->cpu_intr);
     machine_add_named_irqs(m, "pic-intr", &board->cpu_intr, 1);
 
@@ -444,6 +463,7 @@ static bool pc_init_apics(Machine *m, PcBoard *board, Error **errp)
         return false;
     }
     board->ioapic_in = ioapic_get_inputs(ioapic);
+    machine_add_named_irqs(m, "ioapic-in", board->ioapic_in, IOAPIC_NUM_PINS);
     for (int i = 0; i < m->nr_cpus; i++) {
         apic_set_eoi_hook(apics[i], ioapic_eoi_broadcast, ioapic);
     }
@@ -770,6 +790,9 @@ bool pc_machine_init(Machine *m, Error **errp)
         !pc_init_pci(m, board, errp)) {
         return false;
     }
+    if (!pc_init_vga(m, errp)) {
+        return false;
+    }
 
     /*
      * Default consoles as in QEMU: with -nographic, COM1 and the monitor
@@ -821,5 +844,6 @@ bool pc_machine_init(Machine *m, Error **errp)
         }
     }
     return drives_check_claimed(m, errp) && pc_check_boot_source(cfg, errp) &&
-           pc_init_fw_cfg(m, board, errp) && pc_setup_kernel(m, board, errp);
+           pc_init_fw_cfg(m, board, errp) && pc_setup_kernel(m, board, errp) &&
+           display_init_frontends(m, errp);
 }

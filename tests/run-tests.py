@@ -15,6 +15,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# DBT backends the CPU test suites run on (native exists on x86-64 hosts only).
+BACKENDS = ["native", "interp"] if os.uname().machine == "x86_64" else ["interp"]
 
 
 def run_one(cmd, env, timeout):
@@ -55,17 +57,26 @@ def main():
     programs = []
     for b in sorted(glob.glob(os.path.join(build, "tests", "unit", "test-*"))):
         if os.access(b, os.X_OK) and not b.endswith(".d"):
-            programs.append(([b], 600))
+            base = os.path.basename(b)
+            if base.startswith("test-x86-") or base == "test-sst286":
+                # The CPU suites run on every DBT backend (the x86 test rig reads
+                # OSPREY_TCG_BACKEND); the results must agree.
+                for backend in BACKENDS:
+                    programs.append(([b], 600, {"OSPREY_TCG_BACKEND": backend}))
+            else:
+                programs.append(([b], 600, {}))
     for py in sorted(glob.glob(os.path.join(ROOT, "tests", "*", "test_*.py"))):
-        programs.append(([sys.executable, py], script_timeout(py, 900)))
+        programs.append(([sys.executable, py], script_timeout(py, 900), {}))
     if args.suite:
         programs = [p for p in programs if any(s in p[0][-1] for s in args.suite)]
 
     passed = failed = skipped = 0
     failures = []
-    for cmd, timeout in programs:
+    for cmd, timeout, extra_env in programs:
         name = os.path.relpath(cmd[-1], ROOT)
-        out, rc, secs = run_one(cmd, env, timeout)
+        if extra_env.get("OSPREY_TCG_BACKEND"):
+            name += "@" + extra_env["OSPREY_TCG_BACKEND"]
+        out, rc, secs = run_one(cmd, dict(env, **extra_env), timeout)
         p = f = s = 0
         for line in out.splitlines():
             if line.startswith("ok "):

@@ -67,7 +67,8 @@ struct TBBackend {
     /* The code buffer must be mapped executable. */
     bool needs_exec_memory;
     /*
-     * Generate code for f into buf[0, cap).  tb->code == buf.  Fill tb->jmp_patch[] and
+     * Generate code for f into buf[0, cap).  buf == tb->code_rw, the writable view of
+     * tb->code (where the code runs; the same address unless needs_exec_memory).  Fill tb->jmp_patch[] and
      * insn_pos[i] (code offset where instruction i begins, f->nb_insns entries).
      * Returns the bytes used, TB_GEN_BUFFER_FULL, or TB_GEN_TOO_BIG.
      */
@@ -86,5 +87,15 @@ struct TBBackend {
 };
 
 extern const TBBackend tb_backend_interp;
+#if defined(__x86_64__)
+extern const TBBackend tb_backend_x86_64;
+#endif
+
+/* The host's preferred backend: native on x86-64 hosts, the interpreter elsewhere. */
+const TBBackend *tb_backend_default(void);
+/* A backend by name ("native", "interp"; len bytes of name), or NULL. */
+const TBBackend *tb_backend_find(const char *name, size_t len);
+/* The names tb_backend_find() accepts on this host, for messages ("native, interp"). */
+const char *tb_backend_names(void);
 
 #endif

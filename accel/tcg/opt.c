@@ -629,7 +629,12 @@ void ir_optimize(IRFunc *f)
             make_nop(op);
             continue;
         }
-        if (op->opc == IR_OP_DISCARD || op->opc == IR_OP_INSN_START) {
+        if (op->opc == IR_OP_DISCARD) {
+            /* The value dies here: copies of it must not be replaced by it later on. */
+            opt_forget(&o, (uint32_t)op->args[0]);
+            continue;
+        }
+        if (op->opc == IR_OP_INSN_START) {
             continue;
         }
 

@@ -7,8 +7,10 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "accel/tcg/backend.h"
+#include "accel/tcg/tb-stats.h"
 #include "core/log.h"
 
 /* Tagged (TB pointer | small index) list links; TBs are 16-byte aligned in the arena. */
@@ -24,16 +26,55 @@ struct TBPage {
 
 #define ARENA_ALIGN 16
 
-static void *arena_map(size_t size, bool exec)
+static void *arena_map(size_t size)
 {
-    int prot = PROT_READ | PROT_WRITE | (exec ? PROT_EXEC : 0);
-    void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     if (p == MAP_FAILED) {
         error_report("cannot map %zu bytes for the translation cache", size);
         exit(1);
     }
     return p;
+}
+
+/*
+ * W^X: the same pages mapped twice, read-write for the code generator and patching,
+ * read-execute for running.  No page is ever writable and executable at once.  Shared
+ * anonymous memory duplicated with mremap(old_size = 0) keeps the views "anonymous" to
+ * tools such as perf (which then read /tmp/perf-PID.map); a memfd is the fallback.
+ */
+static void arena_map_dual(size_t size, uint8_t **rw, uint8_t **rx)
+{
+    void *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *x = MAP_FAILED;
+
+    if (w != MAP_FAILED) {
+        x = mremap(w, 0, size, MREMAP_MAYMOVE);
+        if (x != MAP_FAILED && mprotect(x, size, PROT_READ | PROT_EXEC) != 0) {
+            munmap(x, size);
+            x = MAP_FAILED;
+        }
+        if (x == MAP_FAILED) {
+            munmap(w, size);
+            w = MAP_FAILED;
+        }
+    }
+    if (w == MAP_FAILED) {
+        int fd = memfd_create("osprey-tcg", MFD_CLOEXEC);
+        if (fd >= 0 && ftruncate(fd, (off_t)size) == 0) {
+            w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    if (w == MAP_FAILED || x == MAP_FAILED) {
+        error_report("cannot map %zu bytes of executable translation cache", size);
+        exit(1);
+    }
+    *rw = w;
+    *rx = x;
 }
 
 TBCache *tb_cache_new(const TBBackend *backend, size_t code_size, unsigned page_bits)
@@ -44,11 +85,18 @@ TBCache *tb_cache_new(const TBBackend *backend, size_t code_size, unsigned page_
     c->optimize = true;
     c->page_bits = page_bits;
     c->buf_size = code_size;
-    c->buf = arena_map(code_size, backend->needs_exec_memory);
+    if (backend->needs_exec_memory) {
+        arena_map_dual(code_size, &c->buf, &c->buf_exec);
+    } else {
+        c->buf = c->buf_exec = arena_map(code_size);
+    }
     c->hmask = 1023;
     c->htable = xcalloc(c->hmask + 1, sizeof(*c->htable));
     c->pmask = 255;
     c->pages = xcalloc(c->pmask + 1, sizeof(*c->pages));
+    if (log_enabled(LOG_TB_STATS)) {
+        c->prof = tb_prof_new();
+    }
     return c;
 }
 
@@ -72,11 +120,16 @@ void tb_cache_free(TBCache *c)
         return;
     }
     pages_free_all(c);
+    if (c->buf_exec != c->buf) {
+        munmap(c->buf_exec, c->buf_size);
+    }
     munmap(c->buf, c->buf_size);
     free(c->htable);
     free(c->pages);
     free(c->jcs);
     free(c->pos_scratch);
+    tb_prof_free(c->prof);
+    tb_perfmap_flush();
     free(c);
 }
 
@@ -470,9 +523,10 @@ static int tb_try_gen(TBCache *c, IRFunc *f, TranslationBlock **out)
     }
     tb = (TranslationBlock *)(c->buf + tb_off);
     memset(tb, 0, sizeof(*tb));
-    tb->code = c->buf + code_off;
+    tb->code = c->buf_exec + code_off;
+    tb->code_rw = c->buf + code_off;
     tb->jmp_patch[0] = tb->jmp_patch[1] = TB_NO_JUMP;
-    len = c->backend->gen_code(f, tb, tb->code, c->buf_size - code_off, c->pos_scratch);
+    len = c->backend->gen_code(f, tb, tb->code_rw, c->buf_size - code_off, c->pos_scratch);
     if (len < 0) {
         return (int)len;
     }
@@ -512,10 +566,19 @@ int tb_gen_code(TBCache *c, IRFunc *f, const TBKey *key, uint32_t guest_size, ui
 {
     uint64_t page_mask = ~(((uint64_t)1 << c->page_bits) - 1);
     TranslationBlock *tb = NULL;
+    TBProfile *prof = NULL;
     int r;
 
     if (c->optimize) {
         ir_optimize(f);
+    }
+    if (unlikely(c->prof)) {
+        /*
+         * Count what will run: liveness first deletes dead code (pure helper calls whose
+         * result nobody reads), then a second pass annotates the inserted counter ops.
+         */
+        ir_liveness(f, c->optimize);
+        prof = tb_prof_instrument(c->prof, f, key);
     }
     ir_liveness(f, c->optimize);
     if (log_enabled(LOG_OP)) {
@@ -558,6 +621,15 @@ int tb_gen_code(TBCache *c, IRFunc *f, const TBKey *key, uint32_t guest_size, ui
         page_add_tb(c, tb, 1);
     }
     c->stats.translated++;
+    c->stats.code_bytes += tb->code_size;
+    c->stats.guest_bytes += guest_size;
+    c->stats.guest_insns += tb->icount;
+    if (unlikely(prof)) {
+        prof->code_size = tb->code_size;
+    }
+    if (unlikely(osprey_perfmap)) {
+        tb_perfmap_add(tb);
+    }
     if (log_enabled(LOG_OUT_ASM) && c->backend->dump) {
         log_printf("OUT: [size=%u] pc=0x%" PRIx64 "\n", tb->code_size, tb->pc);
         c->backend->dump(tb, log_file());

@@ -41,8 +41,10 @@ struct TranslationBlock {
     uint32_t size;         /* bytes of guest code */
     uint32_t icount;       /* guest instructions (insn_start ops) */
 
-    /* Generated code, owned by the backend. */
+    /* Generated code, owned by the backend.  code is the executable view; code_rw the
+     * writable view of the same bytes (equal unless the arena is mapped twice, W^X). */
     void *code;
+    void *code_rw;
     uint32_t code_size;
     uint32_t jmp_patch[2]; /* backend data locating goto_tb slot n, or TB_NO_JUMP */
 
@@ -80,6 +82,7 @@ typedef struct TBJumpCache {
 } TBJumpCache;
 
 typedef struct TBPage TBPage;
+typedef struct TBProfiler TBProfiler; /* tb-stats.h */
 
 typedef struct TBCacheHooks {
     /*
@@ -99,6 +102,9 @@ typedef struct TBCacheStats {
     uint64_t invalidated;  /* TBs invalidated individually */
     uint64_t flushes;      /* full flushes (buffer full or requested) */
     uint64_t chained;      /* direct jumps patched */
+    uint64_t code_bytes;   /* generated code, summed over every TB ever generated */
+    uint64_t guest_bytes;  /* guest code translated, likewise */
+    uint64_t guest_insns;  /* guest instructions translated, likewise */
     size_t code_used;      /* arena bytes in use */
     size_t code_size;      /* arena size */
     uint32_t live_tbs;     /* TBs currently in the hash table */
@@ -110,7 +116,8 @@ typedef struct TBCache {
     bool optimize;        /* run ir_optimize() and dead-code removal (default true) */
     unsigned page_bits;   /* guest page size for physical page lists */
 
-    uint8_t *buf;         /* the arena */
+    uint8_t *buf;         /* the arena (writable view) */
+    uint8_t *buf_exec;    /* its executable view (== buf when not needs_exec_memory) */
     size_t buf_size, used;
     uint64_t flush_count; /* changes on every flush: TB pointers from before are stale */
 
@@ -127,6 +134,7 @@ typedef struct TBCache {
     uint32_t pos_cap;
 
     TBCacheStats stats;
+    TBProfiler *prof; /* -d tb_stats: instrument and count every block (else NULL) */
 } TBCache;
 
 /* A cache with an arena of code_size bytes, generating code with backend. */

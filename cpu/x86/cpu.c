@@ -2,6 +2,8 @@
  * x86 CPU state: power-on RESET and INIT (SDM vol. 3A 9.1, table 9-1) and
  * the hflags cache the translator keys its blocks on.
  */
+#include <inttypes.h>
+
 #include "cpu/x86/cpu.h"
 #include "core/machine.h"
 #include "cpu/x86/cpuid.h"
@@ -188,4 +190,22 @@ void x86_cpu_set_a20(CPUX86State *env, bool enabled)
         x86_tlb_flush(env, true);
         env->interrupt_request |= CPU_INTERRUPT_EXITTB;
     }
+}
+
+/* The one register dump format: -d cpu and the monitor's info registers, on every accelerator. */
+void x86_cpu_dump_state(CPUX86State *env, FILE *out)
+{
+    static const char *const names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
+
+    for (int i = 0; i < 8; i++) {
+        fprintf(out, "%s=%016" PRIx64 "%s", names[i], env->regs[i], (i & 3) == 3 ? "\n" : " ");
+    }
+    fprintf(out, "RIP=%016" PRIx64 " RFL=%08" PRIx64 " CPL=%d hflags=%08x\n", env->rip,
+            x86_get_eflags(env), x86_cpl(env), env->hflags);
+    for (int i = 0; i < X86_NR_SEGS; i++) {
+        fprintf(out, "SEG%d=%04x %016" PRIx64 " %08x %08x\n", i, env->segs[i].selector,
+                env->segs[i].base, env->segs[i].limit, env->segs[i].flags);
+    }
+    fprintf(out, "CR0=%08" PRIx64 " CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08" PRIx64 "\n",
+            env->cr[0], env->cr[2], env->cr[3], env->cr[4]);
 }

@@ -293,6 +293,8 @@ void x86_cpu_init_reset(CPUX86State *env); /* INIT signal */
  */
 void x86_cpu_interrupt(CPUX86State *env, uint32_t mask);
 void x86_cpu_reset_interrupt(CPUX86State *env, uint32_t mask);
+/* Registers in the one dump format used by -d cpu and info registers. */
+void x86_cpu_dump_state(CPUX86State *env, FILE *out);
 /* The A20 gate (i8042 output port, port 0x92): false masks address bit 20. */
 void x86_cpu_set_a20(CPUX86State *env, bool enabled);
 

@@ -5,6 +5,7 @@
  */
 #include "cpu/x86/cpuid.h"
 #include "cpu/x86/mmu.h"
+#include "cpu/x86/msr.h"
 
 struct X86CpuModel {
     const char *name;
@@ -28,14 +29,14 @@ struct X86CpuModel {
 static const X86CpuModel x86_models[] = {
     {
         .name = "qemu64", .desc = "Osprey 64-bit virtual CPU (default)",
-        .family = 6, .model = 6, .stepping = 3, .max_leaf = 7, .max_ext_leaf = 0x80000008,
+        .family = 6, .model = 6, .stepping = 3, .max_leaf = 0x16, .max_ext_leaf = 0x80000008,
         .edx1 = BASE_SSE2, .ecx1 = CPUID_EXT_SSE3 | CPUID_EXT_CX16,
         .edx_ext = EXT2_64, .ecx_ext = CPUID_EXT3_LAHF_LM,
         .brand = "Osprey Virtual CPU version 1.0",
     },
     {
         .name = "core2duo", .desc = "Intel Core 2 Duo class (SSSE3, 64-bit)",
-        .family = 6, .model = 15, .stepping = 11, .max_leaf = 7, .max_ext_leaf = 0x80000008,
+        .family = 6, .model = 15, .stepping = 11, .max_leaf = 0x16, .max_ext_leaf = 0x80000008,
         .edx1 = BASE_SSE2, .ecx1 = CPUID_EXT_SSE3 | CPUID_EXT_SSSE3 | CPUID_EXT_CX16,
         .edx_ext = CPUID_EXT2_SYSCALL | CPUID_EXT2_NX | CPUID_EXT2_LM,
         .ecx_ext = CPUID_EXT3_LAHF_LM,
@@ -43,7 +44,7 @@ static const X86CpuModel x86_models[] = {
     },
     {
         .name = "qemu32", .desc = "Osprey 32-bit virtual CPU (PAE, no long mode)",
-        .family = 6, .model = 6, .stepping = 3, .max_leaf = 4, .max_ext_leaf = 0x80000004,
+        .family = 6, .model = 6, .stepping = 3, .max_leaf = 0x16, .max_ext_leaf = 0x80000004,
         .edx1 = BASE_SSE2, .ecx1 = CPUID_EXT_SSE3,
         .brand = "Osprey 32-bit Virtual CPU",
     },
@@ -163,6 +164,21 @@ void x86_cpuid(const CPUX86State *env, uint32_t leaf, uint32_t subleaf, uint32_t
         /* AL = 1 (call once), every descriptor byte 0 = "no cache information". */
         *eax = 1;
         break;
+    case 0x15:
+        /*
+         * The TSC runs at 1 GHz of virtual time (msr.c).  Saying so here (TSC = crystal * 1/1,
+         * crystal 1 GHz) lets guests skip calibrating it against the PIT, which an emulator
+         * on a busy host can get wrong by a factor of ten.
+         */
+        *eax = 1;
+        *ebx = 1;
+        *ecx = X86_TSC_HZ;
+        break;
+    case 0x16:
+        /* Base and maximum frequency in MHz, the same as the TSC's. */
+        *eax = X86_TSC_HZ / 1000000;
+        *ebx = X86_TSC_HZ / 1000000;
+        break;
     case 0x80000000u:
         *eax = m->max_ext_leaf;
         *ebx = ldl_le_p(vendor);
@@ -189,7 +205,7 @@ void x86_cpuid(const CPUX86State *env, uint32_t leaf, uint32_t subleaf, uint32_t
         *eax = X86_PHYS_ADDR_BITS | (48u << 8);
         break;
     default:
-        /* Leaves 3-7 and 0x80000005/7: nothing to report. */
+        /* Leaves 3-0x14 and 0x80000005/7: nothing to report. */
         (void)subleaf;
         break;
     }

@@ -80,20 +80,32 @@ static void tlb_entry_clear(TLBFastEntry *e)
     e->addend = 0;
 }
 
+/*
+ * include_global false is a CR3 load (or a task switch's): entries for global pages stay,
+ * as on hardware.  An OS with kernel page-table isolation and no PCID writes CR3 on every
+ * kernel entry and exit, and its kernel text is mapped global there, so this keeps the
+ * kernel's code and data TLB entries warm across system calls.
+ */
 void x86_tlb_flush(CPUX86State *env, bool include_global)
 {
     X86TCGCPU *c = tcg_cpu(env);
 
-    (void)include_global; /* no global-page bookkeeping: flush everything */
     if (!c) {
         return;
     }
+    c->stats.tlb_flushes++;
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
-            tlb_entry_clear(&c->tlb[m][i]);
+            if (include_global || !c->tlb_global[m][i]) {
+                tlb_entry_clear(&c->tlb[m][i]);
+                c->tlb_global[m][i] = 0;
+            }
         }
     }
-    c->tlb_has_large = false;
+    if (include_global) {
+        /* Otherwise a kept global entry may still come from a large page. */
+        c->tlb_has_large = false;
+    }
     tb_jc_clear(&c->jc);
 }
 
@@ -109,8 +121,10 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
         x86_tlb_flush(env, true);
         return;
     }
+    c->stats.tlb_page_flushes++;
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         tlb_entry_clear(&c->tlb[m][idx]);
+        c->tlb_global[m][idx] = 0;
     }
     tb_jc_clear(&c->jc);
 }
@@ -172,20 +186,18 @@ static uint64_t translate_or_fault(CPUX86State *env, uint64_t vaddr, int access,
     return paddr;
 }
 
-/* Fill the TLB entry for vaddr's page for one access; returns the entry. */
-static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_idx)
+/* Enter a translation of vaddr's page (from the page walker) in the TLB. */
+static TLBFastEntry *tlb_set_entry(X86TCGCPU *c, uint64_t vaddr, int mmu_idx, uint64_t paddr,
+                                   int prot, uint64_t psize)
 {
-    CPUX86State *env = c->env;
     unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
     TLBFastEntry *e = &c->tlb[mmu_idx][idx];
     uint64_t page = vaddr & PAGE_MASK_4K;
-    uint64_t psize = 4096;
-    int prot = 0;
-    uint64_t paddr = translate_or_fault(env, vaddr, access, mmu_idx, &prot, &psize);
     uint64_t ppage = paddr & PAGE_MASK_4K;
     const FlatRange *fr = address_space_lookup(c->as_mem, ppage);
     uint64_t flags_rw = 0, flags_w = 0;
 
+    c->stats.tlb_fills++;
     if (psize > 4096) {
         c->tlb_has_large = true;
     }
@@ -203,10 +215,21 @@ static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_
         flags_rw = X86_TLB_MMIO;
     }
     c->tlb_paddr[mmu_idx][idx] = ppage;
+    c->tlb_global[mmu_idx][idx] = (prot & PAGE_GLOBAL) != 0;
     e->addr_read = (prot & PAGE_READ) ? page | flags_rw : X86_TLB_INVALID;
     e->addr_write = (prot & PAGE_WRITE) ? page | flags_rw | flags_w : X86_TLB_INVALID;
     e->addr_code = (prot & PAGE_EXEC) ? page | flags_rw : X86_TLB_INVALID;
     return e;
+}
+
+/* Fill the TLB entry for vaddr's page for one access (or raise #PF); returns the entry. */
+static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_idx)
+{
+    uint64_t psize = 4096;
+    int prot = 0;
+    uint64_t paddr = translate_or_fault(c->env, vaddr, access, mmu_idx, &prot, &psize);
+
+    return tlb_set_entry(c, vaddr, mmu_idx, paddr, prot, psize);
 }
 
 static bool tag_matches(uint64_t tag, uint64_t page)
@@ -257,6 +280,7 @@ static uint64_t access_page_ld(X86TCGCPU *c, uint64_t vaddr, unsigned size, int 
 
     if (*tag & X86_TLB_MMIO) {
         uint64_t v = 0;
+        c->stats.mmio_accesses++;
         address_space_ld(c->as_mem, c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff), size, &v);
         return v;
     }
@@ -291,10 +315,12 @@ static void access_page_st(X86TCGCPU *c, uint64_t vaddr, unsigned size, uint64_t
     uint64_t paddr = c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff);
 
     if (*tag & X86_TLB_MMIO) {
+        c->stats.mmio_accesses++;
         address_space_st(c->as_mem, paddr, size, val);
         return;
     }
     if (*tag & X86_TLB_NOTDIRTY) {
+        c->stats.smc_writes++;
         notdirty_write(c, paddr, size);
         /* The page may have lost its last TB: re-read the entry's flags. */
         e = &c->tlb[mmu_idx][idx];
@@ -364,6 +390,7 @@ static uint64_t hook_load(void *opaque, uint64_t addr, unsigned memop, unsigned 
 {
     CPUX86State *env = opaque;
 
+    tcg_cpu(env)->stats.tlb_slow_loads++;
     check_align(env, addr, memop, mmu_idx);
     return mem_load(tcg_cpu(env), addr, IR_MO_BYTES(memop), (int)mmu_idx, 0);
 }
@@ -373,6 +400,7 @@ static void hook_store(void *opaque, uint64_t addr, uint64_t val, unsigned memop
 {
     CPUX86State *env = opaque;
 
+    tcg_cpu(env)->stats.tlb_slow_stores++;
     check_align(env, addr, memop, mmu_idx);
     mem_store(tcg_cpu(env), addr, IR_MO_BYTES(memop), val, (int)mmu_idx);
 }
@@ -430,12 +458,31 @@ void cpu_st_mmu(CPUX86State *env, uint64_t vaddr, unsigned size, uint64_t val, i
 bool x86_translate_code_addr(CPUX86State *env, uint64_t linear, uint64_t *paddr,
                              uint32_t *pf_error)
 {
-    int prot;
-    uint64_t ps;
+    X86TCGCPU *c = tcg_cpu(env);
+    int prot = 0;
+    uint64_t ps = 4096;
     int mmu_idx = x86_mmu_index(env);
+    bool ok;
 
     *pf_error = 0;
-    return x86_mmu_translate(env, linear, 2, mmu_idx, paddr, &prot, &ps, pf_error);
+    /*
+     * Every jump-cache miss (exec loop and lookup_and_goto_ptr) lands here: answer from
+     * the TLB's code tag like a hardware TLB would, and walk only on a miss, which then
+     * fills the entry (never faulting here: the caller decides what a failure means).
+     */
+    if (c && mmu_idx >= 0 && mmu_idx < X86_NB_MMU_MODES) {
+        unsigned idx = (linear >> 12) & (X86_TLB_SIZE - 1);
+        if (tag_matches(c->tlb[mmu_idx][idx].addr_code, linear & PAGE_MASK_4K)) {
+            *paddr = c->tlb_paddr[mmu_idx][idx] | (linear & 0xfff);
+            return true;
+        }
+    }
+    ok = x86_mmu_translate(env, linear, 2, mmu_idx, paddr, &prot, &ps, pf_error);
+    if (ok && c && mmu_idx >= 0 && mmu_idx < X86_NB_MMU_MODES) {
+        c->stats.code_walks++;
+        tlb_set_entry(c, linear, mmu_idx, *paddr, prot, ps);
+    }
+    return ok;
 }
 
 int x86_fetch_code_byte(CPUX86State *env, uint64_t linear, uint8_t *byte, uint32_t *pf_error)

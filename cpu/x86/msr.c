@@ -19,7 +19,7 @@
 
 uint64_t x86_cpu_get_tsc(CPUX86State *env)
 {
-    /* 1 GHz: one tick per nanosecond of virtual time (host time without a machine). */
+    /* X86_TSC_HZ: one tick per nanosecond of virtual time (host time without a machine). */
     int64_t ns = env->machine ? clock_get_ns(machine_vclock(env->machine))
                               : host_clock_monotonic_ns();
     return (uint64_t)ns + env->tsc_offset;

@@ -37,6 +37,8 @@
 /* Read/write one MSR; false = the access must #GP (unknown MSR or bad value). */
 bool x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *val);
 bool x86_msr_write(CPUX86State *env, uint32_t msr, uint64_t val);
+/* The TSC ticks once per nanosecond of virtual time (CPUID leaf 0x15 says so). */
+#define X86_TSC_HZ 1000000000u
 /* The guest's TSC now (virtual clock, 1 GHz, plus the offset WRMSR set). */
 uint64_t x86_cpu_get_tsc(CPUX86State *env);
 

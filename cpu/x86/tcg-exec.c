@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 
+#include "accel/tcg/tb-stats.h"
 #include "core/log.h"
 #include "cpu/x86/mmu.h"
 #include "cpu/x86/seg.h"
@@ -48,15 +49,20 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
     x86_get_tb_cpu_state(env, &pc, &cs_base, &flags);
     tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, 0);
     if (tb) {
+        c->stats.lookup_jc_hits++;
         return tb;
     }
     if (env->interrupt_request || !x86_translate_code_addr(env, pc, &phys, &err)) {
+        c->stats.lookup_misses++;
         return NULL;
     }
     key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags, .cflags = 0};
     tb = tb_lookup(c->cache, &key);
     if (tb) {
+        c->stats.lookup_hash_hits++;
         tb_jc_insert(&c->jc, tb);
+    } else {
+        c->stats.lookup_misses++;
     }
     return tb;
 }
@@ -104,6 +110,9 @@ void x86_tcg_cpu_free(X86TCGCPU *c)
     if (!c) {
         return;
     }
+    if (log_enabled(LOG_TB_STATS | LOG_TB_SUMMARY)) {
+        x86_tcg_print_stats(c, log_file());
+    }
     if (c->as_mem) {
         address_space_remove_listener(c->as_mem, &c->listener);
     }
@@ -122,22 +131,79 @@ void x86_tcg_flush(X86TCGCPU *c)
     tlb_flush_all(c);
 }
 
+static double ratio(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
+{
+    const X86ExecStats *s = &c->stats;
+    TBCacheStats cs = tb_cache_stats(c->cache);
+    uint64_t entries = s->loop_entries + s->linked_entries;
+    uint64_t lookups = s->lookup_jc_hits + s->lookup_hash_hits;
+    uint64_t chained = s->linked_entries > lookups ? s->linked_entries - lookups : 0;
+    uint64_t misses = s->tlb_slow_loads + s->tlb_slow_stores;
+    TBProfTotals pt = {0};
+    int cpu = c->env->cpu_index;
+
+    if (c->cache->prof) {
+        pt = tb_prof_totals(c->cache->prof);
+    }
+    if (log_enabled(LOG_TB_STATS)) {
+        fprintf(out, "tb_stats: cpu %d\n", cpu);
+        if (c->cache->prof) {
+            tb_prof_dump(c->cache->prof, 30, out);
+        }
+        fprintf(out, "tb_stats: translation: %" PRIu64 " blocks, %" PRIu64 " guest insns, %"
+                PRIu64 " guest bytes -> %" PRIu64 " code bytes (%.1f per insn); %" PRIu64
+                " invalidated, %" PRIu64 " flushes, %zu of %zu arena bytes in use\n",
+                cs.translated, cs.guest_insns, cs.guest_bytes, cs.code_bytes,
+                ratio(cs.code_bytes, cs.guest_insns), cs.invalidated, cs.flushes, cs.code_used,
+                cs.code_size);
+        fprintf(out, "tb_stats: block entries: %" PRIu64 " = %" PRIu64 " chained + %" PRIu64
+                " by lookup_and_goto_ptr + %" PRIu64 " from the exec loop (%" PRIu64
+                " jump cache, %" PRIu64 " hash, %" PRIu64 " translated); %" PRIu64
+                " direct jumps patched\n", entries, chained, lookups, s->loop_entries,
+                s->jc_hits, s->hash_hits, s->translations, cs.chained);
+        fprintf(out, "tb_stats: exits to the loop: %" PRIu64 " chainable slot, %" PRIu64
+                " unchainable/lookup miss, %" PRIu64 " budget/request; lookup hook %" PRIu64
+                " jc + %" PRIu64 " hash hits, %" PRIu64 " misses\n", s->exit_chainable,
+                s->exit_nochain, s->exit_requested, s->lookup_jc_hits, s->lookup_hash_hits,
+                s->lookup_misses);
+        fprintf(out, "tb_stats: tlb: %" PRIu64 " slow loads, %" PRIu64 " slow stores, %" PRIu64
+                " fills (%" PRIu64 " for code lookups), %" PRIu64 " full flushes, %" PRIu64 " page flushes, %" PRIu64
+                " mmio, %" PRIu64 " writes to code pages", s->tlb_slow_loads,
+                s->tlb_slow_stores, s->tlb_fills, s->code_walks, s->tlb_flushes, s->tlb_page_flushes,
+                s->mmio_accesses, s->smc_writes);
+        if (pt.mem_ops) {
+            fprintf(out, "; ~%" PRIu64 " accesses, miss rate ~%.3f%%", pt.mem_ops,
+                    100.0 * ratio(misses, pt.mem_ops));
+        }
+        fprintf(out, "\ntb_stats: %" PRIu64 " interrupts, %" PRIu64 " exceptions delivered\n",
+                s->interrupts, s->exceptions);
+    }
+    /* One line for scripts (tests/bench/bench.py): key=value, stable names. */
+    fprintf(out, "osprey-stats: cpu=%d translated=%" PRIu64 " guest_insns_translated=%" PRIu64
+            " code_bytes=%" PRIu64 " flushes=%" PRIu64 " invalidated=%" PRIu64
+            " block_entries=%" PRIu64 " loop_entries=%" PRIu64 " chained_entries=%" PRIu64
+            " lookup_entries=%" PRIu64 " tlb_misses=%" PRIu64 " tlb_fills=%" PRIu64
+            " tlb_flushes=%" PRIu64 " tlb_page_flushes=%" PRIu64 " mmio=%" PRIu64
+            " interrupts=%" PRIu64 " exceptions=%" PRIu64, cpu, cs.translated, cs.guest_insns,
+            cs.code_bytes, cs.flushes, cs.invalidated, entries, s->loop_entries, chained,
+            lookups, misses, s->tlb_fills, s->tlb_flushes, s->tlb_page_flushes,
+            s->mmio_accesses, s->interrupts, s->exceptions);
+    if (c->cache->prof) {
+        fprintf(out, " mem_accesses=%" PRIu64 " guest_insns=%" PRIu64 " helper_calls=%" PRIu64,
+                pt.mem_ops, pt.insns, pt.helper_calls);
+    }
+    fprintf(out, "\n");
+    fflush(out);
+}
+
 static void log_cpu_state(CPUX86State *env)
 {
-    static const char *const names[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};
-    FILE *out = log_file();
-
-    for (int i = 0; i < 8; i++) {
-        fprintf(out, "%s=%016" PRIx64 "%s", names[i], env->regs[i], (i & 3) == 3 ? "\n" : " ");
-    }
-    fprintf(out, "RIP=%016" PRIx64 " RFL=%08" PRIx64 " CPL=%d hflags=%08x\n", env->rip,
-            x86_get_eflags(env), x86_cpl(env), env->hflags);
-    for (int i = 0; i < X86_NR_SEGS; i++) {
-        fprintf(out, "SEG%d=%04x %016" PRIx64 " %08x %08x\n", i, env->segs[i].selector,
-                env->segs[i].base, env->segs[i].limit, env->segs[i].flags);
-    }
-    fprintf(out, "CR0=%08" PRIx64 " CR2=%016" PRIx64 " CR3=%016" PRIx64 " CR4=%08" PRIx64 "\n",
-            env->cr[0], env->cr[2], env->cr[3], env->cr[4]);
+    x86_cpu_dump_state(env, log_file());
 }
 
 /* Find or translate the block at the current state; may raise (fetch #PF). */
@@ -153,6 +219,7 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
     x86_get_tb_cpu_state(env, &pc, &cs_base, &flags);
     tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, cflags);
     if (tb) {
+        c->stats.jc_hits++;
         return tb;
     }
     if (!x86_translate_code_addr(env, pc, &phys, &err)) {
@@ -161,8 +228,11 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
     key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags,
                   .cflags = cflags};
     tb = tb_lookup(c->cache, &key);
-    if (!tb) {
+    if (tb) {
+        c->stats.hash_hits++;
+    } else {
         uint64_t fc = c->cache->flush_count;
+        c->stats.translations++;
         max = (cflags & X86_CF_COUNT_MASK) ? (cflags & X86_CF_COUNT_MASK) : X86_TB_MAX_INSNS;
         for (;;) {
             int r;
@@ -252,6 +322,7 @@ static bool check_interrupts(X86TCGCPU *c)
     if (req & CPU_INTERRUPT_NMI) {
         env->interrupt_request &= ~CPU_INTERRUPT_NMI;
         env->halted = false;
+        c->stats.interrupts++;
         x86_do_interrupt(env, EXCP_NMI, false, 0, env->rip, true);
         return true;
     }
@@ -266,6 +337,7 @@ static bool check_interrupts(X86TCGCPU *c)
         env->halted = false;
         log_mask(LOG_INT, "interrupt vector %#x at %04x:%08" PRIx64 "\n", vec,
                  env->segs[R_CS].selector, env->rip);
+        c->stats.interrupts++;
         x86_do_interrupt(env, vec & 0xff, false, 0, env->rip, true);
         return true;
     }
@@ -344,6 +416,7 @@ X86ExecExit x86_exec(X86TCGCPU *c, uint64_t budget)
                 /* A software interrupt completes its instruction. */
                 c->insns += c->count_insns ? 1 : 0;
             }
+            c->stats.exceptions++;
             x86_do_interrupt(env, vec, env->exception_is_int, env->error_code,
                              env->exception_next_eip, false);
             env->old_exception = -1;
@@ -407,6 +480,17 @@ X86ExecExit x86_exec(X86TCGCPU *c, uint64_t budget)
         }
         last = c->ctx.last_tb;
         last_reason = c->ctx.exit_reason;
+        c->stats.loop_entries++;
+        if (last_reason == TB_EXIT_SLOT0 || last_reason == TB_EXIT_SLOT1) {
+            c->stats.exit_chainable++;
+        } else if (last_reason == TB_EXIT_NOCHAIN) {
+            c->stats.exit_nochain++;
+        } else {
+            /* The entry that was refused had already taken its unit of budget. */
+            c->stats.exit_requested++;
+            c->stats.linked_entries--;
+        }
+        c->stats.linked_entries += (uint64_t)(chain_budget - c->ctx.budget);
         if (c->count_insns) {
             c->insns += tb->icount;
             done += tb->icount;

@@ -30,6 +30,35 @@ typedef enum X86ExecExit {
     X86_EXEC_EXCEPTION, /* stop_on_exception: the vector is in last_vector */
 } X86ExecExit;
 
+/*
+ * Counters for -d tb_stats / tb_summary.  Each is bumped only on a path that already
+ * leaves generated code (the exec loop, the lookup hook, the softmmu slow path), so they
+ * cost nothing measurable and are always on.
+ */
+typedef struct X86ExecStats {
+    uint64_t loop_entries;    /* backend->exec calls from the exec loop */
+    uint64_t jc_hits;         /* exec loop: found in the jump cache */
+    uint64_t hash_hits;       /* exec loop: found in the hash table */
+    uint64_t translations;    /* exec loop: had to translate */
+    uint64_t exit_chainable;  /* exits through an unchained goto_tb slot */
+    uint64_t exit_nochain;    /* exits that may not chain (or a lookup miss) */
+    uint64_t exit_requested;  /* stopped by the budget or an exit request */
+    uint64_t linked_entries;  /* TB entries inside exec(): chained jumps + lookup hits */
+    uint64_t lookup_jc_hits;  /* lookup_and_goto_ptr: jump cache hits */
+    uint64_t lookup_hash_hits;
+    uint64_t lookup_misses;
+    uint64_t interrupts;      /* external interrupts and NMIs delivered */
+    uint64_t exceptions;      /* exceptions and software interrupts delivered */
+    uint64_t tlb_slow_loads;  /* loads that missed the inline TLB compare */
+    uint64_t tlb_slow_stores;
+    uint64_t tlb_fills;       /* entries filled by a page walk */
+    uint64_t code_walks;      /* of which code lookups (jump-cache misses, translation) */
+    uint64_t tlb_flushes;     /* whole-TLB flushes */
+    uint64_t tlb_page_flushes;
+    uint64_t mmio_accesses;   /* slow-path accesses that went to MMIO */
+    uint64_t smc_writes;      /* writes to pages holding translated code */
+} X86ExecStats;
+
 typedef struct X86TCGCPU {
     CPUX86State *env;
     TBCache *cache;
@@ -43,6 +72,8 @@ typedef struct X86TCGCPU {
     TLBFastEntry tlb[X86_NB_MMU_MODES][X86_TLB_SIZE];
     uint64_t tlb_paddr[X86_NB_MMU_MODES][X86_TLB_SIZE]; /* physical page of each entry */
     bool tlb_has_large;  /* some entry came from a page larger than 4 KiB */
+    /* Entries from global pages (PTE.G with CR4.PGE): a CR3 write keeps them (SDM 4.10.4.1). */
+    uint8_t tlb_global[X86_NB_MMU_MODES][X86_TLB_SIZE];
 
     /* Self-modifying code: redo the current instruction alone (see mem_helper.c). */
     bool smc_single;
@@ -53,6 +84,8 @@ typedef struct X86TCGCPU {
     bool count_insns;      /* one TB at a time, exact instruction counts */
     int last_vector, last_error_code;
     uint64_t insns;        /* instructions completed (when count_insns) */
+
+    X86ExecStats stats;
 } X86TCGCPU;
 
 /* Create the per-CPU state for env (env->accel_cpu points to it). */
@@ -63,6 +96,8 @@ void x86_tcg_cpu_free(X86TCGCPU *c);
 X86ExecExit x86_exec(X86TCGCPU *c, uint64_t budget);
 /* Drop all translations and TLB entries (after loading code behind the CPU's back). */
 void x86_tcg_flush(X86TCGCPU *c);
+/* The -d tb_stats report and/or the -d tb_summary line for this vCPU. */
+void x86_tcg_print_stats(X86TCGCPU *c, FILE *out);
 
 /* mem_helper.c: the softmmu and its hooks. */
 extern const GuestMemOps x86_guest_mem_ops;

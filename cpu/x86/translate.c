@@ -439,8 +439,31 @@ void gen_compute_c(DisasContext *s, IRv64 v)
         return;
     case CC_OP_INCB:
     case CC_OP_DECB:
+    case CC_OP_SARB:
+        /* INC/DEC keep the old CF in bit 0; SAR/SHR shifted it out of bit 0. */
         ir_andi_i64(s->f, v, s->cc_src, 1);
         return;
+    case CC_OP_SHLB:
+        /* The last bit shifted out: the MSB of the operand shifted by count - 1. */
+        ir_extract_i64(s->f, v, s->cc_src, (8u << CC_OP_SIZE(s->cc_op)) - 1, 1);
+        return;
+    case CC_OP_MULB:
+        /* cc_src is a did-not-fit indicator of any width (see cc_compute_all). */
+        ir_setcondi_i64(s->f, IR_COND_NE, v, s->cc_src, 0);
+        return;
+    case CC_OP_ADDB: {
+        /* A carry out leaves the truncated sum below either addend. */
+        unsigned ot = CC_OP_SIZE(s->cc_op);
+        IRv64 a = ir_temp_i64(s->f), b = ir_temp_i64(s->f);
+        ir_mov_i64(s->f, a, s->cc_dst);
+        ir_mov_i64(s->f, b, s->cc_src);
+        gen_extu(s, ot, a);
+        gen_extu(s, ot, b);
+        ir_setcond_i64(s->f, IR_COND_LTU, v, a, b);
+        ir_temp_free(s->f, IRT(a));
+        ir_temp_free(s->f, IRT(b));
+        return;
+    }
     case CC_OP_SUBB: {
         /* CF = minuend < subtrahend, unsigned, at the operation's size. */
         unsigned ot = CC_OP_SIZE(s->cc_op);
@@ -512,11 +535,16 @@ void gen_setcc(DisasContext *s, int cc, IRv64 v)
         ir_temp_free(s->f, IRT(r));
         return;
     }
-    if (kind == CC_OP_LOGICB && (cc >> 1) == 4) {
+    if ((kind > CC_OP_EFLAGS && (cc >> 1) == 4) || (kind == CC_OP_LOGICB && (cc >> 1) >= 6)) {
+        /*
+         * SF is the sign of the result for every lazy kind (cc_compute_all's szp).  After
+         * a logic op OF = 0, so L (SF != OF) is SF and LE (ZF | SF != OF) is result <= 0.
+         */
         IRv64 r = ir_temp_i64(s->f);
+        IRCond c = (cc >> 1) == 7 ? IR_COND_LE : IR_COND_LT;
         ir_mov_i64(s->f, r, s->cc_dst);
         gen_exts(s, CC_OP_SIZE(s->cc_op), r);
-        ir_setcondi_i64(s->f, inv ? IR_COND_GE : IR_COND_LT, v, r, 0);
+        ir_setcondi_i64(s->f, inv ? ir_cond_invert(c) : c, v, r, 0);
         ir_temp_free(s->f, IRT(r));
         return;
     }

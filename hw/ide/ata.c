@@ -472,7 +472,10 @@ void ata_exec_command(IDEDrive *d, uint8_t cmd)
         return;
     }
 
-    if (!hd) {
+    /* The PACKET feature set keeps only these of the general ATA commands. */
+    bool packet_ok = cmd == ATA_SET_FEATURES || cmd == ATA_CHECK_POWER_MODE ||
+                     cmd == ATA_IDLE_IMMEDIATE || cmd == ATA_STANDBY_IMMEDIATE;
+    if (!hd && !packet_ok) {
         log_guest_error("%s: ATA command 0x%02x sent to an ATAPI device\n", d->name, cmd);
         ide_abort_command(d);
         return;

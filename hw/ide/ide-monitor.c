@@ -108,9 +108,7 @@ bool ide_eject(Machine *m, const char *device, bool force, Error **errp)
                    "wait for tray to open and try again", device);
         return false;
     }
-    if (d->in_flight) {
-        ide_drive_cancel(d);
-    }
+    /* The block layer drains a request in flight first; it completes as usual. */
     blk_eject_medium(d->blk);
     d->tray_open = true;
     return true;

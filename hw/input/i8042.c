@@ -270,6 +270,12 @@ static uint64_t i8042_data_read(void *opaque, uint64_t offset, unsigned size)
     uint8_t val = s->obuf;
     if (s->status & STAT_OBF) {
         s->status &= ~(STAT_OBF | STAT_AUXB);
+        /*
+         * The line drops with the read before the next queued byte raises it
+         * again: an edge-triggered IOAPIC input must see every byte (Linux's
+         * atkbd reads the ACK and the two ID bytes one interrupt each).
+         */
+        i8042_update_irqs(s);
         i8042_update(s);
     }
     return val;

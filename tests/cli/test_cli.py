@@ -82,10 +82,17 @@ def t_missing_file():
 
 def t_not_supported_yet():
     for args in (["-usb"], ["-object", "memory-backend-ram,id=m"], ["-gdb", "tcp::1234"],
-                 ["-netdev", "user,id=n"], ["-vnc", ":1"],
+                 ["-netdev", "user,id=n"],
                  ["-machine", "q35"]):
         line = expect_one_line_error(args, args[0])
         assert "not supported yet" in line, line
+
+
+def t_display_option_errors():
+    expect_one_line_error(["-display", "gtk"], "gtk")
+    expect_one_line_error(["-vga", "cirrus"], "cirrus")
+    expect_one_line_error(["-vnc", "nocolon"], "nocolon")
+    expect_one_line_error(["-device", "VGA,vgamem_mb=3"], "vgamem_mb")
 
 
 def t_drive_errors():
@@ -214,6 +221,32 @@ def t_bios_image():
         expect_one_line_error(["-nodefaults", "-bios", os.path.join(d, "none.bin")], "-bios")
 
 
+def t_tcg_backend():
+    """-accel tcg,backend=native|interp: both run code and dump it with -d out_asm."""
+    native = os.uname().machine == "x86_64"
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "fw.bin")
+        fw = bytearray(b"\x90" * 65536)
+        # reset vector: mov al, 0; out 0xf4, al (isa-debug-exit: status 1); hlt
+        fw[0xfff0:0xfff5] = b"\xb0\x00\xe6\xf4\xf4"
+        with open(img, "wb") as f:
+            f.write(bytes(fw))
+        line = expect_one_line_error(["-accel", "tcg,backend=bogus", "-nodefaults", "-bios",
+                                      img], "bogus")
+        assert "interp" in line and ("native" in line) == native, line
+        for backend, needle in (("native", "code at 0x"), ("interp", "EXIT_TB")):
+            if backend == "native" and not native:
+                continue
+            log = os.path.join(d, backend + ".log")
+            rc, out, err = run("-accel", "tcg,backend=" + backend, "-nodefaults", "-display",
+                               "none", "-bios", img, "-device",
+                               "isa-debug-exit,iobase=0xf4,iosize=4", "-d", "out_asm", "-D",
+                               log)
+            assert rc == 1, "%s: exit status %d (%r)" % (backend, rc, err)
+            text = open(log).read()
+            assert "OUT: [size=" in text and needle in text, "%s: %r" % (backend, text[:300])
+
+
 case("cli/version", t_version)
 case("cli/help", t_help)
 case("cli/unknown-option", t_nonsense)
@@ -221,6 +254,7 @@ case("cli/bad-memory-size", t_bad_memory)
 case("cli/missing-argument", t_missing_argument)
 case("cli/missing-file", t_missing_file)
 case("cli/not-supported-yet", t_not_supported_yet)
+case("cli/display-option-errors", t_display_option_errors)
 case("cli/drive-errors", t_drive_errors)
 case("cli/rtc", t_rtc)
 case("cli/smp", t_smp)
@@ -234,4 +268,5 @@ case("cli/machine-help", t_machine_help)
 case("cli/chardev-errors", t_chardev_errors)
 case("cli/bios-image", t_bios_image)
 case("cli/no-firmware", t_no_firmware)
+case("cli/tcg-backend", t_tcg_backend)
 sys.exit(1 if failures else 0)

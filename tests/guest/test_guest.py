@@ -6,7 +6,12 @@ Each program is a 64 KiB flat image that starts at the reset vector, prints
 isa-debug-exit (0xf4): status 33 means pass, 35 fail. One line per program:
     ok NAME | FAIL NAME: why | skip NAME: why
 
-    test_guest.py                      run on $OSPREY (default build/osprey) with -accel tcg
+Every program runs under each accelerator that works here: the DBT (tcg) always, and KVM
+when /dev/kvm opens. The KVM run must agree with the DBT run (the same console output and
+exit status), reported as NAME@kvm; a disagreement fails with both outputs.
+
+    test_guest.py                      run on $OSPREY (default build/osprey): tcg, then kvm
+    test_guest.py --accel tcg          only one accelerator
     test_guest.py --emulator qemu-system-x86_64    the reference verdict (run-on-qemu.sh)
     test_guest.py --build-only         just build into $OSPREY_BUILD/guest
     test_guest.py NAME...              only these programs
@@ -35,6 +40,34 @@ KNOWN_QEMU_GAPS = {
     "x87_c1": "QEMU TCG does not set C1 when an inexact x87 result was rounded up",
     "sse_de32": "QEMU TCG does not set MXCSR.DE for denormal SSE operands",
     "sse_xm32": "QEMU TCG does not raise #XM for unmasked SSE exceptions",
+}
+
+# Hosts whose /dev/kvm has no VT-x/SVM behind it run every guest instruction through the host
+# kernel's instruction emulator, which lacks some system instructions. Debian's QEMU with
+# -accel kvm fails these programs on such a host in exactly the same way, so the gap is the
+# host's: there the KVM run is reported as a skip with this reason (on a host with vmx/svm it
+# must agree like every other program). Each entry: (reason, text the KVM run must show).
+IRET_GAP = ("the host kernel's emulator cannot execute a protected-mode IRET",
+            "KVM internal error")
+CR0_PG_GAP = "the host kernel's emulator raises #GP on the MOV CR0 that turns on 32-bit paging"
+KNOWN_EMULATED_KVM_GAPS = {
+    "exc_ac32": IRET_GAP,
+    "exceptions32": IRET_GAP,
+    "privilege32": IRET_GAP,
+    "sse": IRET_GAP,
+    "sse_de32": IRET_GAP,
+    "sse_xm32": IRET_GAP,
+    "task32": IRET_GAP,
+    "v86": IRET_GAP,
+    "x87": IRET_GAP,
+    "x87_c1": IRET_GAP,
+    "paging32": (CR0_PG_GAP, "unexpected exception 13"),
+    "paging_pae": (CR0_PG_GAP, "unexpected exception 13"),
+    "paging_rsvd32": (CR0_PG_GAP, "unexpected exception 13"),
+    "smc": (CR0_PG_GAP, "unexpected exception 13"),
+    "syscall64": ("the host kernel's emulator raises #GP on SYSRET", "unexpected exception 13"),
+    "paging64": ("the host kernel's emulator raises #UD on INT n from user mode",
+                 "unexpected exception 6"),
 }
 
 CFLAGS = ["-ffreestanding", "-nostdlib", "-fno-pic", "-fno-pie", "-fno-stack-protector",
@@ -97,11 +130,23 @@ def build_all(outdir, names):
     return built, errors
 
 
-def run_one(emulator, accel, binf, name, verbose):
+def program_args(name):
+    """Extra command-line arguments a program asks for: 'guest-args: -smp 2'."""
+    src = os.path.join(HERE, name + ".c")
+    if not os.path.exists(src):
+        return []
+    with open(src) as f:
+        m = re.search(r"guest-args:\s*(.*)", f.read())
+    return m.group(1).split() if m else []
+
+
+def run_raw(emulator, accel, binf, name):
+    """Run one program; return (exit status or None on timeout, console text, emulator output)."""
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "debugcon.log")
         cmd = [emulator, "-accel", accel, "-nodefaults", "-display", "none", "-bios", binf,
                "-debugcon", "file:" + log, "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+        cmd += program_args(name)
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   timeout=TIMEOUT)
@@ -109,6 +154,11 @@ def run_one(emulator, accel, binf, name, verbose):
         except subprocess.TimeoutExpired:
             rc, out = None, ""
         text = open(log, errors="replace").read() if os.path.exists(log) else ""
+    return rc, text, out
+
+
+def run_one(emulator, accel, binf, name, verbose, result=None):
+    rc, text, out = result if result else run_raw(emulator, accel, binf, name)
     if verbose:
         sys.stdout.write(text)
     fails = [ln for ln in text.splitlines() if ln.startswith("FAIL ")]
@@ -126,10 +176,55 @@ def run_one(emulator, accel, binf, name, verbose):
     return "FAIL %s: %s" % (name, why)
 
 
+def host_has_hw_virt():
+    try:
+        with open(os.environ.get("OSPREY_KVM_CPUINFO") or "/proc/cpuinfo") as f:
+            return any(ln.startswith("flags") and (" vmx" in ln or " svm" in ln) for ln in f)
+    except OSError:
+        return False
+
+
+def accel_unavailable(emulator, accel, binf):
+    """None when the accelerator starts here, else the emulator's reason."""
+    try:
+        probe = subprocess.run([emulator, "-accel", accel, "-nodefaults", "-display",
+                                "none", "-bios", binf or "/dev/null", "-S", "-qmp", "stdio"],
+                               input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return "%s did not answer a QMP quit within %ds" % (emulator, TIMEOUT)
+    err = probe.stderr.decode(errors="replace").strip()
+    if probe.returncode != 0 or "not built" in err or "no accelerator" in err or \
+            "invalid accelerator" in err:
+        return err.splitlines()[-1] if err else "exit status %d" % probe.returncode
+    return None
+
+
+def describe(result):
+    rc, text, out = result
+    return "exit status %s, console %r, emulator %r" % (
+        "timeout" if rc is None else rc, text[-300:], out.strip()[-300:])
+
+
+def compare_with_kvm(emulator, name, binf, tcg_result, hw_virt):
+    """The KVM run of one program against its DBT run: one ok/FAIL/skip line."""
+    kvm = run_raw(emulator, "kvm", binf, name)
+    label = name + "@kvm"
+    if kvm[0] == tcg_result[0] and kvm[1] == tcg_result[1]:
+        return "ok %s" % label
+    gap = KNOWN_EMULATED_KVM_GAPS.get(name)
+    if not hw_virt and gap and (gap[1] in kvm[1] or gap[1] in kvm[2]):
+        return "skip %s: %s (KVM without vmx/svm here; the run showed %r)" % (
+            label, gap[0], gap[1])
+    return "FAIL %s: kvm and tcg disagree: tcg: %s; kvm: %s" % (
+        label, describe(tcg_result), describe(kvm))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--emulator", default=os.environ.get("OSPREY"))
-    ap.add_argument("--accel", default="tcg")
+    ap.add_argument("--accel", default=None,
+                    help="tcg or kvm only (default: tcg, and kvm compared with it)")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("names", nargs="*")
@@ -150,32 +245,50 @@ def main():
         for name, _ in built:
             print("skip %s: %s is not built" % (name, emulator))
         return 1 if failed else 0
-    try:
-        probe = subprocess.run([emulator, "-accel", args.accel, "-nodefaults", "-display",
-                                "none", "-bios", built[0][1] if built else "/dev/null", "-S",
-                                "-qmp", "stdio"],
-                               input=b'{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        for name, _ in built:
-            print("FAIL %s: %s did not answer a QMP quit within %ds" % (name, emulator, TIMEOUT))
-        return 1
-    err = probe.stderr.decode(errors="replace")
-    if "not built" in err or "no accelerator" in err or "invalid accelerator" in err:
-        reason = err.strip().splitlines()[-1] if err.strip() else "accelerator unavailable"
+    accel = args.accel or "tcg"
+    reason = accel_unavailable(emulator, accel, built[0][1] if built else None)
+    if reason:
         for name, _ in built:
             print("skip %s: %s" % (name, reason))
         return 1 if failed else 0
+    # Without --accel, KVM runs too where it works, and must agree with the DBT.
+    kvm_reason = None
+    is_qemu = "qemu" in os.path.basename(emulator)
+    if args.accel is None and not is_qemu:
+        kvm_reason = accel_unavailable(emulator, "kvm", built[0][1] if built else None)
+    hw_virt = host_has_hw_virt()
 
+    # Osprey's DBT has two backends; every program runs on each and they must agree.
+    runs = [(accel, "")]
+    if accel == "tcg" and not is_qemu:
+        backends = ["native", "interp"] if os.uname().machine == "x86_64" else ["interp"]
+        runs = [("tcg,backend=" + b, "@" + b) for b in backends]
     for name, binf in built:
-        line = run_one(emulator, args.accel, binf, name, args.verbose)
-        if line.startswith("FAIL") and name in KNOWN_QEMU_GAPS and args.accel == "tcg" and \
-                "qemu" in os.path.basename(emulator):
-            line = "skip %s: known QEMU gap: %s (QEMU: %s)" % (
-                name, KNOWN_QEMU_GAPS[name], line.split(": ", 1)[1])
-        print(line, flush=True)
-        if line.startswith("FAIL"):
-            failed = True
+        lines = []
+        first = None
+        for run_accel, suffix in runs:
+            result = run_raw(emulator, run_accel, binf, name)
+            first = first or result
+            line = run_one(emulator, run_accel, binf, name, args.verbose, result)
+            if line.startswith("FAIL") and name in KNOWN_QEMU_GAPS and accel == "tcg" \
+                    and is_qemu:
+                line = "skip %s: known QEMU gap: %s (QEMU: %s)" % (
+                    name, KNOWN_QEMU_GAPS[name], line.split(": ", 1)[1])
+            if suffix:
+                word, rest = line.split(" ", 1)
+                nm, sep, why = rest.partition(":")
+                line = "%s %s%s%s%s" % (word, nm, suffix, sep, why)
+            lines.append(line)
+        # KVM is compared with the default backend's run.
+        if args.accel is None and not is_qemu:
+            if kvm_reason:
+                lines.append("skip %s@kvm: %s" % (name, kvm_reason))
+            else:
+                lines.append(compare_with_kvm(emulator, name, binf, first, hw_virt))
+        for ln in lines:
+            print(ln, flush=True)
+            if ln.startswith("FAIL"):
+                failed = True
     return 1 if failed else 0
 
 

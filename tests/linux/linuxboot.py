@@ -63,12 +63,15 @@ def work_dir():
 
 
 def make_initramfs(busybox, name, mode="test", size="small", modules=None, kmods=None,
-                   kmod=(), script=None, files=()):
+                   kmod=(), script=None, files=(), workloads=None):
     """Build BUILD/linux/NAME. Script mode: kmods is the module tree (KMODS_AMD64), kmod the
-    modules to load, script the shell code to run after the marker, files (host, guest) pairs."""
+    modules to load, script the shell code to run after the marker, files (host, guest) pairs.
+    workloads: overrides of the test mode's sizes, e.g. {"sha-mib": 1, "forks": 10}."""
     out = os.path.join(work_dir(), name)
     cmd = [sys.executable, MKINITRAMFS, "--busybox", busybox, "--out", out, "--mode", mode,
            "--size", size]
+    for key, val in sorted((workloads or {}).items()):
+        cmd += ["--" + key, str(val)]
     if modules:
         cmd += ["--modules", modules]
     if kmods:

@@ -15,6 +15,11 @@ Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
     acpi-power-button   QMP system_powerdown presses the ACPI power button: the guest's kernel
                         reports it, the guest powers off, the emulator exits 0
     i386-686-boot       the 32-bit 686 kernel with the i386 busybox: as amd64-boot + workloads
+    amd64-kvm           amd64-boot + workloads + clean log under -accel kvm -smp 2; skips when
+                        /dev/kvm does not open or the host CPU has no vmx/svm (KVM would
+                        emulate every instruction in the host kernel: far too slow)
+    amd64-interp        the amd64 boot and (tiny) workloads once more on the interp backend
+                        (-accel tcg,backend=interp; the other boots use the default, native)
 
 The emulator is Osprey ($OSPREY) unless OSPREY_LINUX_EMULATOR=qemu (Debian's
 qemu-system-x86_64 -accel tcg): the reference run that proves the test and the assets right.
@@ -87,6 +92,19 @@ class Runner:
         elif key == "smp2":
             initrd = linuxboot.make_initramfs(a["BUSYBOX_AMD64"], "test-amd64.gz")
             argv = linuxboot.linux_argv(self.emu, a["VMLINUZ_AMD64"], initrd, MEM_MIB, smp=2)
+        elif key == "amd64-kvm":
+            initrd = linuxboot.make_initramfs(a["BUSYBOX_AMD64"], "test-amd64.gz")
+            emu = linuxboot.emulator(accel="kvm")[0]
+            argv = linuxboot.linux_argv(emu, a["VMLINUZ_AMD64"], initrd, MEM_MIB, smp=2)
+        elif key == "amd64-interp":
+            # The same boot on the DBT's portable interpreter backend (the default is the
+            # native code generator on x86-64 hosts): both backends must boot Linux.
+            # Tiny workloads: the interpreter is several times slower than native code.
+            emu, _ = linuxboot.emulator(accel="tcg,backend=interp")
+            initrd = linuxboot.make_initramfs(a["BUSYBOX_AMD64"], "test-amd64-interp.gz",
+                                              workloads={"sha-mib": 1, "gzip-mib": 1,
+                                                         "forks": 10, "loop": 2000})
+            argv = linuxboot.linux_argv(emu, a["VMLINUZ_AMD64"], initrd, MEM_MIB)
         elif key == "i386":
             initrd = linuxboot.make_initramfs(a["BUSYBOX_I386"], "test-i386.gz")
             argv = linuxboot.linux_argv(self.emu, a["VMLINUZ_686"], initrd, MEM_MIB)
@@ -259,6 +277,15 @@ def case_acpi_power_button(r):
     expect_clean_log(b, "acpi")
 
 
+def case_amd64_interp(r):
+    if r.kind != "osprey":
+        raise Skip("the interp backend is Osprey's")
+    b = r.boot("amd64-interp")
+    expect_clean_run(b, "amd64 on interp")
+    expect_workloads(b, "amd64 on interp")
+    expect_clean_log(b, "amd64 on interp")
+
+
 def case_i386_686_boot(r):
     b = r.boot("i386")
     expect_clean_run(b, "686")
@@ -267,6 +294,34 @@ def case_i386_686_boot(r):
           "not the 686 kernel: %r" % (kernel[2] if kernel else None), b)
     expect_workloads(b, "686")
     expect_clean_log(b, "686")
+
+
+def kvm_hardware_reason():
+    """None when this host runs KVM on VT-x/SVM, else why the KVM boot is skipped."""
+    if linuxboot.emulator()[1] != "osprey":
+        return "the KVM boot is an Osprey case"
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError as e:
+        return "/dev/kvm does not open: %s" % e.strerror
+    with open("/proc/cpuinfo") as f:
+        if not any(ln.startswith("flags") and (" vmx" in ln or " svm" in ln) for ln in f):
+            return ("the host CPU has no vmx/svm: its KVM emulates every instruction in the "
+                    "host kernel (tests/guest runs the small KVM checks here)")
+    return None
+
+
+def case_amd64_kvm(r):
+    reason = kvm_hardware_reason()
+    if reason:
+        raise Skip(reason)
+    b = r.boot("amd64-kvm")
+    expect_clean_run(b, "amd64 under kvm")
+    expect_workloads(b, "amd64 under kvm")
+    expect_clean_log(b, "amd64 under kvm")
+    line = b.find(r"^OSPREY-CPUS-ONLINE ")
+    check(line is not None and line[2].split()[1:3] == ["2", "0-1"],
+          "amd64 under kvm -smp 2: CPUs %r" % (line[2] if line else None), b)
 
 
 CASES = [
@@ -279,6 +334,8 @@ CASES = [
     ("smp2", case_smp2),
     ("acpi-power-button", case_acpi_power_button),
     ("i386-686-boot", case_i386_686_boot),
+    ("amd64-kvm", case_amd64_kvm),
+    ("amd64-interp", case_amd64_interp),
 ]
 
 

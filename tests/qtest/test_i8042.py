@@ -143,6 +143,23 @@ def test_keyboard_irq1():
         check(("raise", 1) in events and ("lower", 1) in events, "edges: %r" % events)
 
 
+def test_keyboard_irq1_edge_per_byte():
+    """Every byte raises IRQ 1 anew: reading one drops the line before the next byte
+    raises it, so an edge-triggered IOAPIC input delivers each (Linux atkbd's GETID)."""
+    with QTest() as qt:
+        qt.irq_intercept()
+        set_cmd_byte(qt, CB_KBD_INT)
+        qt.pop_irqs()
+        qt.outb(DATA, 0xf2)
+        check_eq(qt.pop_irqs(), [("raise", 1)], "the ACK raises IRQ 1")
+        for want in (0xfa, 0xab):
+            check_eq(qt.inb(DATA), want, "byte 0x%02x" % want)
+            check_eq(qt.pop_irqs(), [("lower", 1), ("raise", 1)],
+                     "reading 0x%02x pulses IRQ 1 for the next byte" % want)
+        check_eq(qt.inb(DATA), 0x83, "identify 2")
+        check_eq(qt.pop_irqs(), [("lower", 1)], "the last read leaves IRQ 1 low")
+
+
 def test_mouse_commands_and_irq12():
     with QTest() as qt:
         qt.irq_intercept()

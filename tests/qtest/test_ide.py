@@ -196,7 +196,7 @@ def dma_cmd(ide, cmd, lba, count, ext=False):
 def test_pci_ids():
     qt, _, _ = start()
     with qt:
-        check_eq(cfg_read(qt, IDE, 0x00), 0x70108086, "8086:7010")
+        check_eq(cfg_read(qt, IDE, 0x00), 0x71118086, "8086:7111 (the PIIX4 IDE function)")
         check_eq(cfg_read(qt, IDE, 0x08) >> 8, 0x010180, "class IDE, bus master, legacy")
         check_eq(cfg_read(qt, IDE, 0x20), BMBASE | 1, "BAR4 is I/O")
         cfg_write(qt, IDE, 0x20, 0xffffffff)
@@ -748,6 +748,42 @@ def test_default_cdrom():
         check_eq(qt.inb(SEC + STATUS), 0, "-nodefaults: no CD-ROM")
 
 
+def test_hostile_registers():
+    """Random register traffic, commands, PRD tables and DMA starts: the emulator survives
+    (ASan watches in the sanitizer build) and the drive still works after a soft reset."""
+    import random
+    rng = random.Random(1234)
+    qt, ide, path = start(extra=drive_arg(make_image("cd-h.iso", 64 * 2048, 3), 2, "cdrom"))
+    with qt:
+        ports = [PRI + i for i in range(8)] + [SEC + i for i in range(8)] + \
+            [PRI_CTL, SEC_CTL] + [BMBASE + i for i in range(16)]
+        cmds = [0x20, 0x24, 0x25, 0x30, 0x35, 0xc4, 0xc5, 0xc8, 0xca, 0xa0, 0xa1, 0xec, 0xef,
+                0x91, 0xc6, 0x40, 0xe7, 0x08, 0x90]
+        for i in range(1500):
+            if i % 100 == 0:
+                qt.memwrite(PRD_TABLE, bytes(rng.getrandbits(8) for _ in range(64)))
+            port = rng.choice(ports)
+            op = rng.random()
+            if op < 0.45:
+                qt.outb(port, rng.getrandbits(8))
+            elif op < 0.6:
+                qt.outb(rng.choice((PRI, SEC)) + CMD, rng.choice(cmds))
+            elif op < 0.7:
+                qt.outl(rng.choice((PRI, SEC)), rng.getrandbits(32))
+            elif op < 0.8:
+                qt.outl(rng.choice((BMBASE + 4, BMBASE + 12)), PRD_TABLE)
+            else:
+                qt.inw(port & ~1)
+        qt.outb(BMBASE, 0)
+        qt.outb(PRI_CTL, SRST)
+        qt.outb(PRI_CTL, 0)
+        ide.wait()
+        ide.lba28(7, 1)
+        ide.w(CMD, 0x20)
+        check_eq(ide.pio_in(SECTOR), read_file(path, 7 * SECTOR, SECTOR),
+                 "the disk works after the storm")
+
+
 if __name__ == "__main__":
     run_cases([
         ("ide/pci-ids", test_pci_ids),
@@ -765,4 +801,5 @@ if __name__ == "__main__":
         ("ide/atapi-media-change-qmp", test_atapi_media_change_qmp),
         ("ide/atapi-monitor-hmp", test_atapi_monitor_hmp),
         ("ide/default-cdrom", test_default_cdrom),
+        ("ide/hostile-registers", test_hostile_registers),
     ])

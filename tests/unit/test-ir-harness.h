@@ -1,8 +1,9 @@
 /*
  * Shared scaffolding for the DBT engine tests: a toy CPU state with registered globals,
  * a fake little-endian guest memory behind the GuestMemOps hooks (with a fault window that
- * unwinds by siglongjmp), and helpers to translate and run hand-built IR on the
- * interpreter backend.
+ * unwinds by siglongjmp), and helpers to translate and run hand-built IR on every
+ * backend: toy_test_run() runs a case once per backend ("NAME@interp", "NAME@native"),
+ * and toy_init() builds the cache with the backend of the current run.
  */
 #ifndef TESTS_UNIT_TEST_IR_HARNESS_H
 #define TESTS_UNIT_TEST_IR_HARNESS_H
@@ -101,6 +102,38 @@ static const GuestMemOps toy_mem_ops = {
     .store = toy_mem_store,
 };
 
+/* The backend of the case being run (toy_test_run sets it). */
+static const TBBackend *toy_backend;
+
+static inline const TBBackend *toy_current_backend(void)
+{
+    return toy_backend ? toy_backend : &tb_backend_interp;
+}
+
+static inline bool toy_backend_is_interp(void)
+{
+    return toy_current_backend() == &tb_backend_interp;
+}
+
+/* Run fn once per available backend; the backends must agree on every result. */
+static inline void toy_test_run(const char *name, void (*fn)(void))
+{
+    static const char *const names[] = {"interp", "native"};
+    char full[200];
+
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const TBBackend *be = tb_backend_find(names[i], strlen(names[i]));
+        snprintf(full, sizeof(full), "%s@%s", name, names[i]);
+        if (!be) {
+            test_skip(full, "backend not available on this host");
+            continue;
+        }
+        toy_backend = be;
+        test_run(full, fn);
+    }
+    toy_backend = NULL;
+}
+
 typedef struct Toy {
     ToyGlobals g;
     IRFunc *f;
@@ -129,7 +162,7 @@ static inline void toy_init(Toy *t, bool optimize)
 {
     memset(t, 0, sizeof(*t));
     t->f = toy_func_new(&t->g);
-    t->cache = tb_cache_new(&tb_backend_interp, 1 << 20, TOY_PAGE_BITS);
+    t->cache = tb_cache_new(toy_current_backend(), 1 << 20, TOY_PAGE_BITS);
     t->cache->optimize = optimize;
     t->env = xzalloc(sizeof(ToyEnv));
     t->ctx.env = t->env;

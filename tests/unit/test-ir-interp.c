@@ -638,8 +638,11 @@ static void test_helper_calls(void)
                 IRT(ir_const_i32(f, 1)));
         /*
          * A helper that breaks its NO_WRITE_GLOBALS promise: the cached r5 survives it,
-         * which shows the flag saves the reload.
+         * which shows the flag saves the reload.  (The call before it, which may write
+         * globals, empties every register cache, so a native backend has a callee-saved
+         * register free for r5.)
          */
+        IR_CALL(f, helper_write_r1, 0, IR_NO_TEMP, IRT(ir_env(f)));
         ir_mov_i64(f, t.g.r[6], t.g.r[5]);
         IR_CALL(f, helper_sneaky_write_r5, IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP,
                 IRT(ir_env(f)));
@@ -1020,20 +1023,95 @@ static void test_perf(void)
     toy_free(&t);
 }
 
+/*
+ * Shapes a native backend may answer from the host flags of an earlier op instead of a
+ * fresh compare: brcond/setcond after a sub/and of the same operands, "x == 0" after the
+ * op that computed x (also in place, as in a loop counter), a setcond that overwrites the
+ * value whose flags are live, and setcond + brcond pairs.  Unoptimized IR, so the shapes
+ * reach the backend as written.
+ */
+static void test_host_flag_reuse(void)
+{
+    uint64_t seed = 777;
+    Toy t;
+
+    toy_init(&t, false);
+    for (IRCond c = IR_COND_EQ; c < IR_COND_COUNT; c++) {
+        IRFunc *f = t.f;
+        IRLabel l1 = ir_label_new(f), l2 = ir_label_new(f), l3 = ir_label_new(f);
+        IRv64 d = ir_temp_i64(f), z = ir_temp_i64(f);
+        IRv32 d32 = ir_temp_i32(f), s32 = ir_temp_i32(f);
+        TranslationBlock *tb;
+
+        ir_insn_start(f, 0, 0, 0);
+        ir_movi_i64(f, t.g.r[5], 0);
+        /* r5: r0 c r1 right after d = r0 - r1 (or r0 & r1 for the tst conditions) */
+        if (c == IR_COND_TSTEQ || c == IR_COND_TSTNE) {
+            ir_and_i64(f, d, t.g.r[0], t.g.r[1]);
+        } else {
+            ir_sub_i64(f, d, t.g.r[0], t.g.r[1]);
+        }
+        ir_brcond_i64(f, ir_cond_invert(c), t.g.r[0], t.g.r[1], l1);
+        ir_movi_i64(f, t.g.r[5], 1);
+        ir_set_label(f, l1);
+        /* r2 -= 1 in place, then r2 != 0: bit 1 of r7 */
+        ir_movi_i64(f, t.g.r[7], 0);
+        ir_subi_i64(f, t.g.r[2], t.g.r[2], 1);
+        ir_brcondi_i64(f, IR_COND_EQ, t.g.r[2], 0, l2);
+        ir_movi_i64(f, t.g.r[7], 2);
+        ir_set_label(f, l2);
+        /* z = r3 ^ r4; z = (z == 0); then z != 0 must test the new z: e0 */
+        ir_xor_i64(f, z, t.g.r[3], t.g.r[4]);
+        ir_setcondi_i64(f, IR_COND_EQ, z, z, 0);
+        ir_setcondi_i64(f, IR_COND_NE, z, z, 0);
+        ir_extrl_i64_i32(f, t.g.e[0], z);
+        /* 32-bit: d32 = e1 + e2; s32 = d32 c e2 fused into a branch: e3 */
+        ir_movi_i32(f, t.g.e[3], 7);
+        ir_add_i32(f, d32, t.g.e[1], t.g.e[2]);
+        ir_setcond_i32(f, c, s32, d32, t.g.e[2]);
+        ir_brcondi_i32(f, IR_COND_EQ, s32, 0, l3);
+        ir_movi_i32(f, t.g.e[3], 9);
+        ir_set_label(f, l3);
+        ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
+        tb = toy_gen(&t);
+        for (int v = 0; v < VECTORS; v++) {
+            uint64_t x = test_rand_interesting(&seed), y = test_rand_interesting(&seed);
+            uint64_t r2 = (v % 3) ? test_rand_interesting(&seed) : 1;
+            uint64_t r3 = test_rand_interesting(&seed), r4 = (v & 1) ? r3 : ~r3;
+            uint32_t e1 = (uint32_t)test_rand_interesting(&seed);
+            uint32_t e2 = (uint32_t)test_rand_interesting(&seed);
+            t.env->r[0] = x;
+            t.env->r[1] = (v & 2) ? x : y;
+            t.env->r[2] = r2;
+            t.env->r[3] = r3;
+            t.env->r[4] = r4;
+            t.env->e[1] = e1;
+            t.env->e[2] = e2;
+            toy_run(&t, tb);
+            CHECK_EQ(t.env->r[5], ir_cond_eval(c, IR_I64, x, t.env->r[1]));
+            CHECK_EQ(t.env->r[7], r2 - 1 != 0 ? 2 : 0);
+            CHECK_EQ(t.env->e[0], r3 == r4);
+            CHECK_EQ(t.env->e[3], ir_cond_eval(c, IR_I32, (uint32_t)(e1 + e2), e2) ? 9 : 7);
+        }
+    }
+    toy_free(&t);
+}
+
 int main(void)
 {
-    test_run("interp/ops_unoptimized", test_ops_unoptimized);
-    test_run("interp/ops_optimized", test_ops_optimized);
-    test_run("interp/width_conversions", test_width_conversions);
-    test_run("interp/brcond_all_conditions", test_brcond_all_conditions);
-    test_run("interp/env_load_store", test_env_load_store);
-    test_run("interp/guest_memory_hooks", test_guest_memory_hooks);
-    test_run("interp/guest_memory_inline_tlb", test_guest_memory_inline_tlb);
-    test_run("interp/helper_calls", test_helper_calls);
-    test_run("interp/fault_restore", test_fault_restore);
-    test_run("interp/chaining_and_unchaining", test_chaining_and_unchaining);
-    test_run("interp/budget_and_exit_request", test_budget_and_exit_request);
-    test_run("interp/lookup_and_goto_ptr", test_lookup_and_goto_ptr);
-    test_run("interp/perf", test_perf);
+    toy_test_run("interp/ops_unoptimized", test_ops_unoptimized);
+    toy_test_run("interp/ops_optimized", test_ops_optimized);
+    toy_test_run("interp/width_conversions", test_width_conversions);
+    toy_test_run("interp/brcond_all_conditions", test_brcond_all_conditions);
+    toy_test_run("interp/host_flag_reuse", test_host_flag_reuse);
+    toy_test_run("interp/env_load_store", test_env_load_store);
+    toy_test_run("interp/guest_memory_hooks", test_guest_memory_hooks);
+    toy_test_run("interp/guest_memory_inline_tlb", test_guest_memory_inline_tlb);
+    toy_test_run("interp/helper_calls", test_helper_calls);
+    toy_test_run("interp/fault_restore", test_fault_restore);
+    toy_test_run("interp/chaining_and_unchaining", test_chaining_and_unchaining);
+    toy_test_run("interp/budget_and_exit_request", test_budget_and_exit_request);
+    toy_test_run("interp/lookup_and_goto_ptr", test_lookup_and_goto_ptr);
+    toy_test_run("interp/perf", test_perf);
     return test_summary();
 }

@@ -232,11 +232,11 @@ static void test_clone_is_deep(void)
 
 int main(void)
 {
-    test_run("ir/eval_matches_reference", test_eval_matches_reference);
-    test_run("ir/constants_are_interned", test_constants_are_interned);
-    test_run("ir/temp_free_reuses", test_temp_free_reuses);
-    test_run("ir/verify_catches_errors", test_verify_catches_errors);
-    test_run("ir/dump_format", test_dump_format);
-    test_run("ir/clone_is_deep", test_clone_is_deep);
+    toy_test_run("ir/eval_matches_reference", test_eval_matches_reference);
+    toy_test_run("ir/constants_are_interned", test_constants_are_interned);
+    toy_test_run("ir/temp_free_reuses", test_temp_free_reuses);
+    toy_test_run("ir/verify_catches_errors", test_verify_catches_errors);
+    toy_test_run("ir/dump_format", test_dump_format);
+    toy_test_run("ir/clone_is_deep", test_clone_is_deep);
     return test_summary();
 }

@@ -24,7 +24,7 @@ static CPUX86State *setup(X86RigMode mode, int cpl, const uint8_t *code, size_t 
     CPUX86State *env;
 
     x86_rig_free(rig);
-    rig = x86_rig_new(2u << 20, "interp");
+    rig = x86_rig_new(2u << 20, NULL);
     x86_rig_enter_mode(rig, mode, cpl);
     env = x86_rig_env(rig);
     memcpy(x86_rig_ram(rig) + CODE, code, len);

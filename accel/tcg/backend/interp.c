@@ -796,7 +796,7 @@ static uint64_t interp_exec(TBExecCtx *ctx, TranslationBlock *tb)
 
 static void interp_set_jump(TranslationBlock *tb, unsigned n, TranslationBlock *dest)
 {
-    uint64_t *word = (uint64_t *)tb->code + tb->jmp_patch[n];
+    uint64_t *word = (uint64_t *)tb->code_rw + tb->jmp_patch[n];
     __atomic_store_n(word, (uint64_t)(uintptr_t)dest, __ATOMIC_RELEASE);
 }
 

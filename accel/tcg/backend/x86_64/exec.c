@@ -1,0 +1,123 @@
+/*
+ * The native backend's runtime side: the trampoline that enters generated code, exec(),
+ * patching of chained jumps, and the -d out_asm dump.
+ *
+ * Generated code runs on the trampoline's frame (see native.h).  A TB leaves with `ret`
+ * after storing ctx->exit_reason; chained jumps and lookups go from TB to TB without
+ * returning.  A guest exception unwinds straight out with siglongjmp, which restores the
+ * callee-saved registers the trampoline pushed.
+ */
+#include <inttypes.h>
+
+#include "accel/tcg/backend/x86_64/native.h"
+
+#if defined(__x86_64__)
+
+_Static_assert(offsetof(TBExecCtx, env) == 0, "the trampoline loads env from [ctx]");
+_Static_assert(NATIVE_FRAME_SIZE % 16 == 0, "the frame keeps rsp 16-byte aligned");
+_Static_assert(sizeof(TLBFastEntry) == 32, "the TLB probe scales the index by 32");
+_Static_assert(offsetof(TBExecCtx, exit_reason) < 128, "prologue uses disp8 forms");
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/*
+ * native_enter(ctx, code, tlb): push the callee-saved registers, set up the frame and
+ * the fixed registers, and call into the TB; its `ret` comes back here.
+ */
+__asm__(".text\n"
+        ".globl native_enter\n"
+        ".hidden native_enter\n"
+        ".type native_enter, @function\n"
+        "native_enter:\n"
+        "    .cfi_startproc\n"
+        "    push %rbp\n"
+        "    push %rbx\n"
+        "    push %r12\n"
+        "    push %r13\n"
+        "    push %r14\n"
+        "    push %r15\n"
+        "    sub $" STR(NATIVE_FRAME_SIZE) ", %rsp\n"
+        "    mov %rdi, %r15\n"
+        "    mov (%rdi), %r14\n"
+        "    mov %rdx, %rbx\n"
+        "    call *%rsi\n"
+        "    add $" STR(NATIVE_FRAME_SIZE) ", %rsp\n"
+        "    pop %r15\n"
+        "    pop %r14\n"
+        "    pop %r13\n"
+        "    pop %r12\n"
+        "    pop %rbx\n"
+        "    pop %rbp\n"
+        "    ret\n"
+        "    .cfi_endproc\n"
+        ".size native_enter, .-native_enter\n");
+
+/* Without a usable TLB every probe sees a NULL table and takes the hook. */
+static const TLBFast native_no_tlb;
+
+static uint64_t native_exec(TBExecCtx *ctx, TranslationBlock *tb)
+{
+    const TLBFast *tlb = ctx->tlb;
+    uint64_t ret;
+
+    if (!tlb || tlb->page_bits != NATIVE_PAGE_BITS) {
+        tlb = &native_no_tlb;
+    }
+    ctx->cur_tb = tb;
+    ret = native_enter(ctx, (const uint8_t *)tb->code + NATIVE_BODY_OFF, tlb);
+    if (ctx->exit_reason != TB_EXIT_REQUESTED) {
+        ctx->last_tb = ctx->cur_tb;
+    }
+    return ret;
+}
+
+/*
+ * The jmp's rel32 is 4-byte aligned: one atomic store through the writable view.  The
+ * displacement is the same in both views since both map the same arena contiguously.
+ */
+static void native_set_jump(TranslationBlock *tb, unsigned n, TranslationBlock *dest)
+{
+    uint32_t at = tb->jmp_patch[n];
+    uintptr_t site_end = (uintptr_t)tb->code + at + 4;
+    uintptr_t target = dest ? (uintptr_t)dest->code : site_end;
+    int32_t disp = (int32_t)((intptr_t)target - (intptr_t)site_end);
+
+    __atomic_store_n((int32_t *)((uint8_t *)tb->code_rw + at), disp, __ATOMIC_RELEASE);
+}
+
+static void native_dump(const TranslationBlock *tb, FILE *out)
+{
+    const uint8_t *code = tb->code;
+    uint32_t insn = 0, i = 0;
+
+    fprintf(out, "  code at %p (prologue %d bytes)\n", (const void *)code, NATIVE_BODY_OFF);
+    while (i < tb->code_size) {
+        uint32_t end = tb->code_size;
+        while (insn < tb->icount && tb->insn_pos[insn] <= i) {
+            fprintf(out, "  -- insn %u\n", insn++);
+        }
+        if (insn < tb->icount && tb->insn_pos[insn] < end) {
+            end = tb->insn_pos[insn];
+        }
+        if (end - i > 16) {
+            end = i + 16;
+        }
+        fprintf(out, "  %04x:", i);
+        for (; i < end; i++) {
+            fprintf(out, " %02x", code[i]);
+        }
+        fputc('\n', out);
+    }
+}
+
+const TBBackend tb_backend_x86_64 = {
+    .name = "native",
+    .needs_exec_memory = true,
+    .gen_code = native_gen_code,
+    .exec = native_exec,
+    .set_jump = native_set_jump,
+    .dump = native_dump,
+};
+
+#endif /* __x86_64__ */

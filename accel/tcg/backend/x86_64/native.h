@@ -1,0 +1,36 @@
+/*
+ * Shared definitions of the native x86-64 backend: the fixed register roles, the stack
+ * frame the exec trampoline provides, and the layout of a TB's code.
+ *
+ * Register roles while generated code runs:
+ *   r14  env (the IR's FIXED temp)         r15  the TBExecCtx
+ *   rbx  the TLBFast table (or an empty one: every access takes the hook)
+ *   rcx, r10, r11  scratch (shift counts, TLB probe, addresses of calls)
+ *   r12, r13, rbp, rax, rdx, rsi, rdi, r8, r9  allocated to IR values
+ *
+ * Frame (rsp is 16-byte aligned in TB code; [rsp] is the trampoline's return address):
+ *   [rsp + NATIVE_SAVE_OFF + 8 * reg]   caller-saved registers around slow-path calls
+ *   [rsp + NATIVE_SPILL_OFF + 8 * slot] spill slots for IR temps
+ *
+ * A TB's code starts with the chained-entry prologue (budget and exit_request checks,
+ * then ctx->cur_tb = tb), NATIVE_BODY_OFF bytes long; exec() enters at the body.
+ */
+#ifndef ACCEL_TCG_BACKEND_X86_64_NATIVE_H
+#define ACCEL_TCG_BACKEND_X86_64_NATIVE_H
+
+#include "accel/tcg/backend.h"
+
+#define NATIVE_SAVE_OFF 16
+#define NATIVE_SPILL_OFF (NATIVE_SAVE_OFF + 16 * 8)
+#define NATIVE_MAX_SLOTS 2048
+#define NATIVE_FRAME_SIZE (NATIVE_SPILL_OFF + NATIVE_MAX_SLOTS * 8 + 16) /* multiple of 16 */
+#define NATIVE_BODY_OFF 36
+#define NATIVE_PAGE_BITS 12
+
+/* The trampoline (exec.c): runs code with the register roles above, returns rax. */
+uint64_t native_enter(TBExecCtx *ctx, const void *code, const TLBFast *tlb);
+
+long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
+                     uint32_t *insn_pos);
+
+#endif

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""The VNC server (-vnc unix:PATH) with a python3 RFB client, over qtest:
+the client's framebuffer equals the screendump pixel for pixel, updates are
+incremental, mode changes send DesktopSize, keys (keysyms and QEMU extended
+key events) and pointer motion reach the PS/2 devices, malformed client
+messages only cost the sender its connection, and password=on asks for VNC
+authentication."""
+import os
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qtest import check, check_eq, run_cases, temp_path, unix_socket_path  # noqa: E402
+from pcilib import with_qmp  # noqa: E402
+import rfb  # noqa: E402
+import vgalib  # noqa: E402
+from vgalib import VRAM_BAR, read_ppm, vbe_set_mode  # noqa: E402
+
+
+def start(vnc_opts=""):
+    path = unix_socket_path("vnc")
+    qt, qmp = with_qmp(["-vga", "std", "-vnc", "unix:%s%s" % (path, vnc_opts)])
+    return qt, qmp, path
+
+
+def client(path, **kw):
+    return rfb.RfbClient(rfb.connect_unix(path), **kw)
+
+
+def screendump(qmp):
+    p = temp_path("vnc-screen.ppm")
+    qmp.ok("screendump", {"filename": p})
+    return read_ppm(p)
+
+
+def frame_like(c, want, timeout=5.0):
+    """Full frames until the client shows want (the refresh runs asynchronously, every
+    1/30 s), or the last one after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        fb = c.full_frame()
+        if ((c.width, c.height) == want[:2] and fb == want[2]) or time.monotonic() > deadline:
+            return fb
+        time.sleep(0.05)
+
+
+def draw_pattern(qt, w, h):
+    """A 32 bpp picture where every pixel differs from its neighbours."""
+    data = bytearray()
+    for y in range(h):
+        for x in range(w):
+            data += bytes(((x * 7 + y) & 0xff, (y * 3) & 0xff, (x ^ y) & 0xff, 0))
+    qt.memwrite(VRAM_BAR, bytes(data))
+
+
+def test_framebuffer_matches_screendump():
+    qt, qmp, path = start()
+    with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 320, 240, 32)
+        draw_pattern(qt, 320, 240)
+        c = client(path)
+        check_eq((c.width, c.height), (320, 240), "ServerInit size")
+        check_eq(c.name, "Osprey", "desktop name")
+        w, h, pix = screendump(qmp)
+        fb = frame_like(c, (w, h, pix))
+        check_eq((w, h), (320, 240), "screendump size")
+        check(fb == pix, "VNC framebuffer differs from the screendump")
+        # a text mode screen too
+        vgalib.set_mode(qt, 0x03)
+        vgalib.load_font(qt, chars=range(0x41, 0x5b))
+        for i in range(26):
+            qt.writeb(0xb8000 + 2 * i, 0x41 + i)
+            qt.writeb(0xb8001 + 2 * i, 0x1e)
+        vbe_set_mode(qt, 0, 0, 32, flags=0)  # VBE off: the VGA registers rule again
+        w, h, pix = screendump(qmp)
+        fb = frame_like(c, (w, h, pix))
+        check_eq((c.width, c.height), (720, 400), "text mode via DesktopSize")
+        check(fb == pix, "text mode: VNC framebuffer differs from the screendump")
+        c.close()
+
+
+def test_incremental_updates():
+    qt, qmp, path = start()
+    with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 640, 480, 32)
+        c = client(path)
+        c.full_frame()
+        # let the updates of the first refreshes drain: then the screen is quiet
+        while True:
+            c.request_update(incremental=True)
+            try:
+                c.read_update(timeout=0.5)
+            except rfb.RfbError:
+                break
+        qt.writel(VRAM_BAR + 4 * (300 * 640 + 123), 0x00ff00ff)
+        rects = c.read_update()  # answers the request still pending from the loop
+        area = sum(w * h for x, y, w, h, e in rects if e == rfb.ENC_RAW)
+        check(area > 0, "an update came")
+        check(area <= 640 * 16, "incremental update is small (%d pixels)" % area)
+        o = (300 * 640 + 123) * 3
+        check_eq(tuple(c.fb[o:o + 3]), (0xff, 0x00, 0xff), "changed pixel arrived")
+        # nothing changed: an incremental request gets nothing until something does
+        c.request_update(incremental=True)
+        try:
+            rects = c.read_update(timeout=0.5)
+            check(False, "update without a change: %r" % rects)
+        except rfb.RfbError:
+            pass
+        c.close()
+
+
+def test_desktop_size():
+    qt, qmp, path = start()
+    with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 640, 480, 32)
+        c = client(path)
+        c.full_frame()
+        vbe_set_mode(qt, 800, 600, 16)
+        c.request_update(incremental=True)
+        seen = []
+        deadline = time.monotonic() + 5
+        while (c.width, c.height) != (800, 600) and time.monotonic() < deadline:
+            seen += c.read_update()
+            c.request_update(incremental=True)
+        check(any(e == rfb.ENC_DESKTOP_SIZE and (w, h) == (800, 600) for _, _, w, h, e in seen),
+              "DesktopSize 800x600 in %r" % seen)
+        c.close()
+
+
+def kbd_bytes(qt, want, timeout=5.0):
+    """Read bytes the i8042 offers on port 0x60 until there are `want` of them."""
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < want and time.monotonic() < deadline:
+        if qt.inb(0x64) & 1:
+            out.append(qt.inb(0x60))
+        else:
+            time.sleep(0.01)
+    return out
+
+
+def test_keyboard():
+    qt, qmp, path = start()
+    with qt:
+        qt.outb(0x64, 0x60)
+        qt.outb(0x60, 0x47)  # translate to set 1, interrupts on
+        c = client(path, encodings=(rfb.ENC_RAW, rfb.ENC_QEMU_EXT_KEY))
+        c.full_frame()
+        check(c.ext_key_acked, "server acknowledged the QEMU extended key event")
+        c.key(ord("a"), True)
+        c.key(ord("a"), False)
+        check_eq(kbd_bytes(qt, 2), [0x1e, 0x9e], "keysym 'a' as set-1 make/break")
+        c.key(0xffe1, True)       # Shift_L
+        c.key(ord("A"), True)     # shifted: same key
+        c.key(ord("A"), False)
+        c.key(0xffe1, False)
+        check_eq(kbd_bytes(qt, 4), [0x2a, 0x1e, 0x9e, 0xaa], "Shift-A")
+        c.key(0xff52, True)       # Up: an E0 key
+        check_eq(kbd_bytes(qt, 2), [0xe0, 0x48], "Up arrow make")
+        c.key(0xff52, False)
+        check_eq(kbd_bytes(qt, 2), [0xe0, 0xc8], "Up arrow break")
+        # extended key event: the XT keycode wins over the keysym
+        c.ext_key(ord("q"), 0x9d, True)    # keycode: Right Ctrl
+        c.ext_key(ord("q"), 0x9d, False)
+        check_eq(kbd_bytes(qt, 4), [0xe0, 0x1d, 0xe0, 0x9d], "ext key: Right Ctrl by keycode")
+        c.ext_key(0x61, 0x10, True)        # keycode 0x10 is Q on a US keyboard
+        check_eq(kbd_bytes(qt, 1), [0x10], "ext key: keycode 0x10")
+        c.key(0x12345678, True)            # no such keysym: ignored
+        check_eq(kbd_bytes(qt, 1, timeout=0.3), [], "unknown keysym ignored")
+        c.close()
+
+
+def test_pointer():
+    qt, qmp, path = start()
+    with qt:
+        qt.outb(0x64, 0xd4)
+        qt.outb(0x60, 0xf4)  # mouse: enable reporting
+        check_eq(kbd_bytes(qt, 1), [0xfa], "mouse acknowledged")
+        c = client(path)
+        c.pointer(100, 100)
+        first = kbd_bytes(qt, 3)
+        check_eq(len(first), 3, "first motion packet")
+        c.pointer(110, 90, buttons=1)
+        pkt = kbd_bytes(qt, 3)
+        check_eq(len(pkt), 3, "second packet")
+        check_eq(pkt[0] & 0x07, 0x01, "left button")
+        check_eq(pkt[1], 10, "dx = +10")
+        check_eq(pkt[2], 10, "dy = +10 (up on the screen is up for PS/2)")
+        c.close()
+
+
+def test_malformed_messages():
+    qt, qmp, path = start()
+    with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 320, 200, 32)
+        good = client(path)
+        good.full_frame()
+        other = client(path)
+        bad_messages = [
+            b"\x77",                                    # unknown message type
+            b"\x02\x00\xff\xff" + b"\x00" * 8,          # SetEncodings: 65535, truncated
+            b"\x06\x00\x00\x00\xff\xff\xff\xff",        # ClientCutText of 4 GiB
+            b"\xff\x07\x00\x00",                        # QEMU message, unknown subtype
+            b"\x00\x00\x00\x00" + b"\x00" * 16,         # SetPixelFormat 0 bpp
+            b"\x03",                                    # truncated update request, then EOF
+        ]
+        closed = 0
+        for msg in bad_messages:
+            c = client(path)
+            c.send(msg)
+            if msg == b"\x03":
+                c.sock.shutdown(socket.SHUT_WR)
+            if rfb.closed_within(c.sock, 3.0):
+                closed += 1
+            c.close()
+        check(closed >= len(bad_messages) - 1, "malformed clients were dropped (%d of %d)" %
+              (closed, len(bad_messages)))
+        # garbage before the handshake completes
+        s = rfb.connect_unix(path)
+        s.sendall(b"HTTP/1.0 GET /\r\n\r\n" * 4)
+        check(rfb.closed_within(s, 3.0), "a non-RFB client is dropped")
+        s.close()
+        # the guest and the well-behaved clients are unaffected
+        qt.writel(VRAM_BAR + 4 * (20 * 320 + 20), 0x0000ff00)
+        w, h, pix = screendump(qmp)
+        check_eq((w, h), (320, 200), "machine still answers")
+        fb = frame_like(good, (w, h, pix))
+        check(fb == pix, "the first client still gets correct frames")
+        fb = frame_like(other, (w, h, pix))
+        check(fb == pix, "the second client too")
+        good.close()
+        other.close()
+
+
+def test_password():
+    qt, qmp, path = start(",password=on")
+    with qt:
+        c = client(path)
+        check_eq(c.security_types, [2], "only VNC authentication offered")
+        c.send(b"\x02")
+        c.recv(16)              # the challenge
+        c.send(b"\x00" * 16)    # no password was set: nothing can be right
+        check_eq(struct.unpack(">I", c.recv(4))[0], 1, "authentication fails")
+        c.close()
+        qmp.ok("set_password", {"protocol": "vnc", "password": "secret"})
+        qmp.ok("change-vnc-password", {"password": "other"})
+        c = client(path)
+        c.send(b"\x02")
+        c.recv(16)
+        c.send(b"\x00" * 16)
+        check_eq(struct.unpack(">I", c.recv(4))[0], 1, "a wrong response still fails")
+        c.close()
+    qt, qmp, path = start()
+    with qt:
+        err = qmp.error("set_password", {"protocol": "vnc", "password": "x"})
+        check("password" in err["desc"], "no password=on: %r" % err)
+        err = qmp.error("set_password", {"protocol": "spice", "password": "x"})
+        check("protocol" in err["desc"], "spice refused: %r" % err)
+
+
+if __name__ == "__main__":
+    run_cases([
+        ("vnc/framebuffer-matches-screendump", test_framebuffer_matches_screendump),
+        ("vnc/incremental-updates", test_incremental_updates),
+        ("vnc/desktop-size", test_desktop_size),
+        ("vnc/keyboard", test_keyboard),
+        ("vnc/pointer", test_pointer),
+        ("vnc/malformed-messages", test_malformed_messages),
+        ("vnc/password", test_password),
+    ])
