@@ -54,7 +54,11 @@ TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
 
 .PHONY: all check check-sanitizers fuzz-cpu clean distclean help
-all: $(BUILD)/osprey $(TOOL_BINS) $(UNIT_BINS)
+all: $(BUILD)/osprey $(TOOL_BINS) $(UNIT_BINS) $(BUILD)/bios/osprey-bios.bin
+
+# The firmware (bios/bios.mk): Osprey's own BIOS, built from source.
+BIOS_WERROR := $(filter -Werror,$(OPT_CFLAGS) $(CFLAGS))
+include bios/bios.mk
 
 $(BUILD)/osprey: $(MAIN_OBJ) $(LIB_OBJS)
 	$(CC) $(OPT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_ALL)

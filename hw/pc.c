@@ -7,6 +7,7 @@
  * firmware join in the PC-platform issue.
  */
 #include <errno.h>
+#include <unistd.h>
 
 #include "accel/accel.h"
 #include "block/drive.h"
@@ -71,6 +72,8 @@ typedef struct PcBoard {
 } PcBoard;
 
 #define PC_BIOS_MAX_SIZE (16u << 20)
+/* The top of low RAM a BIOS keeps for its tables (QEMU: 128 KiB of ACPI + 32 KiB). */
+#define PC_FIRMWARE_HIGH_RESERVE (160u << 10)
 #define PC_ISA_BIOS_MAX_SIZE (128u << 10)
 
 static void pc_board_free(Machine *m)
@@ -521,13 +524,49 @@ static bool pc_check_boot_source(const MachineConfig *cfg, Error **errp)
         error_setg(errp, "%s cannot be used without -kernel", cfg->initrd ? "-initrd" : "-append");
         return false;
     }
+    return true;
+}
+
+/* A machine with a CPU and neither -bios nor -kernel runs Osprey's own BIOS. */
+static bool pc_wants_default_bios(const MachineConfig *cfg)
+{
     bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
-    if (has_cpu && !cfg->bios && !cfg->kernel) {
-        error_setg(errp, "no firmware to run: Osprey's own BIOS is not built yet; "
-                   "give -bios FILE or -kernel FILE");
+    return has_cpu && !cfg->bios && !cfg->kernel;
+}
+
+/*
+ * Osprey's BIOS (bios/, built as BUILD/bios/osprey-bios.bin): next to the
+ * executable in a build tree, else osprey-bios.bin in the -L directories.
+ */
+static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            char *path = xasprintf("%s/bios/osprey-bios.bin", exe);
+            bool found = access(path, R_OK) == 0;
+            bool ok = found && pc_load_bios(m, board, path, errp);
+            free(path);
+            if (found) {
+                return ok;
+            }
+        }
+    }
+    char *path = pc_find_firmware(m->cfg, "osprey-bios.bin");
+    if (access(path, R_OK) != 0) {
+        error_setg(errp, "no firmware to run: osprey-bios.bin not found next to the "
+                   "executable (bios/) or in -L directories; build it with make, or give "
+                   "-bios FILE or -kernel FILE");
+        free(path);
         return false;
     }
-    return true;
+    bool ok = pc_load_bios(m, board, path, errp);
+    free(path);
+    return ok;
 }
 
 static void pc_e820_layout(Machine *m, PcBoard *board, E820Layout *layout)
@@ -652,6 +691,12 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
     uint8_t fail_wait[4];
     stl_le_p(fail_wait, UINT32_MAX);
     /* Device paths of bootindex= devices go here once there are bootable devices. */
+    /* -nographic: SeaBIOS's serial console (sercon) on COM1, for its menus and INT 10h. */
+    uint8_t sercon[2];
+    stw_le_p(sercon, 0x3f8);
+    if (cfg->nographic && !fw_cfg_add_file(fw, "etc/sercon-port", sercon, sizeof(sercon), errp)) {
+        return false;
+    }
     return fw_cfg_add_file(fw, "etc/e820", e820, (size_t)map.nr * E820_ENTRY_BYTES, errp) &&
            fw_cfg_add_file(fw, "bootorder", "", 0, errp) &&
            fw_cfg_add_file(fw, "etc/boot-fail-wait", fail_wait, sizeof(fail_wait), errp) &&
@@ -684,7 +729,9 @@ static bool pc_setup_kernel(Machine *m, PcBoard *board, Error **errp)
         .kernel_path = cfg->kernel,
         .initrd = cfg->initrd,
         .append = cfg->append,
-        .low_ram_end = layout.acpi_start ? layout.acpi_start : layout.ram_below_4g,
+        /* With a BIOS, keep the initrd clear of the firmware's table zone, as QEMU does. */
+        .low_ram_end = layout.acpi_start ? layout.acpi_start
+                                         : layout.ram_below_4g - PC_FIRMWARE_HIGH_RESERVE,
         .e820 = &map,
         .acpi_rsdp_addr = board->acpi_rsdp_addr,
     };
@@ -736,6 +783,10 @@ bool pc_machine_init(Machine *m, Error **errp)
         return false;
     }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {
+        return false;
+    }
+    if (pc_wants_default_bios(cfg) && (!pc_load_default_bios(m, board, errp) ||
+                                       !pc_create(m, "osprey-boot-status", NULL, errp))) {
         return false;
     }
     if (!pc_init_rtc(m, errp) || !pc_init_kbd_port92(m, board, errp) ||

@@ -13,6 +13,9 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs qemu-system-x86 qemu-utils seabios cpio"
     # iasl disassembles and recompiles the ACPI tables in tests/unit/test-acpi.
     pkgs="$pkgs acpica-tools"
+    # tests/firmware builds boot images: SYSLINUX on FAT via mtools (no loop devices),
+    # ISOLINUX and GRUB ISOs (with xorriso, below), a GRUB disk from grub-pc-bin's boot.img and core.
+    pkgs="$pkgs syslinux syslinux-common isolinux mtools dosfstools grub-pc-bin"
     # xorriso makes the ISO image the IDE real-guest test reads through the ATAPI CD-ROM.
     pkgs="$pkgs xorriso"
     # The display tests: an X server, window capture, and real VNC clients to check against.

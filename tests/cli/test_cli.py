@@ -155,8 +155,20 @@ def t_describe_machine():
 
 
 def t_no_firmware():
-    line = expect_one_line_error(["-accel", "tcg", "-nodefaults"], "firmware")
-    assert "-bios" in line, line
+    # Without -bios and -kernel the default BIOS (bios/osprey-bios.bin next to the
+    # executable) runs; a copy of the executable without it has no firmware to run.
+    import shutil
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(d, "osprey")
+        shutil.copy(OSPREY, exe)
+        p = subprocess.run([exe, "-accel", "tcg", "-nodefaults"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20, stdin=subprocess.DEVNULL)
+        err = p.stderr.decode(errors="replace")
+        lines = [l for l in err.splitlines() if l.strip()]
+        assert p.returncode == 1 and len(lines) == 1, (p.returncode, err)
+        assert "firmware" in lines[0] and "-bios" in lines[0], lines[0]
+    line = expect_one_line_error(["-accel", "tcg", "-nodefaults", "-bios", "/nonexistent.bin"],
+                                 "-bios")
     with tempfile.NamedTemporaryFile() as k:
         line = expect_one_line_error(["-accel", "tcg", "-nodefaults", "-kernel", k.name],
                                      "-kernel")

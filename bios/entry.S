@@ -1,0 +1,266 @@
+/*
+ * Osprey BIOS: the reset vector, the early POST in assembly (shadowing the
+ * BIOS into RAM with the i440FX PAM registers, big real mode for FS/GS), and
+ * the interrupt entry code that hands a register frame to C.
+ *
+ * Everything runs in real mode with CS = 0xF000.  The C code is built with
+ * gcc -m16, so it expects DS = ES = SS = 0xF000 and a 32-bit-clean ESP.
+ */
+#define BIOS_SEG 0xf000
+#define FRAME_SIZE 48
+
+    .code16
+    .section .text.entry, "ax"
+
+/* i440FX config register write: reg in %bl, value in %bh (bus 0, dev 0, fn 0). */
+pam_write:
+    movl $0x80000000, %eax
+    movb %bl, %al
+    andb $0xfc, %al
+    movw $0xcf8, %dx
+    outl %eax, %dx
+    movw $0xcfc, %dx
+    movb %bl, %al
+    andb $3, %al
+    addb %al, %dl
+    movb %bh, %al
+    outb %al, %dx
+    ret
+
+    .global post_entry
+post_entry:
+    /*
+     * Still at CS base 0xFFFF0000 (the reset vector jumps here near), so
+     * this code runs from the ROM's alias below 4 GiB and keeps running
+     * while the PAM registers turn 0xE0000-0xFFFFF into RAM.
+     */
+    cli
+    cld
+    /* A20 on (port 0x92 fast gate), then big real mode for DS, ES, FS and GS. */
+    inb $0x92, %al
+    orb $2, %al
+    andb $0xfe, %al
+    outb %al, $0x92
+    lgdtl %cs:gdt_desc
+    movl %cr0, %eax
+    orb $1, %al
+    movl %eax, %cr0
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    movl %cr0, %eax
+    andb $0xfe, %al
+    movl %eax, %cr0
+    xorw %ax, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+
+    /*
+     * Shadow: 0xE0000-0xFFFFF read/write RAM (PAM0 bits 5:4 cover the F
+     * segment, PAM5 and PAM6 the E segment), then copy the image from its
+     * alias at 0xFFFE0000.
+     */
+    movw $0x3059, %bx
+    call pam_write
+    movw $0x335e, %bx
+    call pam_write
+    movw $0x335f, %bx
+    call pam_write
+    movl $0xfffe0000, %esi
+    movl $0xe0000, %edi
+    movl $0x8000, %ecx
+    addr32 rep movsl
+
+    ljmp $BIOS_SEG, $1f
+1:  movw $BIOS_SEG, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movl $stack_top, %esp
+    calll post_main
+1:  hlt
+    jmp 1b
+
+    .balign 8
+gdt:
+    .quad 0
+    .quad 0x00cf9b000000ffff    /* flat 32-bit code (unused, for completeness) */
+    .quad 0x00cf93000000ffff    /* flat 32-bit data: gives FS/GS a 4 GiB limit */
+gdt_end:
+gdt_desc:
+    .word gdt_end - gdt - 1
+    .long 0xffff0000 + gdt   /* read through the ROM alias: runs before shadowing */
+
+/*
+ * Software interrupt entry: each stub pushes the C handler's offset.  The
+ * frame (registers, segments, handler, IP, CS, FLAGS) is copied from the
+ * caller's stack to the BIOS stack, the handler edits it, and it is copied
+ * back before IRET.  Nested entries (an IRQ while a handler waits with
+ * interrupts on) stay on the BIOS stack below the current frame.
+ */
+int_common:
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    pushal
+    movw %ss, %dx
+    movl %esp, %esi
+    movw $BIOS_SEG, %ax
+    movw %ax, %es
+    movzwl %si, %edi
+    cmpw %ax, %dx
+    je 1f
+    movl $stack_top, %edi
+1:  movw %ax, %ss
+    movl %edi, %esp
+    pushl %edx
+    pushl %esi
+    subl $FRAME_SIZE, %esp
+    movw %sp, %di
+    movw %dx, %ds
+    movw $FRAME_SIZE, %cx
+    cld
+    rep movsb
+    movw %ax, %ds
+    xorw %cx, %cx
+    movw %cx, %fs
+    movl %esp, %eax
+    pushl %eax
+    movzwl 44(%esp), %ecx
+    calll *%ecx
+    addl $4, %esp
+    cli
+    cld
+    movw %sp, %si
+    movl FRAME_SIZE(%esp), %edi
+    movl %edi, %ebx             /* the caller's ESP, read while SS is still ours */
+    movl FRAME_SIZE+4(%esp), %edx
+    movw %dx, %es
+    movw $FRAME_SIZE, %cx
+    rep movsb
+    movw %dx, %ss
+    movl %ebx, %esp
+    popal
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    addw $2, %sp
+    iret
+
+.macro INT_STUB name, handler
+    .global \name
+\name:
+    pushw $\handler
+    jmp int_common
+.endm
+
+    INT_STUB entry_int10, handle_int10
+    INT_STUB entry_int11, handle_int11
+    INT_STUB entry_int12, handle_int12
+    INT_STUB entry_int13, handle_int13
+    INT_STUB entry_int15, handle_int15
+    INT_STUB entry_int16, handle_int16
+    INT_STUB entry_int17, handle_unsupported
+    INT_STUB entry_int18, handle_int18
+    INT_STUB entry_int19, handle_int19
+    INT_STUB entry_int1a, handle_int1a
+    INT_STUB entry_int14, handle_unsupported
+    INT_STUB entry_irq1, handle_irq1
+
+/* IRQ 0 (INT 08h): the BDA tick count, the midnight flag, then INT 1Ch. */
+    .global entry_irq0
+entry_irq0:
+    pushw %ds
+    pushl %eax
+    movw $0x40, %ax
+    movw %ax, %ds
+    movl 0x6c, %eax
+    incl %eax
+    cmpl $0x1800b0, %eax
+    jb 1f
+    xorl %eax, %eax
+    movb $1, 0x70
+1:  movl %eax, 0x6c
+    int $0x1c
+    movb $0x20, %al
+    outb %al, $0x20
+    popl %eax
+    popw %ds
+    iret
+
+/* IRQs nobody claimed: end of interrupt at the master (and the slave). */
+    .global entry_irq_master
+entry_irq_master:
+    pushw %ax
+    movb $0x20, %al
+    outb %al, $0x20
+    popw %ax
+    iret
+
+    .global entry_irq_slave
+entry_irq_slave:
+    pushw %ax
+    movb $0x20, %al
+    outb %al, $0xa0
+    outb %al, $0x20
+    popw %ax
+    iret
+
+    .global entry_iret
+entry_iret:
+    iret
+
+/*
+ * Leave the BIOS: boot_jump(cs, ip, ss, sp, ds, edx) with interrupts on.
+ * Arguments are 32-bit cdecl slots.
+ */
+    .global boot_jump
+boot_jump:
+    cli
+    movl %esp, %ebp
+    movl 24(%ebp), %edx
+    movw 20(%ebp), %ax
+    movw 16(%ebp), %bx          /* sp */
+    movw 12(%ebp), %cx          /* ss */
+    movw 8(%ebp), %si           /* ip */
+    movw 4(%ebp), %di           /* cs */
+    movw %cx, %ss
+    movzwl %bx, %esp
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    pushw %di
+    pushw %si
+    xorl %eax, %eax
+    xorl %ebx, %ebx
+    xorl %ecx, %ecx
+    xorl %esi, %esi
+    xorl %edi, %edi
+    xorl %ebp, %ebp
+    sti
+    lret
+
+    .section .bss
+    .balign 16
+bios_stack:
+    .space 8192
+    .global stack_top
+stack_top:
+
+    .section .reset, "ax"
+    .global reset_vector
+reset_vector:
+    jmp post_entry              /* near: CS keeps its reset base 0xFFFF0000 */
+    .byte 0, 0
+    .ascii "11/21/26"
+    .byte 0
+    .byte 0xfc      /* model: AT */
+    .byte 0
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,577 @@
+#!/usr/bin/env python3
+# run-tests-timeout: 1500
+"""Osprey's own BIOS (bios/, built as BUILD/bios/osprey-bios.bin) and SeaBIOS as a drop-in.
+
+Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
+    image               the image is 128 KiB, its reset vector is a near jump, no E segment code
+    no-boot-device      osprey -nographic -no-reboot (no -bios, no -kernel: the default BIOS):
+                        the banner and RAM size on stdio, every boot device reported missing,
+                        "No bootable device", then exit status 1 with a line on stderr
+                        (osprey-boot-status)
+    no-boot-device-qemu the same image on Debian's qemu-system-x86_64: the same lines and the
+                        retry after 5 s, whose reset ends the run (-no-reboot); the reference
+                        machine proves the BIOS, not just Osprey's model of it
+    ram-size            -m 300: the banner reports 300 MiB
+    linux-via-bios      -bios osprey-bios.bin -kernel/-initrd: the BIOS loads the kernel from
+                        fw_cfg, the kernel's setup code uses INT 15h E820/INT 10h/INT 16h, the
+                        initramfs prints the marker; the kernel's e820 map has the BIOS's
+                        reserved areas, ACPI (RSDP from the table-loader) and DMI are found
+    seabios-banner      -bios /usr/share/seabios/bios.bin -nographic: SeaBIOS's banner and its
+                        "No bootable device" appear on stdio
+    bootsector          a boot sector built here (bootsect.S) on an IDE disk: INT 13h EDD
+                        check, LBA and CHS reads, the E820 map and a key typed on COM1
+    syslinux-disk       a raw disk (MBR, FAT partition, SYSLINUX via mtools, no loop devices)
+                        with the Debian kernel and busybox initramfs: the BIOS banner and the
+                        SYSLINUX prompt on stdio (-nographic), then the marker
+    syslinux-qcow2      the same disk converted to qcow2 (skips until Osprey has the qcow2 driver)
+    isolinux-cd         an ISOLINUX ISO (xorriso) with -cdrom -boot d: El Torito no-emulation
+                        boot, ISOLINUX loads the kernel through INT 13h AH=42h on the CD
+    grub-iso            a grub-mkrescue ISO with -cdrom -boot d: GRUB's menu, the kernel starts
+    grub-disk           a disk with GRUB's boot.img and a grub-mkimage core written with dd
+    seabios-syslinux    SeaBIOS with the SYSLINUX disk: SeaBIOS finds the IDE disk and starts
+                        SYSLINUX (further reads time out in SeaBIOS: docs/bios.md)
+The bootloader cases stop when the kernel prints its version (the bootloader's work is done)
+unless OSPREY_FIRMWARE_FULL=1, which runs each to the marker; syslinux-disk always does.
+Each boot prints the seconds from process start to its first BIOS line (informational).
+Disk, CD and bootloader boots need the IDE controller (hw/ide, branch ide) and the BIOS's
+INT 13h driver for it: see docs/bios.md.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "linux"))
+import linuxboot  # noqa: E402
+
+BUILD = os.environ.get("OSPREY_BUILD", os.path.join(ROOT, "build"))
+OSPREY = os.environ.get("OSPREY", os.path.join(BUILD, "osprey"))
+BIOS = os.path.join(BUILD, "bios", "osprey-bios.bin")
+SEABIOS = "/usr/share/seabios/bios.bin"
+QEMU = shutil.which("qemu-system-x86_64")
+
+
+_notes = threading.local()
+
+
+def note(text):
+    """An informational line printed above the case's result (cases run in parallel)."""
+    _notes.lines.append(text)
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def sanitizer_build():
+    try:
+        with open(os.path.join(BUILD, "config.mk")) as f:
+            return "-fsanitize=" in f.read()
+    except OSError:
+        return False
+
+
+def run_console(argv, timeout, until=None):
+    """Run with stdin closed; return (text, rc or None if killed, {line: seconds})."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines, first_seen = [], {}
+    rc = None
+    try:
+        for raw in proc.stdout:
+            text = raw.decode(errors="replace").rstrip("\r\n")
+            lines.append(text)
+            first_seen.setdefault(text, time.monotonic() - start)
+            if until and re.search(until, text):
+                proc.kill()
+                break
+            if time.monotonic() - start > timeout:
+                break
+    finally:
+        try:
+            rc = proc.wait(timeout=max(1, timeout - (time.monotonic() - start)))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = None
+    return "\n".join(lines), rc, first_seen
+
+
+def seconds_to(seen, pattern):
+    rx = re.compile(pattern)
+    for text, t in seen.items():
+        if rx.search(text):
+            return t
+    return None
+
+
+def case_image():
+    check(os.path.exists(BIOS), "%s was not built (make builds it)" % BIOS)
+    with open(BIOS, "rb") as f:
+        data = f.read()
+    check(len(data) == 128 * 1024, "size %d, want 131072" % len(data))
+    check(data[0x1fff0] == 0xe9, "the reset vector is not a near jump: %02x" % data[0x1fff0])
+    check(data[:0x10000] == bytes(0x10000), "the E segment half is not empty")
+
+
+def expect_no_boot(text, what, retry):
+    pats = [r"Osprey BIOS \S+", r"\d+ MiB RAM, 1 CPU", r"Booting from Hard Disk: no",
+            r"No bootable device"]
+    if retry:
+        pats.append(r"Retrying in \d+ seconds")
+    for pat in pats:
+        check(re.search(pat, text), "%s: no line matching %r in: %s" % (what, pat, text[-400:]))
+
+
+def case_no_boot_device():
+    text, rc, seen = run_console([OSPREY, "-nographic", "-no-reboot", "-accel", "tcg"], 60)
+    expect_no_boot(text, "osprey", retry=False)
+    check(rc == 1, "exit status %s, want 1 (no bootable device with -no-reboot)" % rc)
+    check("found no bootable device" in text, "no explanation on stderr: %s" % text[-300:])
+    note("    osprey: banner after %.2fs" % seconds_to(seen, r"Osprey BIOS"))
+
+
+def case_no_boot_device_qemu():
+    if not QEMU:
+        raise Skip("qemu-system-x86_64 not installed (scripts/install-deps.sh --test)")
+    text, rc, seen = run_console([QEMU, "-bios", BIOS, "-nographic", "-no-reboot", "-accel",
+                                  "tcg"], 60)
+    expect_no_boot(text, "qemu", retry=True)
+    check(rc is not None, "qemu: the retry did not reset the machine (-no-reboot ends it)")
+    note("    qemu: banner after %.2fs" % seconds_to(seen, r"Osprey BIOS"))
+
+
+def case_ram_size():
+    text, _, _ = run_console([OSPREY, "-nographic", "-no-reboot", "-m", "300"], 60,
+                             until=r"MiB RAM")
+    check(re.search(r"^300 MiB RAM", text, re.M), "no '300 MiB RAM' line in: %s" % text[-300:])
+
+
+def case_linux_via_bios():
+    if sanitizer_build():
+        raise Skip("sanitizer build: the Linux boot through the BIOS runs in the normal build")
+    try:
+        assets = linuxboot.fetch_assets()
+    except linuxboot.AssetsError as e:
+        if e.unreachable:
+            raise Skip(str(e))
+        raise Fail(str(e))
+    initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], "bios-linux.gz", mode="script",
+                                      script="cat /proc/meminfo | head -1\npoweroff -f\n")
+    argv = [OSPREY, "-m", "512", "-nographic", "-bios", BIOS, "-kernel",
+            assets["VMLINUZ_AMD64"], "-initrd", initrd, "-append", "console=ttyS0"]
+    b = linuxboot.Boot(argv, name="bios-linux").run()
+    check(b.find(r"Osprey BIOS") is not None, "no BIOS banner (%s)" % b.outcome())
+    check(b.find(r"Booting the kernel from fw_cfg") is not None,
+          "the BIOS did not load the kernel (%s)" % b.outcome())
+    check(b.marker_seconds() is not None, "no %s (%s)\n%s" % (linuxboot.MARKER, b.outcome(),
+                                                              b.tail()))
+    text = b.text()
+    for pat in (r"BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable",
+                r"BIOS-e820: \[mem 0x00000000000e0000-0x00000000000fffff\] reserved",
+                r"BIOS-e820: \[mem 0x0000000000100000-0x[0-9a-f]+\] usable",
+                r"ACPI: RSDP 0x00000000000E", r"ACPI: FACP", r"DMI: "):
+        check(re.search(pat, text), "no kernel line matching %r" % pat)
+    check(not b.bad_log_lines(), "bad kernel log lines: %s" % b.bad_log_lines()[:3])
+    check(not b.timed_out and b.rc == 0, "the guest did not power off cleanly (%s)"
+          % b.outcome())
+    note("    osprey BIOS -> Linux marker after %.1fs" % b.marker_seconds())
+
+
+def case_seabios_banner():
+    if not os.path.exists(SEABIOS):
+        raise Skip("%s missing (Debian package seabios; scripts/install-deps.sh --test)"
+                   % SEABIOS)
+    text, _, seen = run_console([OSPREY, "-bios", SEABIOS, "-nographic", "-no-reboot"], 60,
+                                until=r"No bootable device")
+    check(re.search(r"SeaBIOS \(version", text), "no SeaBIOS banner in: %s" % text[-300:])
+    check(re.search(r"No bootable device", text), "SeaBIOS did not finish its boot attempts: %s"
+          % text[-300:])
+    note("    SeaBIOS banner after %.2fs" % seconds_to(seen, r"SeaBIOS"))
+
+
+IMAGES = os.path.join(BUILD, "firmware")
+FULL = os.environ.get("OSPREY_FIRMWARE_FULL") == "1"
+KERNEL_STARTED = r"Linux version \d"
+
+
+def need_tools(*tools):
+    for t in tools:
+        if not shutil.which(t) and not os.path.exists(t):
+            raise Skip("%s not installed (scripts/install-deps.sh --test)" % t)
+
+
+def assets_or_skip():
+    if sanitizer_build():
+        raise Skip("sanitizer build: bootloader boots run in the normal build's make check")
+    try:
+        return linuxboot.fetch_assets()
+    except linuxboot.AssetsError as e:
+        if e.unreachable:
+            raise Skip(str(e))
+        raise Fail(str(e))
+
+
+_initrd = None
+
+
+_build_lock = threading.RLock()  # images shared by cases are built once
+
+
+def test_initrd(assets):
+    global _initrd
+    with _build_lock:
+        return _test_initrd(assets)
+
+
+def _test_initrd(assets):
+    global _initrd
+    if _initrd is None:
+        _initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], "firmware-initrd.gz",
+                                           mode="script", script="echo BOOTED-OK\npoweroff -f\n")
+    return _initrd
+
+
+def sh(*argv, **kw):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+
+
+def mbr_disk(path, part_img, part_type, boot_code):
+    """A disk image: boot_code (up to 440 bytes), one bootable partition at 1 MiB."""
+    import struct
+    start = 2048
+    with open(part_img, "rb") as f:
+        part = f.read()
+    sectors = (len(part) + 511) // 512
+    mbr = bytearray(boot_code[:440].ljust(446, b"\0"))
+    mbr += struct.pack("<B3sB3sII", 0x80, b"\xfe\xff\xff", part_type, b"\xfe\xff\xff",
+                       start, sectors)
+    mbr += bytes(48) + b"\x55\xaa"
+    with open(path, "wb") as f:
+        f.write(mbr)
+        f.write(bytes(start * 512 - 512))
+        f.write(part)
+
+
+_syslinux_disk = None
+
+
+def syslinux_disk(assets):
+    global _syslinux_disk
+    with _build_lock:
+        if _syslinux_disk is None:
+            _syslinux_disk = _make_syslinux_disk(assets)
+        return _syslinux_disk
+
+
+def _make_syslinux_disk(assets):
+    need_tools("syslinux", "mcopy", "mkfs.fat", "/usr/lib/syslinux/mbr/mbr.bin")
+    os.makedirs(IMAGES, exist_ok=True)
+    disk = os.path.join(IMAGES, "syslinux.img")
+    part = disk + ".part"
+    cfg = os.path.join(IMAGES, "syslinux.cfg")
+    with open(cfg, "w") as f:
+        f.write("SAY OSPREY-SYSLINUX-PROMPT\nPROMPT 1\nTIMEOUT 5\nDEFAULT linux\n"
+                "LABEL linux\n  KERNEL vmlinuz\n  INITRD initrd.gz\n  APPEND console=ttyS0\n")
+    if os.path.exists(part):
+        os.unlink(part)
+    sh("mkfs.fat", "-C", "-n", "OSPREY", "-h", "2048", part, "32768")
+    sh("mcopy", "-i", part, assets["VMLINUZ_AMD64"], "::vmlinuz")
+    sh("mcopy", "-i", part, test_initrd(assets), "::initrd.gz")
+    sh("mcopy", "-i", part, cfg, "::syslinux.cfg")
+    with open("/usr/lib/syslinux/mbr/mbr.bin", "rb") as f:
+        mbr_disk(disk, part, 0x0e, f.read())
+    os.unlink(part)
+    sh("syslinux", "-t", str(2048 * 512), "--install", disk)
+    return disk
+
+
+def isolinux_iso(assets):
+    need_tools("xorriso", "/usr/lib/ISOLINUX/isolinux.bin",
+               "/usr/lib/syslinux/modules/bios/ldlinux.c32")
+    root = os.path.join(IMAGES, "isolinux-root")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "isolinux"))
+    shutil.copy("/usr/lib/ISOLINUX/isolinux.bin", os.path.join(root, "isolinux"))
+    shutil.copy("/usr/lib/syslinux/modules/bios/ldlinux.c32", os.path.join(root, "isolinux"))
+    shutil.copy(assets["VMLINUZ_AMD64"], os.path.join(root, "vmlinuz"))
+    shutil.copy(test_initrd(assets), os.path.join(root, "initrd.gz"))
+    with open(os.path.join(root, "isolinux", "isolinux.cfg"), "w") as f:
+        f.write("SAY OSPREY-ISOLINUX-PROMPT\nPROMPT 1\nTIMEOUT 5\nDEFAULT linux\n"
+                "LABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd.gz\n  APPEND console=ttyS0\n")
+    iso = os.path.join(IMAGES, "isolinux.iso")
+    sh("xorriso", "-as", "mkisofs", "-quiet", "-o", iso, "-b", "isolinux/isolinux.bin",
+       "-c", "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4",
+       "-boot-info-table", root)
+    shutil.rmtree(root, ignore_errors=True)
+    return iso
+
+
+GRUB_CFG = ('set timeout=1\nmenuentry "Osprey Linux" {\n  echo "OSPREY-GRUB-LOADING"\n'
+            '  linux %s/vmlinuz console=ttyS0\n  initrd %s/initrd.gz\n}\n')
+
+
+def grub_iso(assets):
+    need_tools("grub-mkrescue", "xorriso", "mformat", "/usr/lib/grub/i386-pc/cdboot.img")
+    root = os.path.join(IMAGES, "grub-root")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(os.path.join(root, "boot", "grub"))
+    shutil.copy(assets["VMLINUZ_AMD64"], os.path.join(root, "vmlinuz"))
+    shutil.copy(test_initrd(assets), os.path.join(root, "initrd.gz"))
+    with open(os.path.join(root, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write(GRUB_CFG % ("", ""))
+    iso = os.path.join(IMAGES, "grub.iso")
+    sh("grub-mkrescue", "-o", iso, root)
+    shutil.rmtree(root, ignore_errors=True)
+    return iso
+
+
+def grub_disk(assets):
+    """GRUB the classic way: boot.img in the MBR, a grub-mkimage core in sectors 1.. (dd)."""
+    need_tools("grub-mkimage", "mcopy", "mkfs.fat", "/usr/lib/grub/i386-pc/boot.img")
+    disk = os.path.join(IMAGES, "grub.img")
+    part = disk + ".part"
+    core = disk + ".core"
+    cfg = os.path.join(IMAGES, "grub.cfg")
+    with open(cfg, "w") as f:
+        f.write(GRUB_CFG % ("", ""))
+    if os.path.exists(part):
+        os.unlink(part)
+    sh("mkfs.fat", "-C", "-n", "OSPREY", "-h", "2048", part, "32768")
+    sh("mmd", "-i", part, "::boot", "::boot/grub")
+    sh("mcopy", "-i", part, assets["VMLINUZ_AMD64"], "::vmlinuz")
+    sh("mcopy", "-i", part, test_initrd(assets), "::initrd.gz")
+    sh("mcopy", "-i", part, cfg, "::boot/grub/grub.cfg")
+    sh("grub-mkimage", "-O", "i386-pc", "-o", core, "-p", "(hd0,msdos1)/boot/grub",
+       "biosdisk", "part_msdos", "fat", "normal", "linux", "echo", "configfile")
+    with open("/usr/lib/grub/i386-pc/boot.img", "rb") as f:
+        boot = f.read()
+    mbr_disk(disk, part, 0x0e, boot)
+    os.unlink(part)
+    with open(core, "rb") as f:
+        core_data = f.read()
+    if len(core_data) > (2048 - 1) * 512:
+        raise Fail("the GRUB core image does not fit before the partition")
+    with open(disk, "r+b") as f:  # dd if=core.img of=disk seek=1 conv=notrunc
+        f.seek(512)
+        f.write(core_data)
+    os.unlink(core)
+    return disk
+
+
+def boot_image(name, argv, first_line, until, full_marker=False):
+    """Boot; report seconds to the bootloader's first line; check it reaches until."""
+    b = linuxboot.Boot(argv, name="firmware-" + name)
+    b.launch()
+    stop = linuxboot.MARKER if (FULL or full_marker) else until
+    hit = b.wait_for_line(stop)
+    if b.proc.poll() is None and not (FULL or full_marker):
+        b.proc.kill()
+    b.finish()
+    first = b.find(first_line)
+    check(first is not None, "%s: no line matching %r (%s)\n%s" % (name, first_line,
+                                                                      b.outcome(), b.tail()))
+    check(hit is not None, "%s: no line matching %r (%s)\n%s" % (name, stop, b.outcome(),
+                                                                   b.tail()))
+    note("    %s: bootloader's first line after %.2fs, %r after %.1fs"
+          % (name, first[0], stop, hit[0]))
+    return b
+
+
+def qemu_reference(name, argv_tail, first_line):
+    """Informational: Debian's QEMU with SeaBIOS on the same image, to the bootloader's line."""
+    if not QEMU or os.environ.get("OSPREY_FIRMWARE_QEMU_REF", "1") != "1":
+        return
+    b = linuxboot.Boot([QEMU, "-accel", "tcg", "-m", "512", "-nographic"] + argv_tail,
+                       name="firmware-qemu-" + name, timeout=120)
+    b.launch()
+    hit = b.wait_for_line(first_line)
+    if b.proc.poll() is None:
+        b.proc.kill()
+    b.finish()
+    if hit:
+        note("    %s: QEMU+SeaBIOS reference: bootloader's first line after %.2fs"
+              % (name, hit[0]))
+
+
+def osprey_argv(*tail):
+    return [OSPREY, "-m", "512", "-nographic", "-no-reboot"] + list(tail)
+
+
+def case_bootsector():
+    need_tools("ld")
+    os.makedirs(IMAGES, exist_ok=True)
+    obj = os.path.join(IMAGES, "bootsect.o")
+    bin_ = os.path.join(IMAGES, "bootsect.bin")
+    sh("gcc", "-m16", "-c", os.path.join(HERE, "bootsect.S"), "-o", obj)
+    sh("ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj)
+    disk = os.path.join(IMAGES, "bootsect.img")
+    with open(bin_, "rb") as f:
+        code = f.read()
+    check(len(code) == 512, "the boot sector is %d bytes" % len(code))
+    with open(disk, "wb") as f:
+        f.write(code + b"LBA1-VIA-EDD-OK\r\n\0")
+        f.truncate(8 << 20)
+    proc = subprocess.Popen(osprey_argv("-drive", "file=%s,format=raw" % disk),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    lines = []
+    deadline = time.monotonic() + 120
+    try:
+        for raw in proc.stdout:
+            text = raw.decode(errors="replace").rstrip("\r\n")
+            lines.append(text)
+            if "E820 entries" in text:
+                proc.stdin.write(b"x")
+                proc.stdin.flush()
+            if "<- key" in text or "BOOTSECT-FAIL" in text or time.monotonic() > deadline:
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    text = "\n".join(lines)
+    check("BOOTSECT-FAIL" not in text, "an INT 13h call failed: %s" % text[-300:])
+    check(re.search(r"ata0-0: hard disk, 8 MiB", text), "no hard disk line: %s" % text[-300:])
+    check(text.count("LBA1-VIA-EDD-OK") == 2, "EDD or CHS read wrong: %s" % text[-300:])
+    check(re.search(r"^[4-9] E820 entries", text, re.M), "E820 map: %s" % text[-300:])
+    check(re.search(r"^x <- key", text, re.M), "INT 16h did not read COM1: %s" % text[-300:])
+
+
+def case_syslinux_disk():
+    assets = assets_or_skip()
+    disk = syslinux_disk(assets)
+    drive = "file=%s,format=raw" % disk
+    b = boot_image("syslinux-disk", osprey_argv("-drive", drive), r"^SYSLINUX \d",
+                   KERNEL_STARTED, full_marker=True)
+    check(b.find(r"Osprey BIOS") is not None, "no BIOS banner on stdio")
+    check(b.find(r"OSPREY-SYSLINUX-PROMPT") is not None and b.find(r"boot:") is not None,
+          "the SYSLINUX prompt did not appear on stdio")
+    check(b.find(r"BOOTED-OK") is not None, "the initramfs script did not run")
+    qemu_reference("syslinux-disk", ["-drive", drive], r"SYSLINUX \d")
+
+
+def case_syslinux_qcow2():
+    assets = assets_or_skip()
+    need_tools("qemu-img")
+    disk = syslinux_disk(assets)
+    qcow2 = os.path.join(IMAGES, "syslinux.qcow2")
+    with _build_lock:
+        sh("qemu-img", "convert", "-O", "qcow2", disk, qcow2)
+    drive = "file=%s,format=qcow2" % qcow2
+    # Does this Osprey open qcow2?  Without the driver it refuses at once with one line.
+    probe = subprocess.Popen([OSPREY, "-accel", "qtest", "-nodefaults", "-display", "none",
+                              "-drive", drive, "-qtest", "null"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _, err = probe.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        _, err = probe.communicate()
+        err = b""  # still running: the image opened
+    if "unknown image format 'qcow2'" in err.decode(errors="replace"):
+        raise Skip("Osprey has no qcow2 driver yet (block/qcow2): this case runs once it merges")
+    boot_image("syslinux-qcow2", osprey_argv("-drive", drive), r"^SYSLINUX \d", KERNEL_STARTED)
+
+
+def case_isolinux_cd():
+    assets = assets_or_skip()
+    iso = isolinux_iso(assets)
+    boot_image("isolinux-cd", osprey_argv("-cdrom", iso, "-boot", "d"), r"ISOLINUX \d",
+               KERNEL_STARTED)
+    qemu_reference("isolinux-cd", ["-cdrom", iso, "-boot", "d"], r"ISOLINUX \d")
+
+
+def case_grub_iso():
+    assets = assets_or_skip()
+    iso = grub_iso(assets)
+    boot_image("grub-iso", osprey_argv("-cdrom", iso, "-boot", "d"), r"GRUB", KERNEL_STARTED)
+    qemu_reference("grub-iso", ["-cdrom", iso, "-boot", "d"], r"GRUB")
+
+
+def case_grub_disk():
+    assets = assets_or_skip()
+    disk = grub_disk(assets)
+    drive = "file=%s,format=raw" % disk
+    boot_image("grub-disk", osprey_argv("-drive", drive), r"GRUB", KERNEL_STARTED)
+    qemu_reference("grub-disk", ["-drive", drive], r"GRUB")
+
+
+def case_seabios_syslinux():
+    if not os.path.exists(SEABIOS):
+        raise Skip("%s missing (Debian package seabios)" % SEABIOS)
+    assets = assets_or_skip()
+    disk = syslinux_disk(assets)
+    # SeaBIOS loads and starts SYSLINUX; its next reads time out in its await_ide (see
+    # docs/bios.md), so this case stops at SYSLINUX's banner until that is fixed.
+    boot_image("seabios-syslinux", osprey_argv("-bios", SEABIOS, "-drive",
+                                               "file=%s,format=raw" % disk),
+               r"SYSLINUX \d", r"SYSLINUX \d")
+
+
+CASES = [
+    ("image", case_image),
+    ("no-boot-device", case_no_boot_device),
+    ("no-boot-device-qemu", case_no_boot_device_qemu),
+    ("ram-size", case_ram_size),
+    ("seabios-banner", case_seabios_banner),
+    ("bootsector", case_bootsector),
+    ("linux-via-bios", case_linux_via_bios),
+    ("syslinux-disk", case_syslinux_disk),
+    ("syslinux-qcow2", case_syslinux_qcow2),
+    ("isolinux-cd", case_isolinux_cd),
+    ("grub-iso", case_grub_iso),
+    ("grub-disk", case_grub_disk),
+    ("seabios-syslinux", case_seabios_syslinux),
+]
+
+
+def run_case(name, fn):
+    """Returns (notes, result line, failed)."""
+    _notes.lines = []
+    try:
+        fn()
+        return _notes.lines, "ok %s" % name, False
+    except Skip as e:
+        return _notes.lines, "skip %s: %s" % (name, e), False
+    except Fail as e:
+        return _notes.lines, "FAIL %s: %s" % (name, str(e).replace("\n", " | ")), True
+    except Exception as e:  # one broken case must not hide the others
+        return _notes.lines, "FAIL %s: %s: %s" % (name, type(e).__name__, e), True
+
+
+def main():
+    only = sys.argv[1:]
+    cases = [(n, f) for n, f in CASES if not only or n in only]
+    # Two guests at a time (two host cores): the boots are CPU-bound.
+    jobs = int(os.environ.get("OSPREY_FIRMWARE_JOBS", "2"))
+    failed = 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_case, n, f) for n, f in cases]
+        for fut in futures:
+            notes, line, bad = fut.result()
+            for text in notes:
+                print(text)
+            print(line)
+            failed += bad
+            sys.stdout.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
