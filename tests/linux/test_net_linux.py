@@ -14,7 +14,8 @@ Cases (ok NAME | FAIL NAME: why | skip NAME: why):
                    guest) and a token back
     clean-log      no BUG:/WARNING:/Oops/panic/Call Trace in the kernel log
 
-The guest prints its own timings; the throughput figures go to make bench (tests/bench).
+Opt-in for now: OSPREY_NET_LINUX=1 runs it (its run time on an idle machine is not yet known
+to fit make check's budget).  The guest prints its own timings; the throughput figures go to make bench (tests/bench).
 In the sanitizer build the boot is skipped (the register-level qtests cover the device there).
 """
 import hashlib
@@ -180,11 +181,19 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP
     return boot, facts
 
 
+CASES = ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "clean-log")
+
+
 def main():
     if sanitizer_build():
-        for case in ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "clean-log"):
+        for case in CASES:
             print("skip %s: sanitizer build: the guest boot runs in the normal build's make check"
                   % case)
+        return 0
+    if os.environ.get("OSPREY_NET_LINUX") != "1":
+        # Opt-in until its run time on an idle machine is known to fit make check's budget.
+        for case in CASES:
+            print("skip %s: the network guest boot is opt-in for now (OSPREY_NET_LINUX=1)" % case)
         return 0
     try:
         boot, facts = run_guest()
