@@ -164,17 +164,28 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP
         if boot.wait_for_line(r"OSPREY-NC-READY"):
             payload = hashlib.sha256(b"up").digest() * (up_mib * 32768)
             facts["upload_sha"] = hashlib.sha256(payload).hexdigest()
-            t = time.monotonic()
-            with socket.create_connection(("127.0.0.1", hport), timeout=60) as c:
-                c.sendall(payload)
-                c.shutdown(socket.SHUT_WR)
-                got = b""
-                while True:
-                    d = c.recv(65536)
-                    if not d:
-                        break
-                    got += d
-            facts["upload"] = (time.monotonic() - t, got.decode(errors="replace").strip())
+            # The guest prints READY just before nc listens: slirp resets the forwarded
+            # connection until it does, so try again for a while.
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                t = time.monotonic()
+                try:
+                    with socket.create_connection(("127.0.0.1", hport), timeout=60) as c:
+                        c.sendall(payload)
+                        c.shutdown(socket.SHUT_WR)
+                        got = b""
+                        while True:
+                            d = c.recv(65536)
+                            if not d:
+                                break
+                            got += d
+                except OSError:
+                    time.sleep(1)
+                    continue
+                if got:
+                    facts["upload"] = (time.monotonic() - t, got.decode(errors="replace").strip())
+                    break
+                time.sleep(1)
     finally:
         boot.finish()
         srv.shutdown()
