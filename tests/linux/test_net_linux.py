@@ -14,7 +14,8 @@ Cases (ok NAME | FAIL NAME: why | skip NAME: why):
                    guest) and a token back
     clean-log      no BUG:/WARNING:/Oops/panic/Call Trace in the kernel log
 
-The guest prints its own timings; the throughput figures go to make bench (tests/bench).
+Opt-in for now: OSPREY_NET_LINUX=1 runs it (its run time on an idle machine is not yet known
+to fit make check's budget).  The guest prints its own timings; the throughput figures go to make bench (tests/bench).
 In the sanitizer build the boot is skipped (the register-level qtests cover the device there).
 """
 import hashlib
@@ -163,28 +164,47 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP
         if boot.wait_for_line(r"OSPREY-NC-READY"):
             payload = hashlib.sha256(b"up").digest() * (up_mib * 32768)
             facts["upload_sha"] = hashlib.sha256(payload).hexdigest()
-            t = time.monotonic()
-            with socket.create_connection(("127.0.0.1", hport), timeout=60) as c:
-                c.sendall(payload)
-                c.shutdown(socket.SHUT_WR)
-                got = b""
-                while True:
-                    d = c.recv(65536)
-                    if not d:
-                        break
-                    got += d
-            facts["upload"] = (time.monotonic() - t, got.decode(errors="replace").strip())
+            # The guest prints READY just before nc listens: slirp resets the forwarded
+            # connection until it does, so try again for a while.
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                t = time.monotonic()
+                try:
+                    with socket.create_connection(("127.0.0.1", hport), timeout=60) as c:
+                        c.sendall(payload)
+                        c.shutdown(socket.SHUT_WR)
+                        got = b""
+                        while True:
+                            d = c.recv(65536)
+                            if not d:
+                                break
+                            got += d
+                except OSError:
+                    time.sleep(1)
+                    continue
+                if got:
+                    facts["upload"] = (time.monotonic() - t, got.decode(errors="replace").strip())
+                    break
+                time.sleep(1)
     finally:
         boot.finish()
         srv.shutdown()
     return boot, facts
 
 
+CASES = ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "clean-log")
+
+
 def main():
     if sanitizer_build():
-        for case in ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "clean-log"):
+        for case in CASES:
             print("skip %s: sanitizer build: the guest boot runs in the normal build's make check"
                   % case)
+        return 0
+    if os.environ.get("OSPREY_NET_LINUX") != "1":
+        # Opt-in until its run time on an idle machine is known to fit make check's budget.
+        for case in CASES:
+            print("skip %s: the network guest boot is opt-in for now (OSPREY_NET_LINUX=1)" % case)
         return 0
     try:
         boot, facts = run_guest()
