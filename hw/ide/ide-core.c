@@ -414,6 +414,11 @@ bool ide_drive_attach(IDEDrive *d, BlockBackend *blk, bool cdrom, bool own_blk,
         error_setg(errp, "ide%d-hd%d: a hard disk needs an image", bus->index, d->unit);
         return false;
     }
+    if (!cdrom && blk_is_read_only(blk)) {
+        /* As QEMU's ide-hd: a disk has no way to tell the guest it cannot write. */
+        error_setg(errp, "ide%d-hd%d: Can't use a read-only drive", bus->index, d->unit);
+        return false;
+    }
     d->kind = cdrom ? IDE_KIND_CD : IDE_KIND_HD;
     d->blk = blk;
     d->own_blk = own_blk;
