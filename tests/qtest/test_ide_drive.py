@@ -12,6 +12,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qtest import (OSPREY, QTest, check, check_eq, connect_unix, run_cases,  # noqa: E402
@@ -129,6 +130,74 @@ def test_writes_reach_image_without_snapshot():
     with open(flat, "rb") as f:
         data = f.read()
     check_eq(data[300 * SECTOR:316 * SECTOR], pattern(16 * SECTOR, 62), "DMA write in the image")
+
+
+def mem_put(qt, addr, data):
+    """qtest lines are limited to 1 MiB: write in 256 KiB pieces."""
+    for off in range(0, len(data), 1 << 18):
+        qt.memwrite(addr + off, data[off:off + (1 << 18)])
+
+
+def mem_get(qt, addr, nbytes):
+    return b"".join(qt.memread(addr + off, min(1 << 18, nbytes - off))
+                    for off in range(0, nbytes, 1 << 18))
+
+
+def same(actual, expected, what):
+    """Equality of large byte strings, reported by the first differing offset."""
+    if actual != expected:
+        first = next((i for i, (a, b) in enumerate(zip(actual, expected)) if a != b),
+                     min(len(actual), len(expected)))
+        raise AssertionError("%s: differs from byte %d (lengths %d, %d)"
+                             % (what, first, len(actual), len(expected)))
+
+
+def test_dma_larger_than_buffer():
+    """A 2.5 MiB WRITE/READ DMA EXT (more than one DMA buffer, 40 PRD entries) lands at the
+    right place in the file and reads back; the sectors around it stay as they were."""
+    path = make_image("big-dma.img", DISK_SECTORS * SECTOR, 71)
+    with open(path, "rb") as f:
+        original = f.read()
+    nsect, lba = 5120 + 3, 1001
+    nbytes = nsect * SECTOR
+    new = pattern(nbytes, 72)
+    entries = [(BUF + i * 0x10000, 0x10000, False) for i in range(nbytes // 0x10000)]
+    entries.append((BUF + len(entries) * 0x10000, nbytes % 0x10000, True))
+    with QTest(["-drive", "file=%s,if=ide,index=0,format=raw" % path]) as qt:
+        setup_pci(qt)
+        ide = Ide(qt)
+        mem_put(qt, BUF, new)
+        put_prd(qt, entries)
+        dma_cmd(ide, 0x35, lba, nsect, ext=True)  # WRITE DMA EXT
+        bm_start(qt, to_memory=False)
+        st = ide.wait("WRITE DMA EXT")
+        qt.outb(BMBASE, 0)
+        check_eq(st & ST_ERR, 0, "WRITE DMA EXT status")
+        check_eq(bm_status(qt), BM_INTR, "WRITE DMA EXT: table used up exactly")
+        with open(path, "rb") as f:
+            data = f.read()
+        same(data[lba * SECTOR:lba * SECTOR + nbytes], new, "file after WRITE DMA EXT")
+        same(data[:lba * SECTOR], original[:lba * SECTOR], "sectors before untouched")
+        same(data[lba * SECTOR + nbytes:], original[lba * SECTOR + nbytes:],
+             "sectors after untouched")
+        mem_put(qt, BUF, bytes(nbytes))
+        ide.r(7)
+        dma_cmd(ide, 0x25, lba, nsect, ext=True)  # READ DMA EXT
+        bm_start(qt, to_memory=True)
+        st = ide.wait("READ DMA EXT")
+        qt.outb(BMBASE, 0)
+        check_eq(st & ST_ERR, 0, "READ DMA EXT status")
+        same(mem_get(qt, BUF, nbytes), new, "READ DMA EXT data")
+        # A table shorter than the transfer stalls in the second buffer's worth.
+        put_prd(qt, entries[:20] + [(BUF + 20 * 0x10000, 0x10000, True)])
+        ide.r(7)
+        dma_cmd(ide, 0x25, lba, nsect, ext=True)
+        bm_start(qt, to_memory=True)
+        deadline = time.monotonic() + 5
+        while bm_status(qt) & 1 and time.monotonic() < deadline:  # Active until it stalls
+            time.sleep(0.001)
+        check_eq(bm_status(qt) & (BM_INTR | 1), 0, "short table: neither Interrupt nor Active")
+        check(ide.alt() & DRQ, "short table: the drive keeps DRQ")
 
 
 def second_osprey(drive, extra=()):
@@ -260,6 +329,7 @@ if __name__ == "__main__":
         ("ide-drive/snapshot-option-raw", test_snapshot_option_raw),
         ("ide-drive/snapshot-on-qcow2", test_snapshot_on_qcow2),
         ("ide-drive/writes-reach-image", test_writes_reach_image_without_snapshot),
+        ("ide-drive/dma-larger-than-buffer", test_dma_larger_than_buffer),
         ("ide-drive/lock", test_lock),
         ("ide-drive/readonly", test_readonly),
         ("ide-drive/format-in-info-block", test_format_in_info_block),
