@@ -618,27 +618,36 @@ static int qcow2_write_allocating(BlockDriverState *bs, uint64_t offset, const u
     BDRVQcow2State *s = bs->opaque;
     uint64_t cs = s->cluster_size;
     uint64_t first = offset & ~(cs - 1);
-    uint8_t *buf = xmalloc(n * cs);
     int ret = 0;
     uint64_t head = offset - first;
     uint64_t tail_end = head + len;
-    if (head) {
-        ret = qcow2_read_linear(bs, first, buf, cs);
+    /*
+     * Whole clusters (a guest's large sequential write) go out as they are; only
+     * partial ones are merged with the old contents in a buffer first.
+     */
+    uint8_t *buf = NULL;
+    const uint8_t *out = data;
+    if (head || len != n * cs) {
+        buf = xmalloc(n * cs);
+        if (head) {
+            ret = qcow2_read_linear(bs, first, buf, cs);
+        }
+        if (ret == 0 && (tail_end & (cs - 1)) && (n > 1 || !head)) {
+            ret = qcow2_read_linear(bs, first + (n - 1) * cs, buf + (n - 1) * cs, cs);
+        }
+        if (ret < 0) {
+            free(buf);
+            return ret;
+        }
+        memcpy(buf + head, data, len);
+        out = buf;
     }
-    if (ret == 0 && (tail_end & (cs - 1)) && (n > 1 || !head)) {
-        ret = qcow2_read_linear(bs, first + (n - 1) * cs, buf + (n - 1) * cs, cs);
-    }
-    if (ret < 0) {
-        free(buf);
-        return ret;
-    }
-    memcpy(buf + head, data, len);
     int64_t host = qcow2_alloc_clusters(bs, n);
     if (host < 0) {
         free(buf);
         return host;
     }
-    ret = bdrv_pwrite(s->file, host, buf, n * cs);
+    ret = bdrv_pwrite(s->file, host, out, n * cs);
     free(buf);
     if (ret == 0) {
         ret = bdrv_barrier(s->file); /* refcounts and data before the L2 entries */
