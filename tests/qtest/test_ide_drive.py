@@ -10,6 +10,7 @@
 """
 import hashlib
 import os
+import select
 import subprocess
 import sys
 import time
@@ -211,7 +212,8 @@ def second_osprey(drive, extra=()):
         p.stdin.flush()
     except BrokenPipeError:
         pass
-    reply = p.stdout.readline()
+    ready, _, _ = select.select([p.stdout], [], [], 10)
+    reply = p.stdout.readline() if ready else b""
     if reply.startswith(b"OK"):
         p.terminate()
         _, err = p.communicate(timeout=10)
