@@ -338,6 +338,11 @@ const char *blk_filename(BlockBackend *blk)
     return blk->bs ? blk->bs->filename : "";
 }
 
+const char *blk_format_name(BlockBackend *blk)
+{
+    return blk->bs ? blk->bs->drv->format_name : "";
+}
+
 /*
  * The temporary overlay of -snapshot: a qcow2 file in $TMPDIR over the
  * read-only image, unlinked as soon as it is open so nothing is left behind.

@@ -67,6 +67,11 @@ bool blk_is_read_only(BlockBackend *blk);
 int64_t blk_getlength(BlockBackend *blk);
 /* The image's file name, or "" when empty. */
 const char *blk_filename(BlockBackend *blk);
+/*
+ * The format of the top layer ("raw", "qcow2"), or "" when empty: QEMU's "drv" in
+ * query-block.  Under -snapshot it is the overlay's, qcow2, as on QEMU.
+ */
+const char *blk_format_name(BlockBackend *blk);
 
 /* Removable media (the monitor's change/eject).  Eject drains in-flight requests first. */
 bool blk_insert_medium(BlockBackend *blk, const char *filename, const BlockOpenOptions *opts,

@@ -549,13 +549,47 @@ static int qcow2_read_in_cluster(BlockDriverState *bs, uint64_t offset, uint8_t 
     return 0;
 }
 
+/* A cluster whose data is a plain, aligned host cluster of this image. */
+static bool qcow2_entry_is_plain_data(BDRVQcow2State *s, uint64_t entry)
+{
+    uint64_t host = entry & L2E_OFFSET_MASK;
+    return !(entry & QCOW_OFLAG_COMPRESSED) && !(s->version >= 3 && (entry & QCOW_OFLAG_ZERO)) &&
+           host && !(host & (s->cluster_size - 1));
+}
+
 static int qcow2_read_linear(BlockDriverState *bs, uint64_t offset, uint8_t *buf, uint64_t len)
 {
     BDRVQcow2State *s = bs->opaque;
     while (len) {
         uint64_t in = offset & (s->cluster_size - 1);
         uint64_t n = MIN(len, s->cluster_size - in);
-        int ret = qcow2_read_in_cluster(bs, offset, buf, n);
+        uint64_t entry;
+        int ret = qcow2_get_l2_entry(bs, offset, &entry);
+        if (ret < 0) {
+            return ret;
+        }
+        if (qcow2_entry_is_plain_data(s, entry)) {
+            /*
+             * Clusters allocated one after the other (a sequential write) are read
+             * with one request instead of one per cluster.
+             */
+            uint64_t host = (entry & L2E_OFFSET_MASK) + in;
+            while (n < len) {
+                uint64_t next;
+                ret = qcow2_get_l2_entry(bs, offset + n, &next);
+                if (ret < 0) {
+                    return ret;
+                }
+                if (!qcow2_entry_is_plain_data(s, next) ||
+                    (next & L2E_OFFSET_MASK) != host + n) {
+                    break;
+                }
+                n += MIN(len - n, s->cluster_size);
+            }
+            ret = bdrv_pread(s->file, host, buf, n);
+        } else {
+            ret = qcow2_read_in_cluster(bs, offset, buf, n);
+        }
         if (ret < 0) {
             return ret;
         }
@@ -618,27 +652,36 @@ static int qcow2_write_allocating(BlockDriverState *bs, uint64_t offset, const u
     BDRVQcow2State *s = bs->opaque;
     uint64_t cs = s->cluster_size;
     uint64_t first = offset & ~(cs - 1);
-    uint8_t *buf = xmalloc(n * cs);
     int ret = 0;
     uint64_t head = offset - first;
     uint64_t tail_end = head + len;
-    if (head) {
-        ret = qcow2_read_linear(bs, first, buf, cs);
+    /*
+     * Whole clusters (a guest's large sequential write) go out as they are; only
+     * partial ones are merged with the old contents in a buffer first.
+     */
+    uint8_t *buf = NULL;
+    const uint8_t *out = data;
+    if (head || len != n * cs) {
+        buf = xmalloc(n * cs);
+        if (head) {
+            ret = qcow2_read_linear(bs, first, buf, cs);
+        }
+        if (ret == 0 && (tail_end & (cs - 1)) && (n > 1 || !head)) {
+            ret = qcow2_read_linear(bs, first + (n - 1) * cs, buf + (n - 1) * cs, cs);
+        }
+        if (ret < 0) {
+            free(buf);
+            return ret;
+        }
+        memcpy(buf + head, data, len);
+        out = buf;
     }
-    if (ret == 0 && (tail_end & (cs - 1)) && (n > 1 || !head)) {
-        ret = qcow2_read_linear(bs, first + (n - 1) * cs, buf + (n - 1) * cs, cs);
-    }
-    if (ret < 0) {
-        free(buf);
-        return ret;
-    }
-    memcpy(buf + head, data, len);
     int64_t host = qcow2_alloc_clusters(bs, n);
     if (host < 0) {
         free(buf);
         return host;
     }
-    ret = bdrv_pwrite(s->file, host, buf, n * cs);
+    ret = bdrv_pwrite(s->file, host, out, n * cs);
     free(buf);
     if (ret == 0) {
         ret = bdrv_barrier(s->file); /* refcounts and data before the L2 entries */

@@ -12,8 +12,9 @@
  * - Every PRD entry is copied out of guest memory before it is used, and
  *   the walk is bounded: 8192 entries fill the 64 KiB the table may span,
  *   so a table without EOT ends there as if exhausted.
- * - Data moves through the drive's bounce buffer in chunks of up to
- *   IDE_BUF_SIZE with the DMA API, never through a host pointer into RAM.
+ * - Data moves through the drive's DMA bounce buffer in chunks of up to
+ *   IDE_DMA_BUF_SIZE (ATAPI replies through io_buffer) with the DMA API,
+ *   never through a host pointer into RAM.
  * - The ends of a transfer follow the datasheet's status table: transfer
  *   done and table used up -> Interrupt, not Active; done with table left
  *   -> Interrupt and Active; table used up first -> neither (the drive
@@ -119,7 +120,8 @@ static int bmdma_copy(IDEBus *bus, uint8_t *buf, uint32_t len, bool to_memory)
 
 static uint32_t bmdma_chunk(IDEDrive *d)
 {
-    return (uint32_t)MIN(d->bytes_left, (uint64_t)IDE_BUF_SIZE);
+    uint32_t max = d->dma_buffered ? IDE_BUF_SIZE : IDE_DMA_BUF_SIZE;
+    return (uint32_t)MIN(d->bytes_left, (uint64_t)max);
 }
 
 static void bmdma_read_cb(IDEDrive *d, int ret)
@@ -134,7 +136,7 @@ static void bmdma_read_cb(IDEDrive *d, int ret)
         return; /* stopped meanwhile: the chunk is fetched again on restart */
     }
     uint32_t chunk = bmdma_chunk(d);
-    ret = bmdma_copy(bus, d->io_buffer, chunk, true);
+    ret = bmdma_copy(bus, d->dma_buffer, chunk, true);
     if (ret == -ENOSPC) {
         bmdma_table_exhausted(bus, d);
         return;
@@ -198,11 +200,15 @@ static void bmdma_run(IDEBus *bus)
         }
         return;
     }
-    if (!d->dma_write) {
-        ide_submit(d, false, d->offset, chunk, bmdma_read_cb);
+    if (!d->dma_buffer) {
+        bmdma_finish(bus, d, -ENOMEDIUM); /* no drive behind it */
         return;
     }
-    int ret = bmdma_copy(bus, d->io_buffer, chunk, false);
+    if (!d->dma_write) {
+        ide_submit_buf(d, false, d->offset, d->dma_buffer, chunk, bmdma_read_cb);
+        return;
+    }
+    int ret = bmdma_copy(bus, d->dma_buffer, chunk, false);
     if (ret == -ENOSPC) {
         bmdma_table_exhausted(bus, d);
         return;
@@ -211,7 +217,7 @@ static void bmdma_run(IDEBus *bus)
         bmdma_finish(bus, d, ret);
         return;
     }
-    ide_submit(d, true, d->offset, chunk, bmdma_write_cb);
+    ide_submit_buf(d, true, d->offset, d->dma_buffer, chunk, bmdma_write_cb);
 }
 
 void bmdma_start_transfer(IDEDrive *d, uint64_t offset, uint64_t bytes, bool to_device)

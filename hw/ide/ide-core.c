@@ -414,8 +414,14 @@ bool ide_drive_attach(IDEDrive *d, BlockBackend *blk, bool cdrom, bool own_blk,
         error_setg(errp, "ide%d-hd%d: a hard disk needs an image", bus->index, d->unit);
         return false;
     }
+    if (!cdrom && blk_is_read_only(blk)) {
+        /* As QEMU's ide-hd: a disk has no way to tell the guest it cannot write. */
+        error_setg(errp, "ide%d-hd%d: Can't use a read-only drive", bus->index, d->unit);
+        return false;
+    }
     d->kind = cdrom ? IDE_KIND_CD : IDE_KIND_HD;
     d->blk = blk;
+    d->dma_buffer = xmalloc(IDE_DMA_BUF_SIZE);
     d->own_blk = own_blk;
     if (id) {
         snprintf(d->name, sizeof(d->name), "%s", id);
@@ -453,6 +459,9 @@ void ide_drive_detach(IDEDrive *d)
     }
     d->blk = NULL;
     d->kind = IDE_KIND_NONE;
+    /* After the cancel: no request writes into it any more. */
+    free(d->dma_buffer);
+    d->dma_buffer = NULL;
 }
 
 /* The stream is untrusted: keep every index inside io_buffer. */
@@ -592,7 +601,13 @@ static IDERequest *ide_request_new(IDEDrive *d, IDEDoneFn *done)
 
 void ide_submit(IDEDrive *d, bool write, uint64_t offset, uint32_t len, IDEDoneFn *done)
 {
-    struct iovec iov = {.iov_base = d->io_buffer, .iov_len = MIN(len, (uint32_t)IDE_BUF_SIZE)};
+    ide_submit_buf(d, write, offset, d->io_buffer, MIN(len, (uint32_t)IDE_BUF_SIZE), done);
+}
+
+void ide_submit_buf(IDEDrive *d, bool write, uint64_t offset, uint8_t *buf, uint32_t len,
+                    IDEDoneFn *done)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
     IDERequest *req = ide_request_new(d, done);
     if (offset > INT64_MAX) {
         offset = INT64_MAX; /* the block layer rejects it as out of range */

@@ -11,8 +11,9 @@ static void ide_print_one(IDEDrive *d, void *opaque)
     FILE *f = opaque;
     bool cd = d->kind == IDE_KIND_CD;
     if (blk_is_inserted(d->blk)) {
-        fprintf(f, "%s: %s%s\n", d->name, blk_filename(d->blk),
-                blk_is_read_only(d->blk) ? " (read-only)" : "");
+        /* QEMU's layout: "NAME: FILE (FORMAT[, read-only])". */
+        fprintf(f, "%s: %s (%s%s)\n", d->name, blk_filename(d->blk), blk_format_name(d->blk),
+                blk_is_read_only(d->blk) ? ", read-only" : "");
     } else {
         fprintf(f, "%s: [not inserted]\n", d->name);
     }
@@ -47,10 +48,14 @@ static void ide_query_one(IDEDrive *d, void *opaque)
         JsonValue *ins = json_object();
         json_object_set(ins, "file", json_string(blk_filename(d->blk)));
         json_object_set(ins, "ro", json_bool(blk_is_read_only(d->blk)));
+        json_object_set(ins, "drv", json_string(blk_format_name(d->blk)));
         json_object_set(ins, "encrypted", json_bool(false));
         json_object_set(ins, "backing_file_depth", json_int(0));
-        json_object_set(ins, "image", json_object_set(json_object(), "virtual-size",
-                                                      json_int(blk_getlength(d->blk))));
+        JsonValue *image = json_object();
+        json_object_set(image, "filename", json_string(blk_filename(d->blk)));
+        json_object_set(image, "format", json_string(blk_format_name(d->blk)));
+        json_object_set(image, "virtual-size", json_int(blk_getlength(d->blk)));
+        json_object_set(ins, "image", image);
         json_object_set(v, "inserted", ins);
     }
     json_array_append(list, v);

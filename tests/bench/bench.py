@@ -257,7 +257,8 @@ def run_ide_bench(configs, reps):
     """Guest IDE disk throughput (tests/bench/bench_ide.py), after the Linux workloads."""
     import bench_ide
     print()
-    return bench_ide.run([c for c in configs if c in bench_ide.CONFIGS], reps) != 0
+    return bench_ide.run([c for c in configs if c in bench_ide.CONFIGS], reps,
+                         formats=("raw", "qcow2")) != 0
 
 
 def fmt_num(v):

@@ -7,7 +7,7 @@ The guest writes SIZE_MIB with dd (O_DIRECT when busybox dd offers it, else fsyn
 end), drops its caches, and reads it back the same way; times come from /proc/uptime in the
 guest.  Nothing passes or fails on speed; the exit status is 1 only when a run did not finish.
 
-Usage: tests/bench/bench_ide.py [--reps N] [--config NAME ...] [--size-mib N]
+Usage: tests/bench/bench_ide.py [--reps N] [--config NAME ...] [--size-mib N] [--format raw|qcow2 ...]
 (bench.py runs it after its own workloads.)
 """
 import argparse
@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 
@@ -50,9 +51,20 @@ poweroff -f
 """
 
 
-def run_once(emu, assets, initrd, disk, name):
+def make_disk(path, fmt, size):
+    """A fresh, empty image: a sparse raw file, or a qcow2 made by osprey-img (64 KiB clusters)."""
+    if fmt == "raw":
+        with open(path, "wb") as f:
+            f.truncate(size)
+        return
+    img = os.path.join(os.path.dirname(linuxboot.emulator("osprey", "tcg")[0][0]), "osprey-img")
+    subprocess.run([img, "create", "-f", "qcow2", path, str(size)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def run_once(emu, assets, initrd, disk, name, fmt="raw"):
     argv = linuxboot.linux_argv(emu, assets["VMLINUZ_AMD64"], initrd, 256,
-                                extra=["-drive", "file=%s,if=ide,index=0,format=raw" % disk])
+                                extra=["-drive", "file=%s,if=ide,index=0,format=%s" % (disk, fmt)])
     b = Boot(argv, name=name, timeout=TIMEOUT).run()
     res = {}
     for _, _, line in b.findall(r"^OSPREY-IDE-BENCH (write|read) "):
@@ -64,7 +76,7 @@ def run_once(emu, assets, initrd, disk, name):
     return res, problems
 
 
-def run(configs=None, reps=3, size_mib=128):
+def run(configs=None, reps=3, size_mib=128, formats=("raw",)):
     """Run the workload and print its table; returns 0, or 1 if a run did not finish."""
     configs = [c for c in (configs or list(CONFIGS)) if c in CONFIGS]
     try:
@@ -83,28 +95,33 @@ def run(configs=None, reps=3, size_mib=128):
             return 1
         emus[c] = emu
     tmp = tempfile.mkdtemp(prefix="osprey-bench-ide-")
-    disk = os.path.join(tmp, "disk.img")
-    samples = {c: {"write": [], "read": []} for c in configs}
     bad = False
     try:
-        for rep in range(reps):
-            for c in configs:
-                with open(disk, "wb") as f:
-                    f.truncate((size_mib + 16) << 20)
-                res, probs = run_once(emus[c], assets, initrd, disk, "bench-ide-%s" % c)
-                for k, secs in res.items():
-                    if secs > 0:
-                        samples[c][k].append(size_mib * 1.048576 / secs)
-                line = "  ".join("%s %.1f MB/s" % (k, size_mib * 1.048576 / v)
-                                 for k, v in sorted(res.items()) if v > 0)
-                print("rep %d ide-%-10s %s%s" % (rep + 1, c, line,
-                                                 "  [%s]" % "; ".join(probs) if probs else ""))
-                sys.stdout.flush()
-                bad |= bool(probs)
+        for fmt in formats:
+            disk = os.path.join(tmp, "disk." + fmt)
+            samples = {c: {"write": [], "read": []} for c in configs}
+            for rep in range(reps):
+                for c in configs:
+                    make_disk(disk, fmt, (size_mib + 16) << 20)
+                    res, probs = run_once(emus[c], assets, initrd, disk, "bench-ide-%s" % c, fmt)
+                    for k, secs in res.items():
+                        if secs > 0:
+                            samples[c][k].append(size_mib * 1.048576 / secs)
+                    line = "  ".join("%s %.1f MB/s" % (k, size_mib * 1.048576 / v)
+                                     for k, v in sorted(res.items()) if v > 0)
+                    print("rep %d ide-%-10s %-5s %s%s" % (
+                        rep + 1, c, fmt, line, "  [%s]" % "; ".join(probs) if probs else ""))
+                    sys.stdout.flush()
+                    bad |= bool(probs)
+            print_table(configs, samples, size_mib, fmt)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if bad else 0
+
+
+def print_table(configs, samples, size_mib, fmt):
     ratios = [c for c in configs if c != "qemu" and "qemu" in configs]
-    head = "%-30s" % ("IDE disk, %d MiB (median MB/s)" % size_mib) + \
+    head = "%-30s" % ("IDE %s disk, %d MiB (median MB/s)" % (fmt, size_mib)) + \
         "".join("%15s" % c for c in configs) + "".join("%20s" % ("%s/qemu" % c) for c in ratios)
     print()
     print(head)
@@ -117,7 +134,6 @@ def run(configs=None, reps=3, size_mib=128):
             row += "%20s" % ("%.2fx" % (med[c] / med["qemu"]) if c in med and med.get("qemu")
                              else "n/a")
         print(row)
-    return 1 if bad else 0
 
 
 def main():
@@ -125,8 +141,9 @@ def main():
     ap.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", "3")))
     ap.add_argument("--config", action="append", choices=sorted(CONFIGS))
     ap.add_argument("--size-mib", type=int, default=128)
+    ap.add_argument("--format", action="append", choices=("raw", "qcow2"))
     args = ap.parse_args()
-    return run(args.config, max(1, args.reps), args.size_mib)
+    return run(args.config, max(1, args.reps), args.size_mib, args.format or ("raw", "qcow2"))
 
 
 if __name__ == "__main__":
