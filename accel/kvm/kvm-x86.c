@@ -16,26 +16,7 @@
 #include "core/log.h"
 #include "core/options.h"
 #include "cpu/x86/cpuid.h"
-
-/* MSRs kept in CPUX86State (SDM vol. 4). */
-#define MSR_IA32_TSC 0x10
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_MISC_ENABLE 0x1a0
-#define MSR_MTRR_PHYS_BASE0 0x200
-#define MSR_MTRR_FIX64K 0x250
-#define MSR_MTRR_FIX16K_80000 0x258
-#define MSR_MTRR_FIX16K_A0000 0x259
-#define MSR_MTRR_FIX4K_C0000 0x268
-#define MSR_IA32_PAT 0x277
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_FMASK 0xc0000084
-#define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_TSC_AUX 0xc0000103
+#include "cpu/x86/msr.h"
 
 #define KVM_MAX_MSRS 48
 #define KVM_MAX_CPUID_ENTRIES 512
@@ -55,19 +36,19 @@ static void kvm_msr_candidates(uint32_t *list, int *n)
 {
     static const uint32_t fixed[] = {
         MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_STAR,
-        MSR_LSTAR, MSR_CSTAR, MSR_FMASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX, MSR_IA32_PAT,
-        MSR_IA32_MISC_ENABLE, MSR_MTRR_DEF_TYPE, MSR_MTRR_FIX64K, MSR_MTRR_FIX16K_80000,
-        MSR_MTRR_FIX16K_A0000,
+        MSR_LSTAR, MSR_CSTAR, MSR_FMASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX, MSR_IA32_CR_PAT,
+        MSR_IA32_MISC_ENABLE, MSR_MTRRdefType, MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000,
+        MSR_MTRRfix16K_A0000,
     };
     *n = 0;
     for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
         list[(*n)++] = fixed[i];
     }
     for (uint32_t i = 0; i < 8; i++) {
-        list[(*n)++] = MSR_MTRR_FIX4K_C0000 + i;
+        list[(*n)++] = MSR_MTRRfix4K_C0000 + i;
     }
     for (uint32_t i = 0; i < 16; i++) {
-        list[(*n)++] = MSR_MTRR_PHYS_BASE0 + i;
+        list[(*n)++] = MSR_MTRRphysBase0 + i;
     }
 }
 
@@ -84,20 +65,20 @@ static uint64_t *msr_field(CPUX86State *env, uint32_t msr)
     case MSR_FMASK: return &env->fmask;
     case MSR_KERNEL_GS_BASE: return &env->kernel_gs_base;
     case MSR_TSC_AUX: return &env->tsc_aux;
-    case MSR_IA32_PAT: return &env->pat;
+    case MSR_IA32_CR_PAT: return &env->pat;
     case MSR_IA32_MISC_ENABLE: return &env->misc_enable;
-    case MSR_MTRR_DEF_TYPE: return &env->mtrr_deftype;
-    case MSR_MTRR_FIX64K: return &env->mtrr_fixed[0];
-    case MSR_MTRR_FIX16K_80000: return &env->mtrr_fixed[1];
-    case MSR_MTRR_FIX16K_A0000: return &env->mtrr_fixed[2];
+    case MSR_MTRRdefType: return &env->mtrr_deftype;
+    case MSR_MTRRfix64K_00000: return &env->mtrr_fixed[0];
+    case MSR_MTRRfix16K_80000: return &env->mtrr_fixed[1];
+    case MSR_MTRRfix16K_A0000: return &env->mtrr_fixed[2];
     default:
         break;
     }
-    if (msr >= MSR_MTRR_FIX4K_C0000 && msr < MSR_MTRR_FIX4K_C0000 + 8) {
-        return &env->mtrr_fixed[3 + msr - MSR_MTRR_FIX4K_C0000];
+    if (msr >= MSR_MTRRfix4K_C0000 && msr < MSR_MTRRfix4K_C0000 + 8) {
+        return &env->mtrr_fixed[3 + msr - MSR_MTRRfix4K_C0000];
     }
-    if (msr >= MSR_MTRR_PHYS_BASE0 && msr < MSR_MTRR_PHYS_BASE0 + 16) {
-        uint32_t i = msr - MSR_MTRR_PHYS_BASE0;
+    if (msr >= MSR_MTRRphysBase0 && msr < MSR_MTRRphysBase0 + 16) {
+        uint32_t i = msr - MSR_MTRRphysBase0;
         return &env->mtrr_var[i / 2][i % 2];
     }
     return NULL;
@@ -129,7 +110,7 @@ static bool kvm_init_msr_list(KVMState *s, Error **errp)
             found = list->indices[j] == cand[i];
         }
         /* The kernel emulates the MTRRs and PAT without listing every one. */
-        if (found || (cand[i] >= MSR_MTRR_PHYS_BASE0 && cand[i] <= MSR_MTRR_DEF_TYPE)) {
+        if (found || (cand[i] >= MSR_MTRRphysBase0 && cand[i] <= MSR_MTRRdefType)) {
             s->msr_list[s->nr_msrs++] = cand[i];
         }
     }
@@ -445,6 +426,18 @@ void kvm_x86_get_state(KVMVCPU *v)
         if (field) {
             *field = msrs.e[i].data;
         }
+    }
+
+    /*
+     * The guest's TSC, kept as the DBT keeps it: an offset from the virtual clock, so a
+     * reader of CPUX86State (the monitor, a snapshot) sees the value KVM's guest sees now.
+     */
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e;
+    } tsc = {.hdr.nmsrs = 1, .e.index = MSR_IA32_TSC};
+    if (kvm_vcpu_ioctl(v, KVM_GET_MSRS, &tsc) == 1) {
+        env->tsc_offset = tsc.e.data - (x86_cpu_get_tsc(env) - env->tsc_offset);
     }
 
     if (kvm_vcpu_ioctl(v, KVM_GET_MP_STATE, &mp) == 0) {
