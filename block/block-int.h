@@ -36,6 +36,13 @@ typedef struct BlockDriver {
                         int64_t *map);
     /* Optional.  Change the virtual size (osprey-img resize). */
     int (*truncate)(BlockDriverState *bs, int64_t size, Error **errp);
+    /*
+     * Optional, thread-safe drivers only.  Read the whole request if the host can
+     * do it without waiting for a device (the data is in its page cache): 0 when
+     * done, -EAGAIN otherwise (a worker then does the request the usual way).
+     */
+    int (*preadv_nowait)(BlockDriverState *bs, int64_t offset, const struct iovec *iov,
+                         int iovcnt);
     /* True when preadv/pwritev may run in several workers at once on one state. */
     bool thread_safe;
 } BlockDriver;

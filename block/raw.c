@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <pthread.h>
@@ -222,6 +223,25 @@ static int raw_preadv(BlockDriverState *bs, int64_t offset, const struct iovec *
     return raw_rw(bs, offset, iov, iovcnt, false);
 }
 
+static int raw_preadv_nowait(BlockDriverState *bs, int64_t offset, const struct iovec *iov,
+                             int iovcnt)
+{
+#ifdef RWF_NOWAIT
+    RawState *s = bs->opaque;
+    if (s->direct || iovcnt > IOV_MAX) {
+        return -EAGAIN; /* O_DIRECT always waits for the device */
+    }
+    ssize_t n = preadv2(s->fd, iov, iovcnt, offset, RWF_NOWAIT);
+    /*
+     * Anything but the whole request (not cached, partly cached, end of file, an
+     * error, a kernel without RWF_NOWAIT) is left to a worker, which handles it fully.
+     */
+    return n >= 0 && (size_t)n == iov_size(iov, iovcnt) ? 0 : -EAGAIN;
+#else
+    return -EAGAIN;
+#endif
+}
+
 static int raw_pwritev(BlockDriverState *bs, int64_t offset, const struct iovec *iov,
                        int iovcnt)
 {
@@ -308,6 +328,7 @@ const BlockDriver bdrv_raw = {
     .open = raw_open,
     .close = raw_close,
     .preadv = raw_preadv,
+    .preadv_nowait = raw_preadv_nowait,
     .pwritev = raw_pwritev,
     .flush = raw_flush,
     .getlength = raw_getlength,
