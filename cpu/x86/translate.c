@@ -162,6 +162,34 @@ IRv64 gen_ea_offset(DisasContext *s, const DecodedInsn *d)
     return a;
 }
 
+/*
+ * Memop bits for one access of size bytes through a flat segment (HF_FLAT) whose limit
+ * check the translator leaves out, else 0.  With base 0 and limit 4G the check fails only
+ * when the access wraps past 4 GiB; such an access crosses a page, always misses the
+ * inline TLB and reaches hook_load/hook_store (mem_helper.c), which then raises #GP(0), or
+ * #SS(0) for SS.  Only for callers that do exactly one gen_ld/gen_st of at most size bytes
+ * at the address with these bits.
+ */
+static unsigned gen_flat_seg_mo(DisasContext *s, int seg, unsigned size)
+{
+    if (s->code64 || size == 0 || size > 8 || seg < 0 || seg >= X86_NR_SEGS ||
+        !(s->flags & HF_FLAT(seg))) {
+        return 0;
+    }
+    return seg == R_SS ? X86_MO_FLAT_SS : X86_MO_FLAT_GP;
+}
+
+/*
+ * gen_linear for a single access: *mo gets the memop bits the access must carry (see
+ * gen_flat_seg_mo), and the helper call is left out when they are non-zero.
+ */
+static IRv64 gen_linear_access(DisasContext *s, int seg, IRv64 offset, unsigned size,
+                               unsigned *mo)
+{
+    *mo = gen_flat_seg_mo(s, seg, size);
+    return gen_linear(s, seg, offset, *mo ? 0 : size);
+}
+
 IRv64 gen_linear(DisasContext *s, int seg, IRv64 offset, unsigned size)
 {
     IRv64 a = ir_temp_i64(s->f);
@@ -236,17 +264,22 @@ static IRv64 gen_str_offset(DisasContext *s, const DecodedInsn *d, int reg)
     return a;
 }
 
-static IRv64 gen_operand_addr(DisasContext *s, const DecodedInsn *d, int n, unsigned bytes)
+/* Address of memory operand n for one access of bytes bytes; *mo as gen_linear_access. */
+static IRv64 gen_operand_addr(DisasContext *s, const DecodedInsn *d, int n, unsigned bytes,
+                              unsigned *mo)
 {
     const X86Operand *op = &d->op[n];
+    IRv64 off, a;
 
     if (op->kind == X86_OPK_STR) {
-        IRv64 off = gen_str_offset(s, d, op->reg);
-        IRv64 a = gen_linear(s, op->seg, off, bytes);
-        ir_temp_free(s->f, IRT(off));
-        return a;
+        off = gen_str_offset(s, d, op->reg);
+        a = gen_linear_access(s, op->seg, off, bytes, mo);
+    } else {
+        off = gen_ea_offset(s, d);
+        a = gen_linear_access(s, d->mem.seg, off, bytes, mo);
     }
-    return gen_lea_mem(s, d, bytes);
+    ir_temp_free(s->f, IRT(off));
+    return a;
 }
 
 void gen_load_operand(DisasContext *s, const DecodedInsn *d, int n, IRv64 v, IRv64 *laddr)
@@ -260,8 +293,11 @@ void gen_load_operand(DisasContext *s, const DecodedInsn *d, int n, IRv64 v, IRv
         break;
     case X86_OPK_MEM:
     case X86_OPK_STR: {
-        IRv64 a = gen_operand_addr(s, d, n, 1u << ot);
-        gen_ld(s, ot, v, a);
+        unsigned mo;
+        IRv64 a = gen_operand_addr(s, d, n, 1u << ot, &mo);
+
+        /* A store back to *laddr (same size) cannot wrap once this load did not. */
+        gen_ld(s, ot | mo, v, a);
         if (laddr) {
             *laddr = a;
         } else {
@@ -298,8 +334,10 @@ void gen_store_operand(DisasContext *s, const DecodedInsn *d, int n, IRv64 v,
         if (laddr) {
             gen_st(s, ot, v, *laddr);
         } else {
-            IRv64 a = gen_operand_addr(s, d, n, 1u << ot);
-            gen_st(s, ot, v, a);
+            unsigned mo;
+            IRv64 a = gen_operand_addr(s, d, n, 1u << ot, &mo);
+
+            gen_st(s, ot | mo, v, a);
             ir_temp_free(s->f, IRT(a));
         }
         break;
@@ -322,14 +360,14 @@ unsigned gen_push_ot(DisasContext *s, const DecodedInsn *d)
 }
 
 /* Linear address of SS:(rSP + delta) wrapped to the stack size, for size bytes. */
-static IRv64 gen_stack_addr(DisasContext *s, int64_t delta, unsigned size)
+static IRv64 gen_stack_addr(DisasContext *s, int64_t delta, unsigned size, unsigned *mo)
 {
     IRv64 off = ir_temp_i64(s->f);
     IRv64 a;
 
     ir_addi_i64(s->f, off, s->regs[R_ESP], (uint64_t)delta);
     gen_wrap_addr(s, 1u << gen_stack_aot(s), off);
-    a = gen_linear(s, R_SS, off, size);
+    a = gen_linear_access(s, R_SS, off, size, mo);
     ir_temp_free(s->f, IRT(off));
     return a;
 }
@@ -346,34 +384,38 @@ void gen_add_sp(DisasContext *s, int64_t delta)
 
 void gen_push(DisasContext *s, unsigned ot, IRv64 v)
 {
-    IRv64 a = gen_stack_addr(s, -(int64_t)(1u << ot), 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, -(int64_t)(1u << ot), 1u << ot, &mo);
 
-    gen_st(s, ot, v, a);
+    gen_st(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
     gen_add_sp(s, -(int64_t)(1u << ot));
 }
 
 void gen_pop_peek(DisasContext *s, unsigned ot, IRv64 v)
 {
-    IRv64 a = gen_stack_addr(s, 0, 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, 0, 1u << ot, &mo);
 
-    gen_ld(s, ot, v, a);
+    gen_ld(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
 }
 
 void gen_stack_load(DisasContext *s, unsigned ot, IRv64 v, int64_t delta)
 {
-    IRv64 a = gen_stack_addr(s, delta, 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, delta, 1u << ot, &mo);
 
-    gen_ld(s, ot, v, a);
+    gen_ld(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
 }
 
 void gen_stack_store(DisasContext *s, unsigned ot, IRv64 v, int64_t delta)
 {
-    IRv64 a = gen_stack_addr(s, delta, 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, delta, 1u << ot, &mo);
 
-    gen_st(s, ot, v, a);
+    gen_st(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
 }
 
