@@ -454,6 +454,33 @@ static IRv32 gen_cc_op_value(DisasContext *s)
     return op;
 }
 
+/*
+ * Between two instructions, tell liveness which of cc_dst/cc_src/cc_src2 the lazy state
+ * cannot read (cc_compute_all): a value computed only for them, such as the EFLAGS image a
+ * rotate builds with helper_cc_compute_all, then dies unless something else reads it.
+ * Only at an instruction boundary: inside one, a later fault would restore the cc_op of
+ * the instruction's start, which may still need them.  Ops that may fault keep every
+ * global live, so a discard never loses a value an exception could see.
+ */
+static void gen_discard_unused_cc(DisasContext *s)
+{
+    int kind;
+
+    if (s->cc_op == CC_OP_DYNAMIC) {
+        return;
+    }
+    kind = CC_OP_KIND(s->cc_op);
+    if (kind == CC_OP_EFLAGS) {
+        ir_discard(s->f, IRT(s->cc_dst));
+    }
+    if (kind == CC_OP_LOGICB) {
+        ir_discard(s->f, IRT(s->cc_src));
+    }
+    if (kind != CC_OP_ADCB && kind != CC_OP_SBBB) {
+        ir_discard(s->f, IRT(s->cc_src2));
+    }
+}
+
 void gen_compute_eflags(DisasContext *s, IRv64 v)
 {
     IRv32 op;
@@ -884,6 +911,9 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
                 helper_raise_exception(env, EXCP_GP, 0);
             }
             x86_tcg_raise_page_fault(env, fc.fault_addr, fc.pf_error);
+        }
+        if (s.num_insns > 0) {
+            gen_discard_unused_cc(&s);
         }
         ir_insn_start(f, eip, (uint64_t)(int64_t)s.cc_op, 0);
         s.num_insns++;
