@@ -132,6 +132,13 @@ enum {
     IR_MO_SIZE = 7,
     IR_MO_SIGN = 8,
     IR_MO_ALIGN = 16, /* the hook must fault on a misaligned address */
+    /*
+     * Bits the frontend defines for its own hooks; the engine ignores them.  They must not
+     * change what a hit in the inline TLB does: use them only for checks whose failing
+     * accesses always miss it (e.g. accesses that cross a page).
+     */
+    IR_MO_TARGET0 = 32,
+    IR_MO_TARGET1 = 64,
 };
 #define IR_MO_BYTES(memop) (1u << ((memop) & IR_MO_SIZE))
 #define IR_MEMOPIDX(memop, mmu_idx) ((uint32_t)(memop) | ((uint32_t)(mmu_idx) << 8))

@@ -51,6 +51,19 @@ void x86_update_hflags(CPUX86State *env)
             hf |= HF_ADDSEG;
         }
     }
+    if (!(hf & HF_CS64)) {
+        bool expand_down_ignored = !(env->cr[0] & CR0_PE) || (env->eflags & X86_EFL_VM);
+
+        for (int seg = 0; seg < X86_NR_SEGS; seg++) {
+            const SegmentCache *sc = &env->segs[seg];
+            bool expand_down = (sc->flags & (DESC_S_MASK | DESC_CS_MASK | DESC_E_MASK)) ==
+                               (DESC_S_MASK | DESC_E_MASK);
+
+            if (sc->base == 0 && sc->limit == 0xffffffffu && (!expand_down || expand_down_ignored)) {
+                hf |= HF_FLAT(seg);
+            }
+        }
+    }
     if (env->cr[0] & CR0_EM) {
         hf |= HF_EM;
     }

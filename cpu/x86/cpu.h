@@ -142,6 +142,13 @@ enum {
 #define HF_PG (1u << 21)       /* CR0.PG */
 #define HF_AM (1u << 22)       /* CR0.AM: with EFLAGS.AC at CPL 3, alignment checks */
 #define HF_IBPT (1u << 23)     /* DR7 enables an instruction breakpoint (R/W = 00) */
+/*
+ * Segment seg (R_ES..R_GS) is flat outside 64-bit mode: base 0, limit 0xffffffff and not an
+ * expand-down data segment.  Its limit check can then only fail for an access that wraps
+ * past 4 GiB, so the translator leaves the check to the softmmu slow path (translate.c).
+ */
+#define HF_FLAT_SHIFT 24
+#define HF_FLAT(seg) (1u << (HF_FLAT_SHIFT + (seg)))
 #define X86_TB_EFLAGS_MASK (X86_EFL_TF | X86_EFL_IOPL | X86_EFL_VM | X86_EFL_AC | X86_EFL_RF)
 
 /* MMU indices for guest memory access (IR qemu_ld/st mmu_idx). */

@@ -386,11 +386,24 @@ static void check_align(CPUX86State *env, uint64_t addr, unsigned memop, unsigne
     }
 }
 
+/*
+ * The segment-limit check of an access through a flat segment (X86_MO_FLAT_*): it fails
+ * only when the access wraps past 4 GiB.  Limit faults come before alignment checks.
+ */
+static void check_flat_seg_wrap(CPUX86State *env, uint64_t addr, unsigned memop)
+{
+    if ((memop & X86_MO_FLAT_GP) && addr + IR_MO_BYTES(memop) - 1 > 0xffffffffu) {
+        x86_raise_exception_err(env, (memop & X86_MO_FLAT_SS) == X86_MO_FLAT_SS ? EXCP_SS :
+                                     EXCP_GP, 0);
+    }
+}
+
 static uint64_t hook_load(void *opaque, uint64_t addr, unsigned memop, unsigned mmu_idx)
 {
     CPUX86State *env = opaque;
 
     tcg_cpu(env)->stats.tlb_slow_loads++;
+    check_flat_seg_wrap(env, addr, memop);
     check_align(env, addr, memop, mmu_idx);
     return mem_load(tcg_cpu(env), addr, IR_MO_BYTES(memop), (int)mmu_idx, 0);
 }
@@ -401,6 +414,7 @@ static void hook_store(void *opaque, uint64_t addr, uint64_t val, unsigned memop
     CPUX86State *env = opaque;
 
     tcg_cpu(env)->stats.tlb_slow_stores++;
+    check_flat_seg_wrap(env, addr, memop);
     check_align(env, addr, memop, mmu_idx);
     mem_store(tcg_cpu(env), addr, IR_MO_BYTES(memop), val, (int)mmu_idx);
 }

@@ -111,6 +111,19 @@ static bool gen_rotate(DisasContext *s, const DecodedInsn *d, bool left)
         } else {
             ir_rotr_i64(s->f, r, v, n);
         }
+    } else if (ot == MO_32) {
+        /* A 32-bit rotate is one host instruction; v is zero-extended, so r is too. */
+        IRv32 v32 = ir_temp_i32(s->f), n32 = ir_temp_i32(s->f);
+        ir_extrl_i64_i32(s->f, v32, v);
+        ir_extrl_i64_i32(s->f, n32, n);
+        if (left) {
+            ir_rotl_i32(s->f, v32, v32, n32);
+        } else {
+            ir_rotr_i32(s->f, v32, v32, n32);
+        }
+        ir_extu_i32_i64(s->f, r, v32);
+        ir_temp_free(s->f, IRT(v32));
+        ir_temp_free(s->f, IRT(n32));
     } else {
         /* Rotate within 'bits': v is zero-extended, so a shift by 'bits' gives 0. */
         IRv64 m = T64();

@@ -162,6 +162,34 @@ IRv64 gen_ea_offset(DisasContext *s, const DecodedInsn *d)
     return a;
 }
 
+/*
+ * Memop bits for one access of size bytes through a flat segment (HF_FLAT) whose limit
+ * check the translator leaves out, else 0.  With base 0 and limit 4G the check fails only
+ * when the access wraps past 4 GiB; such an access crosses a page, always misses the
+ * inline TLB and reaches hook_load/hook_store (mem_helper.c), which then raises #GP(0), or
+ * #SS(0) for SS.  Only for callers that do exactly one gen_ld/gen_st of at most size bytes
+ * at the address with these bits.
+ */
+static unsigned gen_flat_seg_mo(DisasContext *s, int seg, unsigned size)
+{
+    if (s->code64 || size == 0 || size > 8 || seg < 0 || seg >= X86_NR_SEGS ||
+        !(s->flags & HF_FLAT(seg))) {
+        return 0;
+    }
+    return seg == R_SS ? X86_MO_FLAT_SS : X86_MO_FLAT_GP;
+}
+
+/*
+ * gen_linear for a single access: *mo gets the memop bits the access must carry (see
+ * gen_flat_seg_mo), and the helper call is left out when they are non-zero.
+ */
+static IRv64 gen_linear_access(DisasContext *s, int seg, IRv64 offset, unsigned size,
+                               unsigned *mo)
+{
+    *mo = gen_flat_seg_mo(s, seg, size);
+    return gen_linear(s, seg, offset, *mo ? 0 : size);
+}
+
 IRv64 gen_linear(DisasContext *s, int seg, IRv64 offset, unsigned size)
 {
     IRv64 a = ir_temp_i64(s->f);
@@ -236,17 +264,22 @@ static IRv64 gen_str_offset(DisasContext *s, const DecodedInsn *d, int reg)
     return a;
 }
 
-static IRv64 gen_operand_addr(DisasContext *s, const DecodedInsn *d, int n, unsigned bytes)
+/* Address of memory operand n for one access of bytes bytes; *mo as gen_linear_access. */
+static IRv64 gen_operand_addr(DisasContext *s, const DecodedInsn *d, int n, unsigned bytes,
+                              unsigned *mo)
 {
     const X86Operand *op = &d->op[n];
+    IRv64 off, a;
 
     if (op->kind == X86_OPK_STR) {
-        IRv64 off = gen_str_offset(s, d, op->reg);
-        IRv64 a = gen_linear(s, op->seg, off, bytes);
-        ir_temp_free(s->f, IRT(off));
-        return a;
+        off = gen_str_offset(s, d, op->reg);
+        a = gen_linear_access(s, op->seg, off, bytes, mo);
+    } else {
+        off = gen_ea_offset(s, d);
+        a = gen_linear_access(s, d->mem.seg, off, bytes, mo);
     }
-    return gen_lea_mem(s, d, bytes);
+    ir_temp_free(s->f, IRT(off));
+    return a;
 }
 
 void gen_load_operand(DisasContext *s, const DecodedInsn *d, int n, IRv64 v, IRv64 *laddr)
@@ -260,8 +293,11 @@ void gen_load_operand(DisasContext *s, const DecodedInsn *d, int n, IRv64 v, IRv
         break;
     case X86_OPK_MEM:
     case X86_OPK_STR: {
-        IRv64 a = gen_operand_addr(s, d, n, 1u << ot);
-        gen_ld(s, ot, v, a);
+        unsigned mo;
+        IRv64 a = gen_operand_addr(s, d, n, 1u << ot, &mo);
+
+        /* A store back to *laddr (same size) cannot wrap once this load did not. */
+        gen_ld(s, ot | mo, v, a);
         if (laddr) {
             *laddr = a;
         } else {
@@ -298,8 +334,10 @@ void gen_store_operand(DisasContext *s, const DecodedInsn *d, int n, IRv64 v,
         if (laddr) {
             gen_st(s, ot, v, *laddr);
         } else {
-            IRv64 a = gen_operand_addr(s, d, n, 1u << ot);
-            gen_st(s, ot, v, a);
+            unsigned mo;
+            IRv64 a = gen_operand_addr(s, d, n, 1u << ot, &mo);
+
+            gen_st(s, ot | mo, v, a);
             ir_temp_free(s->f, IRT(a));
         }
         break;
@@ -322,14 +360,14 @@ unsigned gen_push_ot(DisasContext *s, const DecodedInsn *d)
 }
 
 /* Linear address of SS:(rSP + delta) wrapped to the stack size, for size bytes. */
-static IRv64 gen_stack_addr(DisasContext *s, int64_t delta, unsigned size)
+static IRv64 gen_stack_addr(DisasContext *s, int64_t delta, unsigned size, unsigned *mo)
 {
     IRv64 off = ir_temp_i64(s->f);
     IRv64 a;
 
     ir_addi_i64(s->f, off, s->regs[R_ESP], (uint64_t)delta);
     gen_wrap_addr(s, 1u << gen_stack_aot(s), off);
-    a = gen_linear(s, R_SS, off, size);
+    a = gen_linear_access(s, R_SS, off, size, mo);
     ir_temp_free(s->f, IRT(off));
     return a;
 }
@@ -346,34 +384,38 @@ void gen_add_sp(DisasContext *s, int64_t delta)
 
 void gen_push(DisasContext *s, unsigned ot, IRv64 v)
 {
-    IRv64 a = gen_stack_addr(s, -(int64_t)(1u << ot), 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, -(int64_t)(1u << ot), 1u << ot, &mo);
 
-    gen_st(s, ot, v, a);
+    gen_st(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
     gen_add_sp(s, -(int64_t)(1u << ot));
 }
 
 void gen_pop_peek(DisasContext *s, unsigned ot, IRv64 v)
 {
-    IRv64 a = gen_stack_addr(s, 0, 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, 0, 1u << ot, &mo);
 
-    gen_ld(s, ot, v, a);
+    gen_ld(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
 }
 
 void gen_stack_load(DisasContext *s, unsigned ot, IRv64 v, int64_t delta)
 {
-    IRv64 a = gen_stack_addr(s, delta, 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, delta, 1u << ot, &mo);
 
-    gen_ld(s, ot, v, a);
+    gen_ld(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
 }
 
 void gen_stack_store(DisasContext *s, unsigned ot, IRv64 v, int64_t delta)
 {
-    IRv64 a = gen_stack_addr(s, delta, 1u << ot);
+    unsigned mo;
+    IRv64 a = gen_stack_addr(s, delta, 1u << ot, &mo);
 
-    gen_st(s, ot, v, a);
+    gen_st(s, ot | mo, v, a);
     ir_temp_free(s->f, IRT(a));
 }
 
@@ -410,6 +452,33 @@ static IRv32 gen_cc_op_value(DisasContext *s)
         ir_movi_i32(s->f, op, (uint32_t)s->cc_op);
     }
     return op;
+}
+
+/*
+ * Between two instructions, tell liveness which of cc_dst/cc_src/cc_src2 the lazy state
+ * cannot read (cc_compute_all): a value computed only for them, such as the EFLAGS image a
+ * rotate builds with helper_cc_compute_all, then dies unless something else reads it.
+ * Only at an instruction boundary: inside one, a later fault would restore the cc_op of
+ * the instruction's start, which may still need them.  Ops that may fault keep every
+ * global live, so a discard never loses a value an exception could see.
+ */
+static void gen_discard_unused_cc(DisasContext *s)
+{
+    int kind;
+
+    if (s->cc_op == CC_OP_DYNAMIC) {
+        return;
+    }
+    kind = CC_OP_KIND(s->cc_op);
+    if (kind == CC_OP_EFLAGS) {
+        ir_discard(s->f, IRT(s->cc_dst));
+    }
+    if (kind == CC_OP_LOGICB) {
+        ir_discard(s->f, IRT(s->cc_src));
+    }
+    if (kind != CC_OP_ADCB && kind != CC_OP_SBBB) {
+        ir_discard(s->f, IRT(s->cc_src2));
+    }
 }
 
 void gen_compute_eflags(DisasContext *s, IRv64 v)
@@ -842,6 +911,9 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
                 helper_raise_exception(env, EXCP_GP, 0);
             }
             x86_tcg_raise_page_fault(env, fc.fault_addr, fc.pf_error);
+        }
+        if (s.num_insns > 0) {
+            gen_discard_unused_cc(&s);
         }
         ir_insn_start(f, eip, (uint64_t)(int64_t)s.cc_op, 0);
         s.num_insns++;

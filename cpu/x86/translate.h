@@ -61,6 +61,14 @@ static inline unsigned mo_from_size(unsigned bytes)
     return bytes == 1 ? MO_8 : bytes == 2 ? MO_16 : bytes == 4 ? MO_32 : MO_64;
 }
 
+/*
+ * Memop bits of an access through a flat segment whose limit check was left to the slow
+ * path (translate.c, gen_flat_seg_mo): an access that wraps past 4 GiB raises #GP(0), or
+ * #SS(0) with X86_MO_FLAT_SS.
+ */
+#define X86_MO_FLAT_GP IR_MO_TARGET0
+#define X86_MO_FLAT_SS (IR_MO_TARGET0 | IR_MO_TARGET1)
+
 typedef struct DisasContext {
     IRFunc *f;
     CPUX86State *env;        /* for code fetch at translation time only */

@@ -811,6 +811,73 @@ static void test_e2e_long_page_fault(void)
     x86_rig_free(rig);
 }
 
+/*
+ * Flat segments (HF_FLAT): the translator leaves their limit check to the softmmu slow path,
+ * which must still fault an access that wraps past 4 GiB: #GP(0) through DS, #SS(0) through
+ * SS (EBP-based), for loads, stores and read-modify-write, and never for one that ends at
+ * 0xffffffff.  Each case runs from a fresh state; ESI holds the case's index.
+ */
+static void test_e2e_flat_wrap(void)
+{
+    static const struct {
+        uint8_t code[16];
+        unsigned len;
+        int vector;     /* -1: no fault */
+        unsigned fault_off; /* offset of the faulting instruction in code */
+    } cases[] = {
+        /* mov eax, 0xfffffffe; mov ebx, [eax] */
+        {{0xb8, 0xfe, 0xff, 0xff, 0xff, 0x8b, 0x18, 0xf4}, 8, EXCP_GP, 5},
+        /* mov eax, 0xfffffffc; mov ebx, [eax]: the last byte is 0xffffffff */
+        {{0xb8, 0xfc, 0xff, 0xff, 0xff, 0x8b, 0x18, 0xf4}, 8, -1, 0},
+        /* mov eax, 0xffffffff; mov [eax], bx */
+        {{0xb8, 0xff, 0xff, 0xff, 0xff, 0x66, 0x89, 0x18, 0xf4}, 9, EXCP_GP, 5},
+        /* mov eax, 0xfffffffd; add [eax], ebx */
+        {{0xb8, 0xfd, 0xff, 0xff, 0xff, 0x01, 0x18, 0xf4}, 8, EXCP_GP, 5},
+        /* mov ebp, 0xfffffffe; mov eax, [ebp+0] (SS) */
+        {{0xbd, 0xfe, 0xff, 0xff, 0xff, 0x8b, 0x45, 0x00, 0xf4}, 9, EXCP_SS, 5},
+        /* mov ebp, 0xfffffff9; mov [ebp+4], ax (SS): 0xfffffffd..0xfffffffe, no wrap */
+        {{0xbd, 0xf9, 0xff, 0xff, 0xff, 0x66, 0x89, 0x45, 0x04, 0xf4}, 10, -1, 0},
+    };
+    /* Handlers: mov edi, vector; hlt. */
+    static const uint8_t gp_handler[] = {0xbf, EXCP_GP, 0, 0, 0, 0xf4};
+    static const uint8_t ss_handler[] = {0xbf, EXCP_SS, 0, 0, 0, 0xf4};
+
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        X86TestRig *rig = x86_rig_new(1 << 20, NULL);
+        CPUX86State *env = x86_rig_env(rig);
+        uint8_t *mem = x86_rig_ram(rig);
+        uint32_t cs;
+
+        x86_rig_enter_mode(rig, X86_RIG_PROT32, 0);
+        CHECK(env->hflags & HF_FLAT(R_DS));
+        CHECK(env->hflags & HF_FLAT(R_SS));
+        cs = env->segs[R_CS].selector;
+        env->idt = (DescriptorTable){0x4000, 0x7ff};
+        stq_le_p(mem + 0x4000 + EXCP_GP * 8, make_gate(cs, 0x2000, DESC_SYS_INT32, 0, 0));
+        stq_le_p(mem + 0x4000 + EXCP_SS * 8, make_gate(cs, 0x2100, DESC_SYS_INT32, 0, 0));
+        memcpy(mem + 0x2000, gp_handler, sizeof(gp_handler));
+        memcpy(mem + 0x2100, ss_handler, sizeof(ss_handler));
+        memcpy(mem + 0x1000, cases[i].code, cases[i].len);
+        x86_rig_code_changed(rig);
+        env->rip = 0x1000;
+        env->regs[R_ESP] = 0x8000;
+        env->regs[R_EDI] = 0x55;
+        env->regs[R_ESI] = i;
+        X86RigResult r = x86_rig_run(rig, 100, false);
+        CHECK_EQ(r.stop, X86_RIG_STOP_HLT);
+        if (cases[i].vector < 0) {
+            CHECK_EQ(env->regs[R_EDI], 0x55);
+            CHECK_EQ(env->rip, 0x1000 + cases[i].len);
+        } else {
+            CHECK_EQ(env->regs[R_EDI], (uint64_t)cases[i].vector);
+            CHECK_EQ(env->regs[R_ESP], 0x8000 - 16);
+            CHECK_EQ(ldl_le_p(mem + 0x8000 - 16), 0);  /* error code */
+            CHECK_EQ(ldl_le_p(mem + 0x8000 - 12), 0x1000 + cases[i].fault_off);
+        }
+        x86_rig_free(rig);
+    }
+}
+
 int main(void)
 {
     test_run("x86-seg/reset-state", test_reset_state);
@@ -833,5 +900,6 @@ int main(void)
     test_run("x86-e2e/prot-int80-stack-switch", test_e2e_prot_int80);
     test_run("x86-e2e/desc-tests", test_e2e_desc_tests);
     test_run("x86-e2e/long-page-fault", test_e2e_long_page_fault);
+    test_run("x86-e2e/flat-segment-wrap", test_e2e_flat_wrap);
     return test_summary();
 }
