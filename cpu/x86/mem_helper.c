@@ -105,8 +105,48 @@ void x86_tlb_flush(CPUX86State *env, bool include_global)
     if (include_global) {
         /* Otherwise a kept global entry may still come from a large page. */
         c->tlb_has_large = false;
+        tb_jc_clear(&c->jc_global);
     }
     tb_jc_clear(&c->jc);
+}
+
+static bool tag_matches(uint64_t tag, uint64_t page)
+{
+    return tag != X86_TLB_INVALID && (tag & PAGE_MASK_4K) == page;
+}
+
+TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uint32_t flags,
+                                uint32_t cflags)
+{
+    TranslationBlock *tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, cflags);
+
+    if (!tb) {
+        tb = tb_jc_lookup(&c->jc_global, pc, cs_base, flags, cflags);
+        if (tb) {
+            tb_jc_insert(&c->jc, tb);
+        }
+    }
+    return tb;
+}
+
+/*
+ * tb was just found for the current state (so its pc maps to its phys_pc now).  It also
+ * goes into jc_global when its code is on one page that the TLB's code entry for the
+ * current MMU index maps with a global entry to the same physical page: that mapping
+ * outlives CR3 writes, and only the flushes that drop it (page, global, full) clear
+ * jc_global.
+ */
+void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb)
+{
+    int mmu_idx = x86_mmu_index(c->env);
+    unsigned idx = (tb->pc >> 12) & (X86_TLB_SIZE - 1);
+
+    tb_jc_insert(&c->jc, tb);
+    if (tb->page_addr[1] == TB_NO_PAGE && c->tlb_global[mmu_idx][idx] &&
+        tag_matches(c->tlb[mmu_idx][idx].addr_code, tb->pc & PAGE_MASK_4K) &&
+        c->tlb_paddr[mmu_idx][idx] == (tb->page_addr[0] & PAGE_MASK_4K)) {
+        tb_jc_insert(&c->jc_global, tb);
+    }
 }
 
 void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
@@ -127,6 +167,7 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
         c->tlb_global[m][idx] = 0;
     }
     tb_jc_clear(&c->jc);
+    tb_jc_clear(&c->jc_global);
 }
 
 void x86_tlb_init(X86TCGCPU *c)
@@ -230,11 +271,6 @@ static TLBFastEntry *tlb_fill(X86TCGCPU *c, uint64_t vaddr, int access, int mmu_
     uint64_t paddr = translate_or_fault(c->env, vaddr, access, mmu_idx, &prot, &psize);
 
     return tlb_set_entry(c, vaddr, mmu_idx, paddr, prot, psize);
-}
-
-static bool tag_matches(uint64_t tag, uint64_t page)
-{
-    return tag != X86_TLB_INVALID && (tag & PAGE_MASK_4K) == page;
 }
 
 /* The entry for an access within one page, filled if needed. */

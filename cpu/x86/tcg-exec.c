@@ -47,7 +47,7 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
     TBKey key;
 
     x86_get_tb_cpu_state(env, &pc, &cs_base, &flags);
-    tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, 0);
+    tb = x86_jc_lookup(c, pc, cs_base, flags, 0);
     if (tb) {
         c->stats.lookup_jc_hits++;
         return tb;
@@ -60,7 +60,7 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
     tb = tb_lookup(c->cache, &key);
     if (tb) {
         c->stats.lookup_hash_hits++;
-        tb_jc_insert(&c->jc, tb);
+        x86_jc_insert(c, tb);
     } else {
         c->stats.lookup_misses++;
     }
@@ -89,6 +89,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->cache = tb_cache_new(backend ? backend : &tb_backend_interp, code_size, 12);
     tb_cache_set_hooks(c->cache, &hooks);
     tb_jc_register(c->cache, &c->jc);
+    tb_jc_register(c->cache, &c->jc_global);
     c->irf = ir_func_new(2);
     x86_translate_init_globals(c->irf, &scratch);
     x86_tlb_init(c);
@@ -117,6 +118,7 @@ void x86_tcg_cpu_free(X86TCGCPU *c)
         address_space_remove_listener(c->as_mem, &c->listener);
     }
     tb_jc_unregister(c->cache, &c->jc);
+    tb_jc_unregister(c->cache, &c->jc_global);
     tb_cache_free(c->cache);
     ir_func_free(c->irf);
     if (c->env->accel_cpu == c) {
@@ -217,7 +219,7 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
     unsigned max;
 
     x86_get_tb_cpu_state(env, &pc, &cs_base, &flags);
-    tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, cflags);
+    tb = x86_jc_lookup(c, pc, cs_base, flags, cflags);
     if (tb) {
         c->stats.jc_hits++;
         return tb;
@@ -254,7 +256,7 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
         }
         /* -d op and -d out_asm are printed by tb_gen_code itself. */
     }
-    tb_jc_insert(&c->jc, tb);
+    x86_jc_insert(c, tb);
     return tb;
 }
 

@@ -68,6 +68,12 @@ typedef struct X86TCGCPU {
     CPUX86State *env;
     TBCache *cache;
     TBJumpCache jc;
+    /*
+     * Blocks whose code page the TLB maps with a global entry (one page, same physical
+     * page).  A CR3 write keeps global TLB entries, so it clears jc but not this cache:
+     * kernel code under page-table isolation stays found without a hash lookup.
+     */
+    TBJumpCache jc_global;
     TBExecCtx ctx;
     IRFunc *irf;
     AddressSpace *as_mem, *as_io;
@@ -106,6 +112,11 @@ void x86_tcg_print_stats(X86TCGCPU *c, FILE *out);
 
 /* mem_helper.c: the softmmu and its hooks. */
 extern const GuestMemOps x86_guest_mem_ops;
+
+/* Jump-cache lookup (jc, then jc_global) and insert for the blocks at the current state. */
+TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uint32_t flags,
+                                uint32_t cflags);
+void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb);
 void x86_tlb_init(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
 void x86_tlb_page_no_code(void *opaque, uint64_t page_addr);

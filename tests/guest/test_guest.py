@@ -62,6 +62,7 @@ KNOWN_EMULATED_KVM_GAPS = {
     "x87": IRET_GAP,
     "x87_c1": IRET_GAP,
     "paging32": (CR0_PG_GAP, "unexpected exception 13"),
+    "paging_global32": (CR0_PG_GAP, "unexpected exception 13"),
     "paging_pae": (CR0_PG_GAP, "unexpected exception 13"),
     "paging_rsvd32": (CR0_PG_GAP, "unexpected exception 13"),
     "smc": (CR0_PG_GAP, "unexpected exception 13"),
