@@ -265,8 +265,14 @@ static ssize_t slirp_receive(NetClientState *nc, const uint8_t *buf, size_t len)
 {
     SlirpState *s = nc->opaque;
     slirp_input(s->slirp, buf, (int)len);
-    /* The frame may have opened a connection or queued data for a socket. */
+    /*
+     * The frame may have opened a connection, queued data for a socket, or (an ACK)
+     * opened the guest's window: slirp's TCP has no window scaling, so at most 64 KiB
+     * are in flight, and the next data must be read from the host socket soon.  End
+     * the vCPU's slice so the main loop polls slirp now rather than in milliseconds.
+     */
     bh_schedule(s->refresh_bh);
+    machine_kick(s->m);
     return len;
 }
 
