@@ -261,6 +261,12 @@ void linux_boot(void);
 
 extern u16 nr_cpus;
 
+/* Option ROMs (optionrom.c). */
+#define MAX_BOOT_ENTRIES 8
+void option_roms_run(void);
+void option_rom_boot(void); /* returns when no ROM booted */
+int boot_entry_count(void);
+
 void boot_jump(u32 cs, u32 ip, u32 ss, u32 sp, u32 ds, u32 edx) __attribute__((noreturn));
 
 #endif

@@ -175,6 +175,7 @@ void post_main(void)
     acpi_setup();
     boot_order_init();
     disk_setup();
+    option_roms_run();
     asm volatile("int $0x19");
     for (;;) {
         asm volatile("hlt");
@@ -229,7 +230,7 @@ void handle_int19(struct bregs *r)
             disk_boot(1);
             break;
         case 'n':
-            printf("Network boot: no PXE option ROM.\n");
+            option_rom_boot();
             break;
         case 'a':
             printf("Floppy boot: no floppy drives.\n");
