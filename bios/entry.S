@@ -306,6 +306,42 @@ option_rom_call:
     movzwl %cs:rom_result, %eax
     retl
 
+/*
+ * big_real_enter(): give DS, ES, FS and GS 4 GiB limits again (for INT 15h AH=87h, called
+ * after a bootloader may have reloaded them in real mode), keeping their values, the
+ * caller's GDTR and the interrupt flag.
+ */
+    .global big_real_enter
+big_real_enter:
+    pushfl
+    cli
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    subl $8, %esp
+    sgdtl (%esp)
+    lgdtl %cs:gdt_desc
+    movl %cr0, %eax
+    orb $1, %al
+    movl %eax, %cr0
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    movl %cr0, %eax
+    andb $0xfe, %al
+    movl %eax, %cr0
+    lgdtl (%esp)
+    addl $8, %esp
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popfl
+    retl
+
 /* The PnP BIOS real-mode entry: every function answers "not supported" (82h). */
     .global pnp_entry
 pnp_entry:
