@@ -261,6 +261,11 @@ void linux_boot(void);
 
 extern u16 nr_cpus;
 
+/* VBE over the Bochs DISPI registers (vbe.c). */
+extern bool vbe_active;
+void handle_vbe(struct bregs *r);
+void vbe_disable(void);
+
 /* Option ROMs (optionrom.c). */
 #define MAX_BOOT_ENTRIES 8
 void option_roms_run(void);

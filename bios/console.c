@@ -113,7 +113,7 @@ static u16 page_base(u8 page) { return (u16)(page * bda_rw(BDA_VIDEO_PAGE_SIZE))
 
 static void vga_put(u8 page, u8 row, u8 col, u8 ch, u8 attr, bool use_attr)
 {
-    if (!vga_present || row >= ROWS || col >= COLS) {
+    if (!vga_present || vbe_active || row >= ROWS || col >= COLS) {
         return;
     }
     u16 off = page_base(page) + (u16)(2 * (row * COLS + col));
@@ -144,7 +144,7 @@ static void scroll(u8 page, int lines, u8 attr, u8 top, u8 left, u8 bottom, u8 r
         serial_str("\x1b[2J");
         serial_row = serial_col = 0xff;
     }
-    if (!vga_present) {
+    if (!vga_present || vbe_active) {
         return;
     }
     u16 base = page_base(page);
@@ -453,6 +453,7 @@ void handle_int10(struct bregs *r)
         if (mode != 3 && mode != 2) {
             dprintf("int10: mode %x not supported, staying in text mode\n", mode);
         }
+        vbe_disable();
         vga_text_init();
         if (serial_console) {
             serial_str("\x1b[0m\x1b[2J");
@@ -545,8 +546,8 @@ void handle_int10(struct bregs *r)
             r->bx.x = vga_present ? 0x0008 : 0x0000;
         }
         break;
-    case 0x4f: /* VBE: not offered by the text-only BIOS console */
-        r->ax.x = 0x014f;
+    case 0x4f:
+        handle_vbe(r);
         break;
     default:
         dprintf("int10: AX=%04x not supported\n", r->ax.x);

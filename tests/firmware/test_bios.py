@@ -40,8 +40,10 @@ import os
 import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -455,6 +457,69 @@ def case_bootsector():
     check(re.search(r"^x <- key", text, re.M), "INT 16h did not read COM1: %s" % text[-300:])
 
 
+def case_vbe():
+    """VBE 4F00h/4F01h/4F02h/4F03h from a boot sector, checked pixel by pixel by screendump."""
+    need_tools("ld")
+    sys.path.insert(0, os.path.join(ROOT, "tests", "qtest"))
+    from vgalib import read_ppm
+    os.makedirs(IMAGES, exist_ok=True)
+    obj = os.path.join(IMAGES, "vbesect.o")
+    bin_ = os.path.join(IMAGES, "vbesect.bin")
+    sh("gcc", "-m16", "-c", os.path.join(HERE, "vbesect.S"), "-o", obj)
+    sh("ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj)
+    disk = os.path.join(IMAGES, "vbesect.img")
+    with open(bin_, "rb") as f:
+        code = f.read()
+    check(len(code) == 512, "the VBE boot sector is %d bytes" % len(code))
+    with open(disk, "wb") as f:
+        f.write(code)
+        f.truncate(1 << 20)
+    with tempfile.TemporaryDirectory(prefix="osprey-vbe-") as tmp:
+        qmp_path = os.path.join(tmp, "qmp")
+        shot = os.path.join(tmp, "shot.ppm")
+        argv = osprey_argv("-drive", "file=%s,format=raw" % disk,
+                           "-qmp", "unix:%s,server=on,wait=off" % qmp_path)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            out, deadline = b"", time.monotonic() + 120
+            done = re.compile(rb"VBE-(DRAWN|FAIL.)\r?\n")
+            while not done.search(out) and time.monotonic() < deadline:
+                ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+                if ready:
+                    chunk = os.read(proc.stdout.fileno(), 4096)
+                    if not chunk:
+                        break
+                    out += chunk
+            check(b"VBE-DRAWN" in out, "the boot sector did not draw: %r" % out[-300:])
+            qmp = socket.socket(socket.AF_UNIX)
+            qmp.connect(qmp_path)
+            f = qmp.makefile("rw")
+            f.readline()
+            f.write('{"execute": "qmp_capabilities"}\n')
+            f.flush()
+            f.readline()
+            f.write('{"execute": "screendump", "arguments": {"filename": "%s"}}\n' % shot)
+            f.flush()
+            reply = f.readline()
+            check('"return"' in reply, "screendump: %s" % reply.strip())
+            qmp.close()
+        finally:
+            proc.kill()
+            proc.wait()
+        width, height, pixels = read_ppm(shot)
+    check((width, height) == (800, 600), "screen is %dx%d, want 800x600" % (width, height))
+    want = bytearray()
+    for y in range(600):
+        for x in range(800):
+            want += bytes(((x ^ y) & 0xff, y & 0xff, x & 0xff))
+    if pixels != bytes(want):
+        bad = next(i for i in range(0, len(want), 3) if pixels[i:i + 3] != want[i:i + 3]) // 3
+        raise Fail("pixel (%d, %d) is %r, want %r" % (bad % 800, bad // 800,
+                                                      tuple(pixels[bad * 3:bad * 3 + 3]),
+                                                      tuple(want[bad * 3:bad * 3 + 3])))
+
+
 def case_syslinux_disk():
     assets = assets_or_skip()
     disk = syslinux_disk(assets)
@@ -607,6 +672,7 @@ CASES = [
     ("ram-size", case_ram_size),
     ("seabios-banner", case_seabios_banner),
     ("bootsector", case_bootsector),
+    ("vbe", case_vbe),
     ("linux-via-bios", case_linux_via_bios),
     ("syslinux-disk", case_syslinux_disk),
     ("syslinux-qcow2", case_syslinux_qcow2),
