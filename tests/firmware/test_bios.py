@@ -417,20 +417,26 @@ def osprey_argv(*tail):
     return [OSPREY, "-m", "512", "-nographic", "-no-reboot"] + list(tail)
 
 
-def case_bootsector():
+def bootsect_image(name):
+    """The test boot sector on an 8 MiB disk of its own (each case locks its image)."""
     need_tools("ld")
     os.makedirs(IMAGES, exist_ok=True)
-    obj = os.path.join(IMAGES, "bootsect.o")
-    bin_ = os.path.join(IMAGES, "bootsect.bin")
+    obj = os.path.join(IMAGES, name + ".o")
+    bin_ = os.path.join(IMAGES, name + ".bin")
     sh("gcc", "-m16", "-c", os.path.join(HERE, "bootsect.S"), "-o", obj)
     sh("ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary", "-o", bin_, obj)
-    disk = os.path.join(IMAGES, "bootsect.img")
+    disk = os.path.join(IMAGES, name + ".img")
     with open(bin_, "rb") as f:
         code = f.read()
     check(len(code) == 512, "the boot sector is %d bytes" % len(code))
     with open(disk, "wb") as f:
         f.write(code + b"LBA1-VIA-EDD-OK\r\n\0")
         f.truncate(8 << 20)
+    return disk
+
+
+def case_bootsector():
+    disk = bootsect_image("bootsect")
     proc = subprocess.Popen(osprey_argv("-drive", "file=%s,format=raw" % disk),
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
@@ -455,6 +461,42 @@ def case_bootsector():
           "EDD or CHS read or the AH=87h block move wrong: %s" % text[-300:])
     check(re.search(r"^[4-9] E820 entries", text, re.M), "E820 map: %s" % text[-300:])
     check(re.search(r"^x <- key", text, re.M), "INT 16h did not read COM1: %s" % text[-300:])
+    check("boot menu" not in text, "a boot menu offered without menu=on: %s" % text[-300:])
+
+
+def case_boot_menu():
+    """-boot menu=on: F12 (as a terminal sends it) opens the menu on the serial console and
+    "2" puts the CD-ROM first; the empty drive fails and the disk boots next."""
+    disk = bootsect_image("bootmenu")
+    argv = osprey_argv("-boot", "menu=on,splash-time=20000", "-drive",
+                       "file=%s,format=raw" % disk)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    out, step, deadline = b"", 0, time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and b"E820 entries" not in out:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                out += chunk
+            if step == 0 and b"for the boot menu" in out:
+                proc.stdin.write(b"\x1b[24~")
+                proc.stdin.flush()
+                step = 1
+            if step == 1 and b"2. CD-ROM" in out:
+                proc.stdin.write(b"2")
+                proc.stdin.flush()
+                step = 2
+    finally:
+        proc.kill()
+        proc.wait()
+    text = out.decode(errors="replace")
+    check("Select boot device" in text, "F12 did not open the menu: %r" % text[-300:])
+    cd, hd = text.find("Booting from CD-ROM"), text.find("Booting from Hard Disk")
+    check(0 <= cd < hd, "the CD-ROM was not tried first: %r" % text[-300:])
+    check("LBA1-VIA-EDD-OK" in text, "the disk did not boot after the CD: %r" % text[-300:])
 
 
 def case_vbe():
@@ -673,6 +715,7 @@ CASES = [
     ("seabios-banner", case_seabios_banner),
     ("bootsector", case_bootsector),
     ("vbe", case_vbe),
+    ("boot-menu", case_boot_menu),
     ("linux-via-bios", case_linux_via_bios),
     ("syslinux-disk", case_syslinux_disk),
     ("syslinux-qcow2", case_syslinux_qcow2),
