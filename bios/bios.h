@@ -254,6 +254,7 @@ void kbd_push(u16 key);
 void pci_setup(void);
 int pcibios_call(struct bregs *r);
 void acpi_setup(void);
+void mptable_setup(void);
 void disk_setup(void);
 int disk_boot(int kind);  /* returns only on failure */
 bool linux_boot_present(void);

@@ -173,6 +173,7 @@ void post_main(void)
     printf("%u MiB RAM, %u CPU%s\n", (unsigned)((ram_below_4g + ram_above_4g) >> 20),
            nr_cpus, nr_cpus == 1 ? "" : "s");
     acpi_setup();
+    mptable_setup();
     boot_order_init();
     disk_setup();
     option_roms_run();

@@ -197,6 +197,26 @@ def case_linux_via_bios():
     note("    osprey BIOS -> Linux marker after %.1fs" % b.marker_seconds())
 
 
+def case_mptable_smp():
+    """Linux with acpi=off finds the MP table and brings up the second CPU from it."""
+    assets = assets_or_skip()
+    argv = [OSPREY, "-m", "256", "-smp", "2", "-nographic", "-bios", BIOS, "-kernel",
+            assets["VMLINUZ_AMD64"], "-initrd", test_initrd(assets), "-append",
+            "console=ttyS0 acpi=off"]
+    b = linuxboot.Boot(argv, name="bios-mptable")
+    b.launch()
+    hit = b.wait_for_line(r"BOOTED-OK")  # acpi=off: poweroff cannot end the guest
+    if b.proc.poll() is None:
+        b.proc.kill()
+    b.finish()
+    check(hit is not None, "no BOOTED-OK (%s)\n%s" % (b.outcome(), b.tail()))
+    for pat in (r"Intel MultiProcessor Specification v1\.4", r"MPTABLE: OEM ID: OSPREY",
+                r"Processor #1", r"IOAPIC\[0\]: apic_id 2", r"smp: Brought up 1 node, 2 CPUs"):
+        check(b.find(pat) is not None, "no kernel line matching %r\n%s" % (pat, b.tail()))
+    check(b.find(r"ExtINT not setup|MP-BIOS bug") is None, "the kernel doubts the MP table")
+    note("    mptable-smp: BOOTED-OK after %.1fs" % hit[0])
+
+
 def case_seabios_banner():
     if not os.path.exists(SEABIOS):
         raise Skip("%s missing (Debian package seabios; scripts/install-deps.sh --test)"
@@ -717,6 +737,7 @@ CASES = [
     ("vbe", case_vbe),
     ("boot-menu", case_boot_menu),
     ("linux-via-bios", case_linux_via_bios),
+    ("mptable-smp", case_mptable_smp),
     ("syslinux-disk", case_syslinux_disk),
     ("syslinux-qcow2", case_syslinux_qcow2),
     ("isolinux-cd", case_isolinux_cd),
