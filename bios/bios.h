@@ -254,12 +254,24 @@ void kbd_push(u16 key);
 void pci_setup(void);
 int pcibios_call(struct bregs *r);
 void acpi_setup(void);
+void mptable_setup(void);
 void disk_setup(void);
 int disk_boot(int kind);  /* returns only on failure */
 bool linux_boot_present(void);
 void linux_boot(void);
 
 extern u16 nr_cpus;
+
+/* VBE over the Bochs DISPI registers (vbe.c). */
+extern bool vbe_active;
+void handle_vbe(struct bregs *r);
+void vbe_disable(void);
+
+/* Option ROMs (optionrom.c). */
+#define MAX_BOOT_ENTRIES 8
+void option_roms_run(void);
+void option_rom_boot(void); /* returns when no ROM booted */
+int boot_entry_count(void);
 
 void boot_jump(u32 cs, u32 ip, u32 ss, u32 sp, u32 ds, u32 edx) __attribute__((noreturn));
 

@@ -19,6 +19,12 @@ bool serial_console;
 bool vga_present;
 static u8 serial_row = 0xff, serial_col = 0xff; /* where the terminal's cursor is */
 static u8 serial_attr = 0xff;
+/*
+ * The last character AH=09h/0Ah put on the terminal.  iPXE and others print
+ * each character twice, with AH=09h for its colour and then AH=0Eh to move
+ * the cursor; the terminal already shows it, so the teletype only advances.
+ */
+static u8 echo_row = 0xff, echo_col, echo_ch;
 
 void serial_init(void)
 {
@@ -107,7 +113,7 @@ static u16 page_base(u8 page) { return (u16)(page * bda_rw(BDA_VIDEO_PAGE_SIZE))
 
 static void vga_put(u8 page, u8 row, u8 col, u8 ch, u8 attr, bool use_attr)
 {
-    if (!vga_present || row >= ROWS || col >= COLS) {
+    if (!vga_present || vbe_active || row >= ROWS || col >= COLS) {
         return;
     }
     u16 off = page_base(page) + (u16)(2 * (row * COLS + col));
@@ -138,7 +144,7 @@ static void scroll(u8 page, int lines, u8 attr, u8 top, u8 left, u8 bottom, u8 r
         serial_str("\x1b[2J");
         serial_row = serial_col = 0xff;
     }
-    if (!vga_present) {
+    if (!vga_present || vbe_active) {
         return;
     }
     u16 base = page_base(page);
@@ -161,13 +167,16 @@ static void write_at_cursor(u8 page, u8 ch, u8 attr, bool use_attr)
     u16 pos = cursor_get(page);
     u8 row = pos >> 8, col = pos & 0xff;
     vga_put(page, row, col, ch, attr, use_attr);
-    if (serial_console && ch >= 0x20) {
+    if (serial_console && ch >= 0x20 && row < ROWS && col < COLS) {
         serial_goto(row, col);
         if (use_attr) {
             serial_set_attr(attr);
         }
         serial_out(ch < 0x7f ? ch : '#');
         serial_col++;
+        echo_row = row;
+        echo_col = col;
+        echo_ch = ch;
     }
 }
 
@@ -204,8 +213,13 @@ static void teletype(u8 page, u8 ch, u8 attr, bool use_attr)
     }
     if (serial_console) {
         /* A terminal scrolls and wraps on its own; keep the stream plain for logs. */
+        bool echoed = echo_row == (pos >> 8) && echo_col == (pos & 0xff) && echo_ch == ch &&
+                      serial_row == echo_row && serial_col == echo_col + 1;
+        echo_row = 0xff;
         if (ch == '\n' || ch == '\r' || ch == '\b' || ch == '\a') {
             serial_out(ch);
+        } else if (echoed) {
+            /* already on the terminal (AH=09h): only the cursor moves */
         } else {
             if (serial_row != 0xff && (serial_row != (pos >> 8) || serial_col != (pos & 0xff))) {
                 serial_goto(pos >> 8, pos & 0xff);
@@ -439,6 +453,7 @@ void handle_int10(struct bregs *r)
         if (mode != 3 && mode != 2) {
             dprintf("int10: mode %x not supported, staying in text mode\n", mode);
         }
+        vbe_disable();
         vga_text_init();
         if (serial_console) {
             serial_str("\x1b[0m\x1b[2J");
@@ -531,8 +546,8 @@ void handle_int10(struct bregs *r)
             r->bx.x = vga_present ? 0x0008 : 0x0000;
         }
         break;
-    case 0x4f: /* VBE: not offered by the text-only BIOS console */
-        r->ax.x = 0x014f;
+    case 0x4f:
+        handle_vbe(r);
         break;
     default:
         dprintf("int10: AX=%04x not supported\n", r->ax.x);

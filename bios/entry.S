@@ -247,6 +247,115 @@ boot_jump:
     sti
     lret
 
+/*
+ * Call an option ROM entry point: option_rom_call(seg << 16 | off, ax, es << 16 | di)
+ * (32-bit cdecl).  The ROM gets AX (PCI bus/devfn), ES:DI (the $PnP
+ * installation check structure), BX = DX = 0FFFFh (no ISA PnP CSN / read
+ * port) and the BIOS stack, and returns with a 16-bit far return.  ROMs
+ * such as iPXE switch to protected mode and back, which leaves 64 KiB
+ * segment limits: big real mode is set up again afterwards, because POST
+ * reaches memory above 1 MiB through FS.  Returns the ROM's AX.
+ */
+    .global option_rom_call
+option_rom_call:
+    pushl %ebp
+    movl %esp, %ebp
+    pushal
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    movl 8(%ebp), %eax
+    movl %eax, %cs:rom_target
+    movl %esp, %cs:rom_saved_esp
+    movl 16(%ebp), %edi
+    movl %edi, %eax
+    shrl $16, %eax
+    movw %ax, %es
+    movl 12(%ebp), %eax
+    movw $0xffff, %bx
+    movw $0xffff, %dx
+    xorl %ecx, %ecx
+    xorl %esi, %esi
+    xorl %ebp, %ebp
+    lcallw *%cs:rom_target
+    cli
+    cld
+    movw $BIOS_SEG, %bx
+    movw %bx, %ss
+    movl %cs:rom_saved_esp, %esp
+    movw %ax, %cs:rom_result
+    lgdtl %cs:gdt_desc
+    movl %cr0, %eax
+    orb $1, %al
+    movl %eax, %cr0
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    movl %cr0, %eax
+    andb $0xfe, %al
+    movl %eax, %cr0
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popal
+    popl %ebp
+    movzwl %cs:rom_result, %eax
+    retl
+
+/*
+ * big_real_enter(): give DS, ES, FS and GS 4 GiB limits again (for INT 15h AH=87h, called
+ * after a bootloader may have reloaded them in real mode), keeping their values, the
+ * caller's GDTR and the interrupt flag.
+ */
+    .global big_real_enter
+big_real_enter:
+    pushfl
+    cli
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    subl $8, %esp
+    sgdtl (%esp)
+    lgdtl %cs:gdt_desc
+    movl %cr0, %eax
+    orb $1, %al
+    movl %eax, %cr0
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    movl %cr0, %eax
+    andb $0xfe, %al
+    movl %eax, %cr0
+    lgdtl (%esp)
+    addl $8, %esp
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popfl
+    retl
+
+/* The PnP BIOS real-mode entry: every function answers "not supported" (82h). */
+    .global pnp_entry
+pnp_entry:
+    movw $0x82, %ax
+    lretw
+
+    .balign 4
+rom_target:
+    .long 0
+rom_saved_esp:
+    .long 0
+rom_result:
+    .word 0
+
     .section .bss
     .balign 16
 bios_stack:

@@ -173,8 +173,10 @@ void post_main(void)
     printf("%u MiB RAM, %u CPU%s\n", (unsigned)((ram_below_4g + ram_above_4g) >> 20),
            nr_cpus, nr_cpus == 1 ? "" : "s");
     acpi_setup();
+    mptable_setup();
     boot_order_init();
     disk_setup();
+    option_roms_run();
     asm volatile("int $0x19");
     for (;;) {
         asm volatile("hlt");
@@ -215,11 +217,97 @@ void handle_int18(struct bregs *r)
     system_reset();
 }
 
+/* A key through INT 16h (nested from inside the BIOS), or -1 when none is waiting. */
+static int key_poll(void)
+{
+    u32 ax = 0x0100;
+    u8 none;
+    asm volatile("int $0x16\n\tsetz %1" : "+a"(ax), "=q"(none) : : "cc", "memory");
+    if (none) {
+        return -1;
+    }
+    ax = 0;
+    asm volatile("int $0x16" : "+a"(ax) : : "cc", "memory");
+    return (int)(ax & 0xffff);
+}
+
+static bool is_menu_key(int key)
+{
+    return (key & 0xff) == 0x1b || (key >> 8) == 0x86 || (key >> 8) == 0x58; /* ESC, F12 */
+}
+
+/*
+ * -boot menu=on: offer the menu for etc/boot-menu-wait ms (splash-time=; 2.5 s by default),
+ * on the screen and the serial console; ESC or F12 opens it, a digit moves that device to the
+ * front of the boot order.  Without menu=on nothing waits.
+ */
+static void boot_menu(void)
+{
+    if (!fw_cfg_present() || !fw_cfg_read_i16(0x0e)) {
+        return;
+    }
+    u32 wait_ms = 2500, size;
+    u16 key = fw_cfg_find_file("etc/boot-menu-wait", &size);
+    if (key && size == 2) {
+        u16 ms;
+        fw_cfg_select(key);
+        fw_cfg_read(&ms, 2);
+        wait_ms = ms;
+    }
+    printf("Press ESC or F12 for the boot menu.\n");
+    asm volatile("sti");
+    u32 start = far_rl(BDA_SEG, BDA_TICKS);
+    int k = -1;
+    while ((far_rl(BDA_SEG, BDA_TICKS) - start) * 55 < wait_ms) {
+        k = key_poll();
+        if (k >= 0 && is_menu_key(k)) {
+            break;
+        }
+        k = -1;
+        asm volatile("hlt");
+    }
+    if (k < 0) {
+        return;
+    }
+    static const char letters[] = "cdn";
+    static const char *const names[] = {"Hard disk", "CD-ROM", "Network (option ROM)"};
+    int count = boot_entry_count() ? 3 : 2;
+    printf("\nSelect boot device:\n\n");
+    for (int i = 0; i < count; i++) {
+        printf("%d. %s\n", i + 1, names[i]);
+    }
+    for (;;) {
+        while ((k = key_poll()) < 0) {
+            asm volatile("hlt");
+        }
+        u8 c = (u8)k;
+        if (c == 0x1b) {
+            return; /* the usual order */
+        }
+        if (c >= '1' && c < '1' + count) {
+            char chosen = letters[c - '1'];
+            char order[8];
+            int n = 0;
+            order[n++] = chosen;
+            for (const char *p = boot_order; *p && n < 7; p++) {
+                if (*p != chosen) {
+                    order[n++] = *p;
+                }
+            }
+            order[n] = 0;
+            memcpy(boot_order, order, (size_t)n + 1);
+            printf("Booting %s first.\n", names[c - '1']);
+            return;
+        }
+    }
+}
+
 void handle_int19(struct bregs *r)
 {
     if (linux_boot_present()) {
         linux_boot();
     }
+    boot_menu();
     for (const char *p = boot_order; *p; p++) {
         switch (*p) {
         case 'c':
@@ -229,7 +317,7 @@ void handle_int19(struct bregs *r)
             disk_boot(1);
             break;
         case 'n':
-            printf("Network boot: no PXE option ROM.\n");
+            option_rom_boot();
             break;
         case 'a':
             printf("Floppy boot: no floppy drives.\n");

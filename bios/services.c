@@ -57,6 +57,38 @@ static void wait_us(u32 us)
     asm volatile("cli");
 }
 
+void big_real_enter(void);
+
+/*
+ * AH=87h: copy CX words between the bases of the descriptors at ES:SI+10h (source) and
+ * ES:SI+18h (destination) of the caller's GDT (IBM PC AT BIOS technical reference).  The copy
+ * runs in big real mode through FS with A20 on; the caller's A20 state comes back after.
+ */
+static void int15_block_move(struct bregs *r)
+{
+    u32 src = far_rl(r->es, r->si.x + 0x12) & 0xffffff;
+    u32 dst = far_rl(r->es, r->si.x + 0x1a) & 0xffffff;
+    src |= (u32)far_rb(r->es, r->si.x + 0x17) << 24;
+    dst |= (u32)far_rb(r->es, r->si.x + 0x1f) << 24;
+    u32 len = (u32)r->cx.x * 2;
+    if (r->cx.x > 0x8000) {
+        fail(r, 0x02); /* more than 64 KiB: what the descriptors' limits would fault on */
+        return;
+    }
+    u8 a20 = a20_get();
+    a20_set(true);
+    big_real_enter();
+    for (u32 i = 0; i + 4 <= len; i += 4) {
+        flat_wl(dst + i, flat_rl(src + i));
+    }
+    if (len & 2) {
+        flat_ww(dst + len - 2, flat_rw(src + len - 2));
+    }
+    a20_set(a20);
+    success(r);
+    r->flags |= FLAG_ZF;
+}
+
 void handle_int15(struct bregs *r)
 {
     switch (r->ax.h) {
@@ -90,8 +122,9 @@ void handle_int15(struct bregs *r)
         wait_us((u32)r->cx.x << 16 | r->dx.x);
         success(r);
         return;
-    case 0x87: /* block move: not implemented (protected-mode copy) */
-        break;
+    case 0x87:
+        int15_block_move(r);
+        return;
     case 0x88: {
         u32 kib = ram_below_4g > 0x100000 ? (ram_below_4g - 0x100000) >> 10 : 0;
         r->ax.x = kib > 0xfc00 ? 0xfc00 : (u16)kib;

@@ -372,6 +372,8 @@ static bool opt_boot(OptionParser *p, const char *arg)
         return false;
     }
     set_str(&p->cfg->boot_order, once ? once : order ? order : "cad");
+    p->cfg->boot_menu = menu;
+    p->cfg->boot_splash_ms = (uint32_t)MIN(splash_time, (uint64_t)0xffff);
     return finish_opts(p, o);
 }
 

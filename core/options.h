@@ -30,6 +30,8 @@ struct MachineConfig {
     char *bios;
     StrList firmware_dirs;  /* -L */
     char *boot_order;       /* -boot order=... */
+    bool boot_menu;         /* -boot menu=on */
+    uint32_t boot_splash_ms; /* -boot splash-time=: how long the firmware offers its menu */
 
     StrList drives;         /* -drive and -hdX/-cdrom, normalized to -drive syntax */
     StrList netdevs;

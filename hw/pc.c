@@ -678,7 +678,7 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
     fw_cfg_add_i16(fw, FW_CFG_NB_CPUS, (uint16_t)cfg->smp_cpus);
     fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)MAX(cfg->smp_max_cpus, cfg->smp_cpus));
     fw_cfg_add_i16(fw, FW_CFG_BOOT_DEVICE, (uint8_t)(cfg->boot_order ? cfg->boot_order[0] : 'c'));
-    fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, 0);
+    fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, cfg->boot_menu);
     fw_cfg_add_i32(fw, FW_CFG_X86_IRQ0_OVERRIDE, 1);
 
     E820Layout layout;
@@ -691,6 +691,13 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
     uint8_t fail_wait[4];
     stl_le_p(fail_wait, UINT32_MAX);
     /* Device paths of bootindex= devices go here once there are bootable devices. */
+    /* -boot menu=on,splash-time=MS: how long the firmware offers its boot menu (as QEMU). */
+    uint8_t menu_wait[2];
+    stw_le_p(menu_wait, (uint16_t)cfg->boot_splash_ms);
+    if (cfg->boot_menu && cfg->boot_splash_ms &&
+        !fw_cfg_add_file(fw, "etc/boot-menu-wait", menu_wait, sizeof(menu_wait), errp)) {
+        return false;
+    }
     /* -nographic: SeaBIOS's serial console (sercon) on COM1, for its menus and INT 10h. */
     uint8_t sercon[2];
     stw_le_p(sercon, 0x3f8);

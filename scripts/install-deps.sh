@@ -22,6 +22,8 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs xvfb x11-apps tigervnc-viewer vncsnapshot libjpeg-turbo-progs"
     # ipxe-qemu has pxe-rtl8139.rom, the PXE option ROM of the RTL8139 network-boot test.
     pkgs="$pkgs ipxe-qemu"
+    # memtest86+ is booted from an EXTLINUX disk by tests/firmware (a real-mode-to-64-bit guest).
+    pkgs="$pkgs memtest86+"
 fi
 missing=""
 for p in $pkgs; do

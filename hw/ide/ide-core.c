@@ -243,6 +243,14 @@ static uint8_t ide_status_read(IDEBus *bus, bool clear_irq)
         d->irq_pending = false;
         ide_bus_update_irq(bus);
     }
+    if (d->in_flight && bus->machine) {
+        /*
+         * The guest polls a busy drive: end the vCPU's slice so the main loop can complete
+         * the request.  Without this a polling PIO driver (SeaBIOS) waited a whole DBT slice
+         * (milliseconds) per sector, and timed out on a loaded host.
+         */
+        machine_kick(bus->machine);
+    }
     return d->status;
 }
 

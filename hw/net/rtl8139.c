@@ -665,7 +665,11 @@ static uint8_t rtl8139_read_byte(RTL8139State *s, uint32_t off)
         return 0;
     case REG_RXMAXSIZE:
     case REG_RXMAXSIZE + 1:
-        return s->rxmaxsize >> (8 * (off & 1));
+        /*
+         * Reads as 0: drivers (iPXE's realtek, Linux's) tell an RTL8169 from this 8139C+ by
+         * whether 0xDA keeps a written value, and take the 8169's PHY access path if it does.
+         */
+        return 0;
     case REG_CPCR:
     case REG_CPCR + 1:
         return s->cpcr >> (8 * (off & 1));

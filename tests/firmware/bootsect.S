@@ -1,6 +1,7 @@
 /*
  * A test boot sector for tests/firmware/test_bios.py: EDD check and an LBA read (INT 13h
- * AH=41h/42h), a CHS read (AH=02h), the E820 map (INT 15h), one key (INT 16h), all
+ * AH=41h/42h), a CHS read (AH=02h), a block move through 1 MiB (INT 15h AH=87h), the E820
+ * map (INT 15h), one key (INT 16h), all
  * reported through INT 10h teletype.  Sector 1 of the disk holds a NUL-terminated line.
  */
     .code16
@@ -39,6 +40,26 @@ _start:
     jc fail
     movw $0x9000, %si
     call print
+    /* INT 15h AH=87h: the line at 0x8000 to 1 MiB + 16, then back to 0x9800 */
+    movw $0xb000, %di
+    xorw %ax, %ax
+    movw $24, %cx
+    rep stosw
+    movw $0xffff, 0xb010
+    movw $0x8000, 0xb012
+    movb $0x93, 0xb015
+    movw $0xffff, 0xb018
+    movw $0x0010, 0xb01a
+    movb $0x10, 0xb01c
+    movb $0x93, 0xb01d
+    call blockmove
+    movw $0x0010, 0xb012
+    movb $0x10, 0xb014
+    movw $0x9800, 0xb01a
+    movb $0x00, 0xb01c
+    call blockmove
+    movw $0x9800, %si
+    call print
     /* E820 count */
     xorl %ebx, %ebx
     xorw %bp, %bp
@@ -71,6 +92,13 @@ fail:
 halt:
     hlt
     jmp halt
+blockmove:
+    movw $0xb000, %si
+    movw $16, %cx
+    movb $0x87, %ah
+    int $0x15
+    jc fail
+    ret
 print:
     lodsb
     testb %al, %al
