@@ -41,16 +41,31 @@ typedef struct SocketState {
     uint32_t frame_len;
     uint32_t frame_got;
     uint8_t *frame;
+    /*
+     * Stream output the socket did not take yet (the tail of one length+frame): while
+     * it waits, the NIC's next frames queue in the NetClient (flow control) instead of
+     * this thread blocking on a peer VM that may itself be waiting for us.
+     */
+    uint8_t *out;
+    size_t out_len;
 } SocketState;
 
 static void socket_read(void *opaque);
+static void socket_writable(void *opaque);
+
+/* The fd's handlers: reading unless paused, write-wake while output is pending. */
+static void socket_update_handlers(SocketState *s)
+{
+    if (s->fd >= 0) {
+        main_loop_set_fd_handler(s->m->loop, s->fd, s->reading ? socket_read : NULL,
+                                 s->out_len ? socket_writable : NULL, s);
+    }
+}
 
 static void socket_set_reading(SocketState *s, bool on)
 {
-    if (s->fd >= 0) {
-        main_loop_set_fd_handler(s->m->loop, s->fd, on ? socket_read : NULL, NULL, s);
-    }
     s->reading = on;
+    socket_update_handlers(s);
 }
 
 static void socket_accept(void *opaque);
@@ -63,6 +78,7 @@ static void socket_disconnect(SocketState *s)
         s->fd = -1;
     }
     s->reading = false;
+    s->out_len = 0;
     s->hdr_got = s->frame_got = s->frame_len = 0;
     snprintf(s->nc->info_str, sizeof(s->nc->info_str), "socket: disconnected");
     if (s->listen_fd >= 0) {
@@ -144,31 +160,42 @@ static void socket_resume(NetClientState *nc)
     }
 }
 
-static bool write_all(int fd, const uint8_t *buf, size_t len)
+/* Write what the socket takes now; false if the peer is gone. */
+static bool socket_write_some(SocketState *s, const uint8_t *buf, size_t len, size_t *done)
 {
-    while (len) {
-        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+    *done = 0;
+    while (*done < len) {
+        ssize_t n = send(s->fd, buf + *done, len - *done, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n < 0 && errno == EAGAIN) {
-            /* The peer is slow: wait for room rather than cut a frame in half. */
-            fd_set w;
-            FD_ZERO(&w);
-            FD_SET(fd, &w);
-            struct timeval tv = {.tv_sec = 1};
-            if (select(fd + 1, NULL, &w, NULL, &tv) <= 0) {
-                return false;
-            }
-            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return true;
         }
         if (n <= 0) {
             return false;
         }
-        buf += n;
-        len -= n;
+        *done += n;
     }
     return true;
+}
+
+/* The peer took some data: finish the pending frame, then let queued ones come. */
+static void socket_writable(void *opaque)
+{
+    SocketState *s = opaque;
+    size_t done;
+    if (!socket_write_some(s, s->out, s->out_len, &done)) {
+        socket_disconnect(s);
+        return;
+    }
+    memmove(s->out, s->out + done, s->out_len - done);
+    s->out_len -= done;
+    if (s->out_len) {
+        return;
+    }
+    socket_update_handlers(s);
+    net_flush_queue(s->nc);
 }
 
 static ssize_t socket_receive(NetClientState *nc, const uint8_t *buf, size_t len)
@@ -182,9 +209,28 @@ static ssize_t socket_receive(NetClientState *nc, const uint8_t *buf, size_t len
                sizeof(s->dgram_dst));
         return len;
     }
-    uint8_t hdr[4] = {len >> 24, len >> 16, len >> 8, len};
-    if (!write_all(s->fd, hdr, 4) || !write_all(s->fd, buf, len)) {
+    if (s->out_len) {
+        return 0; /* the peer is slow: queue until socket_writable drains */
+    }
+    uint8_t frame[4 + NET_MAX_FRAME];
+    if (len > NET_MAX_FRAME) {
+        return len;
+    }
+    frame[0] = len >> 24;
+    frame[1] = len >> 16;
+    frame[2] = len >> 8;
+    frame[3] = len;
+    memcpy(frame + 4, buf, len);
+    size_t done;
+    if (!socket_write_some(s, frame, 4 + len, &done)) {
         socket_disconnect(s);
+        return len;
+    }
+    if (done < 4 + len) {
+        /* Keep the rest (a frame is never cut in half on the stream). */
+        memcpy(s->out, frame + done, 4 + len - done);
+        s->out_len = 4 + len - done;
+        socket_update_handlers(s);
     }
     return len;
 }
@@ -201,6 +247,7 @@ static void socket_cleanup(NetClientState *nc)
         close(s->listen_fd);
     }
     free(s->frame);
+    free(s->out);
     free(s);
 }
 
@@ -220,6 +267,8 @@ static void socket_set_stream(SocketState *s, int fd, const char *how)
     s->hdr_got = 0;
     snprintf(s->nc->info_str, sizeof(s->nc->info_str), "socket: %s", how);
     socket_set_reading(s, true);
+    /* Frames the NIC queued while no peer was there (or the last one was slow). */
+    net_flush_queue(s->nc);
 }
 
 static void socket_accept(void *opaque)
@@ -363,6 +412,7 @@ bool net_init_socket(Machine *m, Opts *o, const char *id, NetClientState **out, 
     s->fd = -1;
     s->listen_fd = -1;
     s->frame = xmalloc(NET_MAX_FRAME);
+    s->out = xmalloc(4 + NET_MAX_FRAME);
     NetClientState *nc = net_client_new(m, &socket_ops, id, s);
     s->nc = nc;
     *out = nc;

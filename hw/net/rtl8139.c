@@ -918,11 +918,6 @@ static void rtl8139_io_write(void *opaque, uint64_t off, uint64_t val, unsigned 
         touches(off, size, REG_RCR, 4) || touches(off, size, REG_ISR, 2)) {
         if (s->nc && s->nc->queue_head) {
             bh_schedule(s->flush_bh);
-            /*
-             * Frames are waiting: end the vCPU's slice so the bottom half runs now,
-             * not after the whole slice (milliseconds of a busy guest with an idle NIC).
-             */
-            machine_kick(s->pci.qdev.machine);
         }
     }
     rtl8139_update_irq(s);
