@@ -92,15 +92,6 @@ def check(cond, msg):
         raise CaseFailure(msg)
 
 
-def sanitizer_build():
-    config = os.path.join(os.environ.get("OSPREY_BUILD", "build"), "config.mk")
-    try:
-        with open(config) as f:
-            return "-fsanitize=" in f.read()
-    except OSError:
-        return False
-
-
 def make_disk(path, fmt):
     if fmt == "raw":
         with open(path, "wb") as f:
@@ -262,7 +253,7 @@ CASES = [
 
 
 def main():
-    if sanitizer_build():
+    if linuxboot.sanitizer_build():
         for name, _ in CASES:
             print("skip %s: sanitizer build: this boot runs in the normal build's make check"
                   % name)

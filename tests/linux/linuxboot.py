@@ -56,6 +56,16 @@ def fetch_assets():
     return assets
 
 
+def sanitizer_build():
+    """Is OSPREY_BUILD (default build/) an ASan/UBSan build? Heavy guest boots skip there."""
+    config = os.path.join(os.environ.get("OSPREY_BUILD", "build"), "config.mk")
+    try:
+        with open(config) as f:
+            return "-fsanitize=" in f.read()
+    except OSError:
+        return False
+
+
 def work_dir():
     d = os.path.join(os.environ.get("OSPREY_BUILD", os.path.join(ROOT, "build")), "linux")
     os.makedirs(d, exist_ok=True)

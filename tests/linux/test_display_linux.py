@@ -80,15 +80,6 @@ def check(cond, msg):
         raise Failure(msg)
 
 
-def sanitizer_build():
-    config = os.path.join(os.environ.get("OSPREY_BUILD", "build"), "config.mk")
-    try:
-        with open(config) as f:
-            return "-fsanitize=" in f.read()
-    except OSError:
-        return False
-
-
 class Qmp:
     def __init__(self, path):
         deadline = time.monotonic() + 30
@@ -170,7 +161,7 @@ def lit_pixels(img):
 def main():
     cases = ["display-bochs-drm", "display-fbcon", "display-vnc-keys", "display-vnc-frame",
              "display-poweroff"]
-    if sanitizer_build():
+    if linuxboot.sanitizer_build():
         for c in cases:
             print("skip %s: sanitizer build: this Linux boot runs in the normal build's make check"
                   % c)

@@ -346,18 +346,9 @@ SANITIZER_BUILD_CASES = {"amd64-boot", "amd64-workloads", "amd64-clean-log", "ra
                          "e820-map", "guest-date"}
 
 
-def sanitizer_build():
-    config = os.path.join(os.environ.get("OSPREY_BUILD", "build"), "config.mk")
-    try:
-        with open(config) as f:
-            return "-fsanitize=" in f.read()
-    except OSError:
-        return False
-
-
 def main():
     only = sys.argv[1:]
-    sanitized = sanitizer_build()
+    sanitized = linuxboot.sanitizer_build()
     r = Runner()
     failed = 0
     tails_shown = set()

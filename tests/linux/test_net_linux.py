@@ -163,15 +163,6 @@ def free_port():
     return port
 
 
-def sanitizer_build():
-    config = os.path.join(os.environ.get("OSPREY_BUILD", "build"), "config.mk")
-    try:
-        with open(config) as f:
-            return "-fsanitize=" in f.read()
-    except OSError:
-        return False
-
-
 def make_file(path, mib, seed):
     """Pseudo-random content (incompressible, deterministic), returns its sha256."""
     h = hashlib.sha256()
@@ -276,7 +267,7 @@ CASES = ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "socket-pa
 
 
 def main():
-    if sanitizer_build():
+    if linuxboot.sanitizer_build():
         for case in CASES:
             print("skip %s: sanitizer build: the guest boot runs in the normal build's make check"
                   % case)
