@@ -65,6 +65,7 @@ bool x86_mmu_load_pdptes(CPUX86State *env)
 /* One level of the walk: what the caller needs to remember. */
 typedef struct WalkState {
     uint64_t entry_addr[5];
+    uint64_t entry_val[5]; /* as read during the walk */
     unsigned entry_size;
     int nr;
     bool rw, us, nx; /* accumulated: all RW, all US, any XD */
@@ -72,7 +73,8 @@ typedef struct WalkState {
 
 static void walk_note(WalkState *w, uint64_t addr, uint64_t entry)
 {
-    w->entry_addr[w->nr++] = addr;
+    w->entry_addr[w->nr] = addr;
+    w->entry_val[w->nr++] = entry;
     w->rw &= !!(entry & PG_RW);
     w->us &= !!(entry & PG_US);
     w->nx |= !!(entry & PG_NX);
@@ -89,7 +91,7 @@ bool x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx
     bool pae = env->cr[4] & CR4_PAE;
     bool nxe = (env->efer & EFER_NXE) && pae;
     WalkState w = {.rw = true, .us = true, .nx = false};
-    uint64_t entry, leaf_addr, size;
+    uint64_t entry, size;
     uint32_t err = (is_write ? PF_ERR_W : 0) | (user ? PF_ERR_U : 0) |
                    (is_fetch && nxe ? PF_ERR_I : 0);
     /* Reserved bits of every 64-bit entry; XD is reserved without EFER.NXE. */
@@ -149,7 +151,6 @@ bool x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx
             walk_note(&w, addr, entry);
             if (level == 1 || (level <= 3 && (entry & PG_PS))) {
                 size = 1ull << shift;
-                leaf_addr = addr;
                 break;
             }
             table = entry & ADDR_MASK_4K;
@@ -169,7 +170,6 @@ bool x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx
             }
             walk_note(&w, pde_addr, entry);
             size = 1ull << 22;
-            leaf_addr = pde_addr;
         } else {
             walk_note(&w, pde_addr, entry);
             uint64_t pte_addr = (entry & 0xfffff000u) + ((vaddr >> 12) & 1023) * 4;
@@ -179,7 +179,6 @@ bool x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx
             }
             walk_note(&w, pte_addr, entry);
             size = 4096;
-            leaf_addr = pte_addr;
         }
     }
 
@@ -194,18 +193,25 @@ bool x86_mmu_translate(CPUX86State *env, uint64_t vaddr, int access, int mmu_idx
                  *pf_error_code);
         return false;
     }
-    /* Accessed on every level, dirty on the leaf for a write. */
+    /*
+     * Accessed on every level, dirty on the leaf for a write.  Most walks find
+     * the bits already set and write nothing.  When a bit is missing, the entry
+     * is read again before the update: with a recursive mapping one entry can
+     * serve at two levels, and the first update changed it.
+     */
+    uint64_t leaf = 0;
     for (int i = 0; i < w.nr; i++) {
-        uint64_t e = x86_phys_ld(env, w.entry_addr[i], w.entry_size);
-        uint64_t want = e | PG_A;
-        if (i == w.nr - 1 && is_write) {
-            want |= PG_D;
+        uint64_t bits = PG_A | (i == w.nr - 1 && is_write ? PG_D : 0);
+        uint64_t e = w.entry_val[i];
+        if ((e & bits) != bits) {
+            e = x86_phys_ld(env, w.entry_addr[i], w.entry_size);
+            if ((e & bits) != bits) {
+                x86_phys_st(env, w.entry_addr[i], w.entry_size, e | bits);
+            }
+            e |= bits;
         }
-        if (want != e) {
-            x86_phys_st(env, w.entry_addr[i], w.entry_size, want);
-        }
+        leaf = e;
     }
-    uint64_t leaf = x86_phys_ld(env, leaf_addr, w.entry_size);
     uint64_t frame;
     if (size == (1ull << 22) && w.entry_size == 4) {
         frame = (leaf & 0xffc00000u) | (((leaf >> 13) & 0xff) << 32);
