@@ -3,8 +3,9 @@
 the client's framebuffer equals the screendump pixel for pixel, updates are
 incremental, mode changes send DesktopSize, keys (keysyms and QEMU extended
 key events) and pointer motion reach the PS/2 devices, malformed client
-messages only cost the sender its connection, and password=on asks for VNC
-authentication."""
+messages only cost the sender its connection, password=on asks for VNC
+authentication (the client has DES: right and wrong passwords, set at run
+time), and share= decides who may stay when a client wants the display alone."""
 import os
 import socket
 import struct
@@ -16,6 +17,7 @@ from qtest import check, check_eq, run_cases, temp_path, unix_socket_path  # noq
 from pcilib import with_qmp  # noqa: E402
 import rfb  # noqa: E402
 import vgalib  # noqa: E402
+import vncdes  # noqa: E402
 from vgalib import VRAM_BAR, read_ppm, vbe_set_mode  # noqa: E402
 
 
@@ -238,30 +240,139 @@ def test_malformed_messages():
         other.close()
 
 
+def login_result(path, password):
+    """Log in with VNC authentication; the client on success, the refusal text otherwise."""
+    try:
+        return client(path, password=password)
+    except rfb.RfbError as e:
+        return str(e)
+
+
+def hmp_command(path, line):
+    """One command on the human monitor's unix socket; returns its output."""
+    s = rfb.connect_unix(path)
+    buf = b""
+    out = []
+    try:
+        for send in (None, line):
+            if send is not None:
+                s.sendall(send.encode() + b"\r")
+            deadline = time.monotonic() + 10
+            while b"(osprey) " not in buf and time.monotonic() < deadline:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    data = s.recv(4096)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                buf += data
+            i = buf.find(b"(osprey) ")
+            check(i >= 0, "monitor prompt (have %r)" % buf)
+            out.append(buf[:i].decode(errors="replace"))
+            buf = buf[i + 9:]
+    finally:
+        s.close()
+    return out[-1]
+
+
 def test_password():
-    qt, qmp, path = start(",password=on")
+    check(vncdes.self_test(), "DES known-answer test (FIPS 46 example)")
+    mon = unix_socket_path("hmp")
+    path = unix_socket_path("vnc")
+    qt, qmp = with_qmp(["-vga", "std", "-vnc", "unix:%s,password=on" % path,
+                        "-monitor", "unix:%s,server=on,wait=off" % mon])
     with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 160, 100, 32)
+        draw_pattern(qt, 160, 100)
         c = client(path)
         check_eq(c.security_types, [2], "only VNC authentication offered")
-        c.send(b"\x02")
-        c.recv(16)              # the challenge
-        c.send(b"\x00" * 16)    # no password was set: nothing can be right
-        check_eq(struct.unpack(">I", c.recv(4))[0], 1, "authentication fails")
         c.close()
+        # no password set yet: nothing can be right, not even the empty password
+        for pw in ("", "secret"):
+            r = login_result(path, pw)
+            check(isinstance(r, str) and "security failed" in r,
+                  "no password set: %r refused (%r)" % (pw, r))
         qmp.ok("set_password", {"protocol": "vnc", "password": "secret"})
-        qmp.ok("change-vnc-password", {"password": "other"})
-        c = client(path)
-        c.send(b"\x02")
-        c.recv(16)
-        c.send(b"\x00" * 16)
-        check_eq(struct.unpack(">I", c.recv(4))[0], 1, "a wrong response still fails")
-        c.close()
+        r = login_result(path, "secret")
+        check(not isinstance(r, str), "the right password logs in: %r" % r)
+        w, h, pix = screendump(qmp)
+        fb = frame_like(r, (w, h, pix))
+        check(fb == pix, "logged-in client gets the framebuffer")
+        r.close()
+        for pw in ("secreT", "", "secret2"[:5]):
+            r = login_result(path, pw)
+            check(isinstance(r, str) and "security failed" in r, "wrong password %r refused" % pw)
+        # at run time through the human monitor: the old password stops working
+        hmp_command(mon, "change vnc password n3w-pass")
+        check(isinstance(login_result(path, "secret"), str), "old password refused after change")
+        r = login_result(path, "n3w-pass")
+        check(not isinstance(r, str), "new password (HMP change) logs in: %r" % r)
+        r.close()
+        # QMP change-vnc-password; VNC keys are 8 characters, the rest is ignored
+        qmp.ok("change-vnc-password", {"password": "longpassword"})
+        r = login_result(path, "longpass")
+        check(not isinstance(r, str), "first 8 characters log in: %r" % r)
+        r.close()
+        check(isinstance(login_result(path, "n3w-pass"), str), "previous password refused")
     qt, qmp, path = start()
     with qt:
         err = qmp.error("set_password", {"protocol": "vnc", "password": "x"})
         check("password" in err["desc"], "no password=on: %r" % err)
         err = qmp.error("set_password", {"protocol": "spice", "password": "x"})
         check("protocol" in err["desc"], "spice refused: %r" % err)
+
+
+def alive(c):
+    """Whether the server still serves c (a full frame arrives)."""
+    try:
+        c.full_frame()
+        return True
+    except (rfb.RfbError, OSError):
+        return False
+
+
+def share_clients(policy):
+    """Two shared clients, then one asking for exclusive access; returns what is left."""
+    qt, qmp, path = start(",share=%s" % policy if policy else "")
+    with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 64, 48, 32)
+        a, b = client(path, shared=True), client(path, shared=True)
+        check(alive(a) and alive(b), "%s: two shared clients" % policy)
+        try:
+            x = client(path, shared=False)
+        except rfb.RfbError:
+            x = None
+        result = {"a": not rfb.closed_within(a.sock, 1.0) and alive(a),
+                  "b": not rfb.closed_within(b.sock, 0.2) and alive(b),
+                  "exclusive": x is not None and alive(x)}
+        # a shared latecomer
+        try:
+            late = client(path, shared=True)
+            result["late"] = alive(late)
+        except rfb.RfbError:
+            result["late"] = False
+        for c in (a, b, x):
+            if c:
+                c.close()
+        return result
+
+
+def test_share_policy():
+    got = share_clients(None)
+    check_eq(got, {"a": False, "b": False, "exclusive": True, "late": False},
+             "allow-exclusive (default): exclusive client displaces the others, "
+             "shared latecomers wait")
+    got = share_clients("allow-exclusive")
+    check_eq(got, {"a": False, "b": False, "exclusive": True, "late": False}, "allow-exclusive")
+    got = share_clients("force-shared")
+    check_eq(got, {"a": True, "b": True, "exclusive": False, "late": True},
+             "force-shared: the exclusive client is refused, the others stay")
+    got = share_clients("ignore")
+    check_eq(got, {"a": True, "b": True, "exclusive": True, "late": True},
+             "ignore: everybody shares")
 
 
 if __name__ == "__main__":
@@ -273,4 +384,5 @@ if __name__ == "__main__":
         ("vnc/pointer", test_pointer),
         ("vnc/malformed-messages", test_malformed_messages),
         ("vnc/password", test_password),
+        ("vnc/share-policy", test_share_policy),
     ])
