@@ -9,11 +9,12 @@ time), and share= decides who may stay when a client wants the display alone."""
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qtest import check, check_eq, run_cases, temp_path, unix_socket_path  # noqa: E402
+from qtest import OSPREY, check, check_eq, run_cases, temp_path, unix_socket_path  # noqa: E402
 from pcilib import with_qmp  # noqa: E402
 import rfb  # noqa: E402
 import vgalib  # noqa: E402
@@ -21,9 +22,9 @@ import vncdes  # noqa: E402
 from vgalib import VRAM_BAR, read_ppm, vbe_set_mode  # noqa: E402
 
 
-def start(vnc_opts=""):
+def start(vnc_opts="", extra=()):
     path = unix_socket_path("vnc")
-    qt, qmp = with_qmp(["-vga", "std", "-vnc", "unix:%s%s" % (path, vnc_opts)])
+    qt, qmp = with_qmp(["-vga", "std", "-vnc", "unix:%s%s" % (path, vnc_opts)] + list(extra))
     return qt, qmp, path
 
 
@@ -175,6 +176,74 @@ def test_keyboard():
         c.key(0x12345678, True)            # no such keysym: ignored
         check_eq(kbd_bytes(qt, 1, timeout=0.3), [], "unknown keysym ignored")
         c.close()
+
+SHIFT_L, ALTGR = 0xffe1, 0xfe03
+
+
+def keyboard_client(layout):
+    """A machine with -k layout, its i8042 in set 1 translation, and a VNC client."""
+    qt, qmp, path = start(extra=["-k", layout])
+    qt.outb(0x64, 0x60)
+    qt.outb(0x60, 0x47)
+    c = client(path, encodings=(rfb.ENC_RAW,))
+    c.full_frame()
+    return qt, c
+
+
+def typed(qt, c, events, want):
+    """Send (keysym, down) events; return the set-1 bytes the guest got (want of them)."""
+    for keysym, down in events:
+        c.key(keysym, down)
+    return kbd_bytes(qt, want)
+
+
+def tap(keysym):
+    return [(keysym, True), (keysym, False)]
+
+
+def test_keymaps():
+    qt, c = keyboard_client("de")
+    with qt:
+        check_eq(typed(qt, c, tap(ord("z")) + tap(ord("y")), 4), [0x15, 0x95, 0x2c, 0xac],
+                 "de: z and y swapped")
+        # a German client holds AltGr itself: '@' is AltGr+Q
+        got = typed(qt, c, [(ALTGR, True)] + tap(ord("@")) + [(ALTGR, False)], 8)
+        check_eq(got, [0xe0, 0x38, 0x10, 0x90, 0xe0, 0xb8], "de: AltGr+Q types @")
+        # a US client types '@' as Shift+2: the server lets go of Shift and adds AltGr
+        got = typed(qt, c, [(SHIFT_L, True)] + tap(ord("@")) + [(SHIFT_L, False)], 10)
+        check_eq(got, [0x2a, 0xaa, 0xe0, 0x38, 0x10, 0xe0, 0xb8, 0x2a, 0x90, 0xaa],
+                 "de: @ from a client holding Shift")
+        check_eq(typed(qt, c, tap(ord("/")), 4), [0x2a, 0x08, 0xaa, 0x88], "de: / is Shift+7")
+        # letters of the layout keep the guest's case: no fix-up with or without Shift
+        got = typed(qt, c, tap(0xe4) + [(SHIFT_L, True)] + tap(0xc4) + [(SHIFT_L, False)], 6)
+        check_eq(got, [0x28, 0xa8, 0x2a, 0x28, 0xa8, 0xaa], "de: a-umlaut, both cases")
+        check_eq(typed(qt, c, tap(0x10000fc), 2), [0x1a, 0x9a], "de: Unicode keysym u-umlaut")
+        check_eq(typed(qt, c, tap(0xfe52), 2), [0x29, 0xa9], "de: dead circumflex")
+        check_eq(typed(qt, c, tap(0x20ac), 6), [0xe0, 0x38, 0x12, 0xe0, 0xb8, 0x92],
+                 "de: Euro sign is AltGr+E")
+        c.close()
+    qt, c = keyboard_client("fr")
+    with qt:
+        got = typed(qt, c, tap(ord("a")) + tap(ord("q")) + tap(ord("w")) + tap(ord("m")), 8)
+        check_eq(got, [0x10, 0x90, 0x1e, 0x9e, 0x2c, 0xac, 0x27, 0xa7], "fr: azerty letters")
+        check_eq(typed(qt, c, tap(ord("1")), 4), [0x2a, 0x02, 0xaa, 0x82], "fr: 1 is Shift+&")
+        check_eq(typed(qt, c, tap(0xe9), 2), [0x03, 0x83], "fr: e-acute on the 2 key")
+        c.close()
+    for layout, keysym, want in (("en-gb", ord("#"), [0x2b, 0xab]),
+                                 ("en-gb", ord("\\"), [0x56, 0xd6]),
+                                 ("sv", 0xe5, [0x1a, 0x9a]),
+                                 ("de-ch", ord("z"), [0x15, 0x95]),
+                                 ("ja", ord("\\"), [0x73, 0xf3]),
+                                 ("en-us", ord("<"), [0x2a, 0x33, 0xaa, 0xb3])):
+        qt, c = keyboard_client(layout)
+        with qt:
+            check_eq(typed(qt, c, tap(keysym), len(want)), want, "%s: keysym %#x" % (layout, keysym))
+            c.close()
+    out = subprocess.run([OSPREY, "-k", "xx", "-display", "none", "-nodefaults"],
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode != 0, "unknown -k fails")
+    check("unknown keyboard layout" in out.stderr and "de-ch" in out.stderr,
+          "unknown -k lists the layouts: %r" % out.stderr)
 
 
 def test_pointer():
@@ -381,6 +450,7 @@ if __name__ == "__main__":
         ("vnc/incremental-updates", test_incremental_updates),
         ("vnc/desktop-size", test_desktop_size),
         ("vnc/keyboard", test_keyboard),
+        ("vnc/keymaps", test_keymaps),
         ("vnc/pointer", test_pointer),
         ("vnc/malformed-messages", test_malformed_messages),
         ("vnc/password", test_password),
