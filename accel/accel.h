@@ -91,7 +91,8 @@ void accel_cpu_state_put(Machine *m, int cpu);
 /*
  * Before reading mr's dirty pages (memory_region_test_and_clear_dirty):
  * fold in guest writes the accelerator tracked on its own.  Dirty tracking
- * must be on for mr (memory_region_set_dirty_tracking).
+ * must be on for mr (memory_region_set_dirty_tracking).  Devices use
+ * memory_region_sync_dirty_bitmap(), which reaches KVM through its listener.
  */
 void accel_sync_dirty_bitmap(Machine *m, MemoryRegion *mr);
 

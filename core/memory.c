@@ -292,11 +292,10 @@ static void address_space_rebuild(AddressSpace *as)
 }
 
 /*
- * Something in or under mr changed.  Every address space that can see mr,
- * through parents or through aliases of it or of its ancestors, gets a new
- * flat view.
+ * The address spaces that can see mr, through parents or through aliases of
+ * it or of its ancestors (the caller frees the array).
  */
-static void memory_region_changed(MemoryRegion *mr)
+static int memory_region_visible_spaces(MemoryRegion *mr, AddressSpace ***out)
 {
     MemoryRegion **seen = NULL, **stack = NULL;
     AddressSpace **spaces = NULL;
@@ -321,11 +320,37 @@ static void memory_region_changed(MemoryRegion *mr)
             mr_array_insert(&stack, &nr_stack, nr_stack, r->alias_users[i]);
         }
     }
+    free(seen);
+    free(stack);
+    *out = spaces;
+    return nr_spaces;
+}
+
+/* Something in or under mr changed: every space that can see it gets a new flat view. */
+static void memory_region_changed(MemoryRegion *mr)
+{
+    AddressSpace **spaces;
+    int nr_spaces = memory_region_visible_spaces(mr, &spaces);
     for (int i = 0; i < nr_spaces; i++) {
         address_space_rebuild(spaces[i]);
     }
-    free(seen);
-    free(stack);
+    free(spaces);
+}
+
+void memory_region_sync_dirty_bitmap(MemoryRegion *mr)
+{
+    if (!mr->dirty_bitmap) {
+        return;
+    }
+    AddressSpace **spaces;
+    int nr_spaces = memory_region_visible_spaces(mr, &spaces);
+    for (int i = 0; i < nr_spaces; i++) {
+        for (MemoryListener *l = spaces[i]->listeners; l; l = l->next) {
+            if (l->log_sync) {
+                l->log_sync(l, spaces[i], mr);
+            }
+        }
+    }
     free(spaces);
 }
 

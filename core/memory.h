@@ -138,6 +138,12 @@ typedef struct MemoryListener {
      * listener is added, so it learns the current map the same way.
      */
     void (*map_changed)(struct MemoryListener *l, AddressSpace *as);
+    /*
+     * Optional: fold writes the listener saw that bypassed the memory API
+     * (KVM's dirty log of a RAM slot) into mr's dirty bitmap.  Called by
+     * memory_region_sync_dirty_bitmap for every space in which mr is visible.
+     */
+    void (*log_sync)(struct MemoryListener *l, AddressSpace *as, MemoryRegion *mr);
     struct MemoryListener *next;
 } MemoryListener;
 
@@ -190,6 +196,12 @@ void memory_region_set_dirty_tracking(MemoryRegion *mr, bool on);
 void memory_region_set_dirty(MemoryRegion *mr, uint64_t offset, uint64_t len);
 /* Return whether any page in [offset, offset+len) is dirty, and clear them. */
 bool memory_region_test_and_clear_dirty(MemoryRegion *mr, uint64_t offset, uint64_t len);
+/*
+ * Before reading mr's dirty pages: bring in writes that did not go through
+ * the API (a KVM guest writing its RAM directly), from the listeners of every
+ * address space that can see mr.  Devices call this, never the accelerator.
+ */
+void memory_region_sync_dirty_bitmap(MemoryRegion *mr);
 
 void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name);
 void address_space_destroy(AddressSpace *as);

@@ -602,10 +602,7 @@ static bool opt_vga(OptionParser *p, const char *arg)
 
 static bool opt_k(OptionParser *p, const char *arg)
 {
-    /* Keymaps matter only with a display, and the US layout is the default. */
-    if (strcmp(arg, "en-us")) {
-        return opt_error(p, "keyboard layout '%s': not supported yet (only en-us)", arg);
-    }
+    /* The layout is checked against ui/keymap.c's list when the display starts. */
     set_str(&p->cfg->keymap, arg);
     return true;
 }

@@ -57,6 +57,15 @@ static void save_fields(const VMStateDescription *vmsd, const void *opaque, VMBu
             save_fields(f->sub, base, out);
             continue;
         }
+        if (f->type == VMS_VBUFFER) {
+            uint32_t len = ldl_le_p((const uint8_t *)opaque + f->len_offset);
+            const uint8_t *data = *(uint8_t *const *)base;
+            vmbuffer_put_le(out, data ? len : 0, 4);
+            if (data) {
+                vmbuffer_put(out, data, len);
+            }
+            continue;
+        }
         for (int i = 0; i < f->count; i++) {
             const uint8_t *p = base + i * f->size;
             uint64_t v = f->type == VMS_BOOL ? *(const bool *)p : ldn_le_p(p, f->size);
@@ -77,12 +86,61 @@ void vmstate_save(const VMStateDescription *vmsd, const void *opaque, VMBuffer *
     save_fields(vmsd, opaque, out);
 }
 
+/*
+ * Pointer buffers found while loading: copied only once every field parsed,
+ * since they live outside the scratch copy.
+ */
+typedef struct VBufferCopy {
+    uint8_t *dst;
+    const uint8_t *src;
+    uint32_t len;
+} VBufferCopy;
+
+typedef struct VBufferCopies {
+    VBufferCopy *items;
+    int nr;
+} VBufferCopies;
+
+static bool load_vbuffer(const VMStateDescription *vmsd, const VMStateField *f,
+                         const uint8_t *opaque, VMBuffer *in, VBufferCopies *copies,
+                         Error **errp)
+{
+    uint8_t tmp[4];
+    if (!vmbuffer_get(in, tmp, 4)) {
+        error_setg(errp, "vmstate %s: truncated at field %s", vmsd->name, f->name);
+        return false;
+    }
+    uint32_t len = ldl_le_p(tmp);
+    uint8_t *dst = *(uint8_t *const *)(opaque + f->offset);
+    uint32_t want = dst ? ldl_le_p(opaque + f->len_offset) : 0;
+    if (len != want) {
+        error_setg(errp, "vmstate %s: field %s is %u bytes, this device has %u", vmsd->name,
+                   f->name, len, want);
+        return false;
+    }
+    if (in->pos > in->len || len > in->len - in->pos) {
+        error_setg(errp, "vmstate %s: truncated at field %s", vmsd->name, f->name);
+        return false;
+    }
+    copies->items = xrealloc(copies->items, (copies->nr + 1) * sizeof(*copies->items));
+    copies->items[copies->nr++] = (VBufferCopy){.dst = dst, .src = in->data + in->pos,
+                                                .len = len};
+    in->pos += len;
+    return true;
+}
+
 /* Fields are loaded into a scratch copy first so a failure leaves the device untouched. */
 static bool load_fields(const VMStateDescription *vmsd, uint8_t *opaque, VMBuffer *in,
-                        Error **errp)
+                        VBufferCopies *copies, Error **errp)
 {
     for (const VMStateField *f = vmsd->fields; f->name; f++) {
         uint8_t *base = opaque + f->offset;
+        if (f->type == VMS_VBUFFER) {
+            if (!load_vbuffer(vmsd, f, opaque, in, copies, errp)) {
+                return false;
+            }
+            continue;
+        }
         if (f->type == VMS_BUFFER) {
             if (!vmbuffer_get(in, base, f->size)) {
                 error_setg(errp, "vmstate %s: truncated at field %s", vmsd->name, f->name);
@@ -91,7 +149,7 @@ static bool load_fields(const VMStateDescription *vmsd, uint8_t *opaque, VMBuffe
             continue;
         }
         if (f->type == VMS_STRUCT) {
-            if (!load_fields(f->sub, base, in, errp)) {
+            if (!load_fields(f->sub, base, in, copies, errp)) {
                 return false;
             }
             continue;
@@ -123,8 +181,12 @@ static size_t vmstate_extent(const VMStateDescription *vmsd)
 {
     size_t end = 0;
     for (const VMStateField *f = vmsd->fields; f->name; f++) {
-        size_t e = f->offset + (f->type == VMS_BUFFER || f->type == VMS_STRUCT
+        size_t e = f->offset + (f->type == VMS_BUFFER || f->type == VMS_STRUCT ||
+                                        f->type == VMS_VBUFFER
                                     ? f->size : f->size * f->count);
+        if (f->type == VMS_VBUFFER) {
+            e = MAX(e, f->len_offset + sizeof(uint32_t));
+        }
         end = MAX(end, e);
     }
     return end;
@@ -155,12 +217,18 @@ bool vmstate_load(const VMStateDescription *vmsd, void *opaque, VMBuffer *in, Er
     size_t extent = vmstate_extent(vmsd);
     uint8_t *scratch = xmalloc(extent);
     memcpy(scratch, opaque, extent);
-    if (!load_fields(vmsd, scratch, in, errp)) {
+    VBufferCopies copies = {0};
+    if (!load_fields(vmsd, scratch, in, &copies, errp)) {
+        free(copies.items);
         free(scratch);
         return false;
     }
     memcpy(opaque, scratch, extent);
     free(scratch);
+    for (int i = 0; i < copies.nr; i++) {
+        memcpy(copies.items[i].dst, copies.items[i].src, copies.items[i].len);
+    }
+    free(copies.items);
     if (vmsd->post_load && vmsd->post_load(opaque) < 0) {
         error_setg(errp, "vmstate %s: state rejected after load", vmsd->name);
         return false;

@@ -19,6 +19,12 @@ typedef enum VMStateType {
     VMS_I64,
     VMS_BUFFER, /* raw bytes, 'size' long */
     VMS_STRUCT, /* a nested description at 'offset' */
+    /*
+     * A buffer the device allocated (VRAM): a pointer at 'offset', its length
+     * the uint32_t at 'len_offset'.  Saved as u32 length + bytes; a load
+     * needs the same length (it is configuration, not state).
+     */
+    VMS_VBUFFER,
 } VMStateType;
 
 typedef struct VMStateDescription VMStateDescription;
@@ -30,6 +36,7 @@ typedef struct VMStateField {
     size_t size;   /* element size for VMS_BUFFER (total) and arrays */
     int count;     /* number of elements (1 unless an array) */
     const VMStateDescription *sub; /* VMS_STRUCT */
+    size_t len_offset;             /* VMS_VBUFFER */
 } VMStateField;
 
 struct VMStateDescription {
@@ -64,6 +71,9 @@ struct VMStateDescription {
 #define VMSTATE_STRUCT(State, f, desc)                                              \
     {.name = #f, .type = VMS_STRUCT, .offset = offsetof(State, f),                  \
      .size = sizeof(((State *)0)->f), .count = 1, .sub = (desc)}
+#define VMSTATE_VBUFFER_U32(State, f, lenf)                                         \
+    {.name = #f, .type = VMS_VBUFFER, .offset = offsetof(State, f),                 \
+     .size = sizeof(((State *)0)->f), .count = 1, .len_offset = offsetof(State, lenf)}
 #define VMSTATE_END {.name = NULL}
 
 /* A growable byte buffer the state is written into / read from. */

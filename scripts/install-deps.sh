@@ -20,6 +20,8 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs xorriso"
     # The display tests: an X server, window capture, and real VNC clients to check against.
     pkgs="$pkgs xvfb x11-apps tigervnc-viewer vncsnapshot libjpeg-turbo-progs"
+    # xdotool types real X input (Ctrl-Alt-G/F, mouse motion) into the SDL window under Xvfb.
+    pkgs="$pkgs xdotool"
     # ipxe-qemu has pxe-rtl8139.rom, the PXE option ROM of the RTL8139 network-boot test.
     pkgs="$pkgs ipxe-qemu"
     # memtest86+ is booted from an EXTLINUX disk by tests/firmware (a real-mode-to-64-bit guest).

@@ -9,6 +9,7 @@
 #include "core/machine.h"
 #include "core/options.h"
 #include "hw/input/i8042.h"
+#include "hw/input/ps2.h"
 #include "ui/console.h"
 
 #define DISPLAY_REFRESH_NS (NANOSECONDS_PER_SECOND / DISPLAY_REFRESH_HZ)
@@ -21,8 +22,16 @@ struct Display {
     DisplayListener *listeners;
     DisplayFrontend *frontends;
     Timer *refresh_timer;
-    const char *keymap;
+    const KeymapLayout *layout;
+    unsigned held_mods; /* DISPLAY_HELD_*: modifier keys the front ends hold down */
 };
+
+#define DISPLAY_HELD_SHIFT_L 1u
+#define DISPLAY_HELD_SHIFT_R 2u
+#define DISPLAY_HELD_ALTGR 4u
+#define DISPLAY_KEY_SHIFT_L 0x2a
+#define DISPLAY_KEY_SHIFT_R 0x36
+#define DISPLAY_KEY_ALTGR (PS2_KEY_E0 | 0x38)
 
 static DisplaySurface *surface_new(int w, int h)
 {
@@ -70,7 +79,11 @@ Display *display_get(Machine *m)
                     d->surface->width, d->surface->height, 0xff000000u);
         d->refresh_timer = timer_new(main_loop_clock(m->loop, CLOCK_REAL), display_refresh_tick,
                                      d);
-        d->keymap = m->cfg->keymap ? m->cfg->keymap : "en-us";
+        /* An unknown -k was refused by display_init_frontends(). */
+        d->layout = keymap_find(m->cfg->keymap ? m->cfg->keymap : "en-us");
+        if (!d->layout) {
+            d->layout = keymap_find("en-us");
+        }
         m->display = d;
     }
     return m->display;
@@ -225,7 +238,7 @@ static DeviceState *display_find_i8042(Display *d)
     return NULL;
 }
 
-void display_key_event(Display *d, int keycode, bool down)
+static void display_send_key(Display *d, int keycode, bool down)
 {
     DeviceState *kbd = display_find_i8042(d);
     if (kbd && keycode > 0 && keycode < 0x200) {
@@ -233,13 +246,95 @@ void display_key_event(Display *d, int keycode, bool down)
     }
 }
 
+static unsigned display_modifier_bit(int keycode)
+{
+    switch (keycode) {
+    case DISPLAY_KEY_SHIFT_L: return DISPLAY_HELD_SHIFT_L;
+    case DISPLAY_KEY_SHIFT_R: return DISPLAY_HELD_SHIFT_R;
+    case DISPLAY_KEY_ALTGR: return DISPLAY_HELD_ALTGR;
+    default: return 0;
+    }
+}
+
+void display_key_event(Display *d, int keycode, bool down)
+{
+    unsigned bit = display_modifier_bit(keycode);
+    if (down) {
+        d->held_mods |= bit;
+    } else {
+        d->held_mods &= ~bit;
+    }
+    display_send_key(d, keycode, down);
+}
+
+/*
+ * Make the guest see exactly the modifiers in `want` (Shift, and AltGr when the
+ * layout has one) by pressing or releasing keys it does not know are fake;
+ * returns what to undo.
+ */
+static unsigned display_fix_modifiers(Display *d, unsigned want, unsigned *pressed)
+{
+    unsigned released = 0;
+    *pressed = 0;
+    unsigned shifts = d->held_mods & (DISPLAY_HELD_SHIFT_L | DISPLAY_HELD_SHIFT_R);
+    if ((want & KEYMAP_SHIFT) && !shifts) {
+        display_send_key(d, DISPLAY_KEY_SHIFT_L, true);
+        *pressed |= DISPLAY_HELD_SHIFT_L;
+    } else if (!(want & KEYMAP_SHIFT) && shifts) {
+        if (shifts & DISPLAY_HELD_SHIFT_L) {
+            display_send_key(d, DISPLAY_KEY_SHIFT_L, false);
+        }
+        if (shifts & DISPLAY_HELD_SHIFT_R) {
+            display_send_key(d, DISPLAY_KEY_SHIFT_R, false);
+        }
+        released |= shifts;
+    }
+    if (keymap_layout_has_altgr(d->layout)) {
+        bool altgr = d->held_mods & DISPLAY_HELD_ALTGR;
+        if ((want & KEYMAP_ALTGR) && !altgr) {
+            display_send_key(d, DISPLAY_KEY_ALTGR, true);
+            *pressed |= DISPLAY_HELD_ALTGR;
+        } else if (!(want & KEYMAP_ALTGR) && altgr) {
+            display_send_key(d, DISPLAY_KEY_ALTGR, false);
+            released |= DISPLAY_HELD_ALTGR;
+        }
+    }
+    return released;
+}
+
+static void display_undo_modifiers(Display *d, unsigned pressed, unsigned released)
+{
+    static const int keys[] = {DISPLAY_KEY_ALTGR, DISPLAY_KEY_SHIFT_R, DISPLAY_KEY_SHIFT_L};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        unsigned bit = display_modifier_bit(keys[i]);
+        if (pressed & bit) {
+            display_send_key(d, keys[i], false);
+        } else if (released & bit) {
+            display_send_key(d, keys[i], true);
+        }
+    }
+}
+
 bool display_keysym_event(Display *d, uint32_t keysym, bool down)
 {
-    int keycode = keymap_keysym_to_keycode(d->keymap, keysym);
-    if (keycode < 0) {
+    KeymapKey key;
+    if (!keymap_lookup(d->layout, keysym, &key)) {
         return false;
     }
-    display_key_event(d, keycode, down);
+    if (!down || !key.fixed_mods) {
+        display_key_event(d, key.keycode, down);
+        return true;
+    }
+    /*
+     * The character needs other modifiers than the client holds (a US client
+     * typing '@' for a German guest: Shift+2 there, AltGr+Q here).  The fake
+     * modifiers last only around the make code, so the guest's view of what
+     * is held is right again before the next event.
+     */
+    unsigned pressed;
+    unsigned released = display_fix_modifiers(d, key.mods, &pressed);
+    display_send_key(d, key.keycode, true);
+    display_undo_modifiers(d, pressed, released);
     return true;
 }
 

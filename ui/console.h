@@ -113,8 +113,23 @@ bool display_screendump(Display *d, const char *path, const char *format, Error 
 /* ui/png.c: the surface as a PNG file (an error if libpng is not compiled in). */
 bool display_write_png(DisplaySurface *s, const char *path, Error **errp);
 
-/* ui/keymap.c: keysym -> set-1 keycode (with PS2_KEY_E0) in the named layout, or -1. */
+/* ui/keymap.c: keyboard layouts for keysym input (-k). */
+typedef struct KeymapLayout KeymapLayout;
+#define KEYMAP_SHIFT 1u
+#define KEYMAP_ALTGR 2u
+typedef struct KeymapKey {
+    int keycode;     /* set-1 make code, with PS2_KEY_E0 */
+    bool fixed_mods; /* the character needs exactly `mods` of Shift/AltGr held */
+    unsigned mods;   /* KEYMAP_SHIFT, KEYMAP_ALTGR */
+} KeymapKey;
+/* A layout by its -k name (or alias), or NULL. */
+const KeymapLayout *keymap_find(const char *name);
+/* The layout names, space-separated (caller frees). */
+char *keymap_names(void);
+bool keymap_layout_has_altgr(const KeymapLayout *l);
+bool keymap_lookup(const KeymapLayout *l, uint32_t keysym, KeymapKey *out);
 bool keymap_supported(const char *layout);
+/* keysym -> set-1 keycode (with PS2_KEY_E0) in the named layout, or -1. */
 int keymap_keysym_to_keycode(const char *layout, uint32_t keysym);
 
 /*

@@ -39,6 +39,12 @@ bool display_init_frontends(Machine *m, Error **errp)
 {
     const MachineConfig *cfg = m->cfg;
     const char *type = cfg->display;
+    if (cfg->keymap && !keymap_find(cfg->keymap)) {
+        char *names = keymap_names();
+        error_setg(errp, "-k %s: unknown keyboard layout (available: %s)", cfg->keymap, names);
+        free(names);
+        return false;
+    }
     if (cfg->vnc && !display_start_vnc(display_get(m), cfg->vnc, errp)) {
         return false;
     }

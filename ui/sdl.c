@@ -4,7 +4,8 @@
  * The window shows the console surface scaled to the window (SDL renderer
  * scaling), is titled "NAME - Osprey" with the run state, and handles:
  *   Ctrl-Alt-G  grab / release keyboard and mouse (the mouse moves relatively)
- *   Ctrl-Alt-F  full screen on / off
+ *   Ctrl-Alt-F  full screen on / off (on X11 by covering the display itself, see
+ *               sdl_set_full_screen)
  *   close       asks the guest to power down (ACPI), as QEMU does
  * Keys go to the guest by position: SDL scancodes (USB HID usages) become
  * PS/2 set-1 codes, so the host layout does not matter.  Events are polled
@@ -31,7 +32,7 @@ typedef struct SdlWindow {
     RunState title_state;
     bool title_grab;
     bool title_set;
-    bool ctrl_alt_used; /* a hot key was used: do not send its keys to the guest */
+    bool hotkey_g_down, hotkey_f_down; /* pressed as a hot key: the guest never sees it */
 } SdlWindow;
 
 /* USB HID usage (SDL_Scancode) -> PS/2 set 1, for the usages below 0xe8. */
@@ -140,6 +141,44 @@ static void sdl_set_grab(SdlWindow *w, bool on)
     sdl_update_title(w);
 }
 
+/*
+ * Full screen.  SDL's own (SDL_WINDOW_FULLSCREEN_DESKTOP) asks an X11 window
+ * manager through _NET_WM_STATE_FULLSCREEN and, where none does it (no
+ * window manager, kiosk and minimal ones), the window stays as it was while
+ * SDL believes it covers the display.  So on X11 the window covers the
+ * display by itself: borderless, at the display's origin, the display's
+ * size, which window managers also treat as full screen.  Elsewhere
+ * (Wayland: clients cannot place windows) SDL's way is the only one.
+ */
+static bool sdl_full_screen_by_hand(void)
+{
+    const char *driver = SDL_GetCurrentVideoDriver();
+    return driver && !strcmp(driver, "x11");
+}
+
+static void sdl_set_full_screen(SdlWindow *w, bool on)
+{
+    w->full_screen = on;
+    if (!sdl_full_screen_by_hand()) {
+        SDL_SetWindowFullscreen(w->window, on ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+        return;
+    }
+    SDL_Rect bounds;
+    int index = SDL_GetWindowDisplayIndex(w->window);
+    if (on && index >= 0 && SDL_GetDisplayBounds(index, &bounds) == 0) {
+        SDL_SetWindowBordered(w->window, SDL_FALSE);
+        SDL_SetWindowPosition(w->window, bounds.x, bounds.y);
+        SDL_SetWindowSize(w->window, bounds.w, bounds.h);
+        SDL_RaiseWindow(w->window);
+    } else {
+        SDL_SetWindowBordered(w->window, SDL_TRUE);
+        if (w->tex_w > 0) {
+            SDL_SetWindowSize(w->window, w->tex_w, w->tex_h);
+        }
+        SDL_SetWindowPosition(w->window, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED);
+    }
+}
+
 static void sdl_surface_changed(DisplayListener *l, DisplaySurface *s)
 {
     SdlWindow *w = container_of(l, SdlWindow, listener);
@@ -176,28 +215,36 @@ static void sdl_update(DisplayListener *l, int x, int y, int wd, int h)
 static void sdl_handle_key(SdlWindow *w, const SDL_KeyboardEvent *ev)
 {
     bool down = ev->type == SDL_KEYDOWN;
-    SDL_Keymod mod = SDL_GetModState();
+    /*
+     * The modifiers as they were at this event: SDL_GetModState() is the state
+     * after every event already queued, so a Ctrl-Alt-G typed within one
+     * refresh tick would find Ctrl and Alt released.
+     */
+    SDL_Keymod mod = ev->keysym.mod;
     bool ctrl_alt = (mod & KMOD_CTRL) && (mod & KMOD_ALT);
     if (down && ctrl_alt) {
         if (ev->keysym.scancode == SDL_SCANCODE_G) {
             sdl_set_grab(w, !w->grabbed);
-            w->ctrl_alt_used = true;
+            w->hotkey_g_down = true;
             return;
         }
         if (ev->keysym.scancode == SDL_SCANCODE_F) {
-            w->full_screen = !w->full_screen;
-            SDL_SetWindowFullscreen(w->window,
-                                    w->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
-            w->ctrl_alt_used = true;
+            sdl_set_full_screen(w, !w->full_screen);
+            w->hotkey_f_down = true;
             return;
         }
     }
-    if (w->ctrl_alt_used && !down &&
-        (ev->keysym.scancode == SDL_SCANCODE_G || ev->keysym.scancode == SDL_SCANCODE_F)) {
-        return; /* the release of a hot key */
+    /*
+     * The release of a hot key's letter, whatever the modifiers by then (Ctrl
+     * may go up first): the guest saw no press, so it gets no release.
+     */
+    if (!down && ev->keysym.scancode == SDL_SCANCODE_G && w->hotkey_g_down) {
+        w->hotkey_g_down = false;
+        return;
     }
-    if (!ctrl_alt) {
-        w->ctrl_alt_used = false;
+    if (!down && ev->keysym.scancode == SDL_SCANCODE_F && w->hotkey_f_down) {
+        w->hotkey_f_down = false;
+        return;
     }
     int keycode = sdl_scancode_to_keycode(ev->keysym.scancode);
     if (keycode >= 0) {
@@ -339,8 +386,7 @@ bool sdl_display_init(Display *d, const char *opts, Error **errp)
     }
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
     if (full_screen) {
-        w->full_screen = true;
-        SDL_SetWindowFullscreen(w->window, SDL_WINDOW_FULLSCREEN_DESKTOP);
+        sdl_set_full_screen(w, true);
     }
     w->listener.ops = &sdl_listener_ops;
     sdl_update_title(w);

@@ -36,6 +36,19 @@
 #define VNC_PASSWORD_MAX 8
 #define VNC_MAX_CLIENT_WAIT_MS 500
 
+/* QEMU's share= policies for the ClientInit shared flag. */
+typedef enum VncSharePolicy {
+    VNC_SHARE_ALLOW_EXCLUSIVE, /* exclusive clients disconnect the others (the RFB spec) */
+    VNC_SHARE_FORCE_SHARED,    /* clients asking for exclusive access are refused */
+    VNC_SHARE_IGNORE,          /* the flag means nothing: everybody shares */
+} VncSharePolicy;
+
+/* Per client (rfbClientRec.clientData). */
+typedef struct VncClientInfo {
+    bool init_taken; /* we read its ClientInit shared flag ourselves */
+    bool exclusive;  /* admitted with exclusive access under allow-exclusive */
+} VncClientInfo;
+
 typedef struct VncServer {
     DisplayFrontend fe;
     DisplayListener listener;
@@ -45,6 +58,7 @@ typedef struct VncServer {
     Timer *poll_timer;
     int clients;
     bool password_required;
+    VncSharePolicy share_policy;
     char *passwords[2]; /* for rfbCheckPasswordByList: the one password, NULL-terminated */
     int unix_fd;
     char *unix_path;
@@ -103,9 +117,12 @@ static const DisplayListenerOps vnc_listener_ops = {
     .update = vnc_update,
 };
 
+static void vnc_take_client_inits(VncServer *vs);
+
 static void vnc_poll(void *opaque)
 {
     VncServer *vs = opaque;
+    vnc_take_client_inits(vs);
     /* Sends pending updates and handles every readable client and the listener. */
     rfbProcessEvents(vs->screen, 0);
     int64_t next = vs->clients ? VNC_POLL_ACTIVE_NS : VNC_POLL_IDLE_NS;
@@ -132,6 +149,8 @@ static void vnc_client_gone(rfbClientPtr cl)
             break;
         }
     }
+    free(cl->clientData);
+    cl->clientData = NULL;
     if (--vs->clients == 0) {
         display_remove_listener(vs->display, &vs->listener);
     }
@@ -141,6 +160,7 @@ static enum rfbNewClientAction vnc_new_client(rfbClientPtr cl)
 {
     VncServer *vs = vnc_from_client(cl);
     cl->clientGoneHook = vnc_client_gone;
+    cl->clientData = XNEW(VncClientInfo);
     if (vs->clients++ == 0) {
         /* Someone is looking: refresh starts (and the surface is sent whole). */
         display_add_listener(vs->display, &vs->listener);
@@ -185,6 +205,80 @@ static rfbBool vnc_check_password(rfbClientPtr cl, const char *response, int len
         return FALSE; /* password=on and none set yet: nobody gets in, as in QEMU */
     }
     return rfbCheckPasswordByList(cl, response, len);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The share policy */
+
+/*
+ * Whether a client that sent shared-flag = !exclusive may stay, closing the
+ * clients its exclusive access displaces.
+ */
+static bool vnc_share_admit(VncServer *vs, rfbClientPtr cl, bool exclusive)
+{
+    switch (vs->share_policy) {
+    case VNC_SHARE_IGNORE:
+        return true;
+    case VNC_SHARE_FORCE_SHARED:
+        return !exclusive;
+    case VNC_SHARE_ALLOW_EXCLUSIVE:
+        break;
+    }
+    bool admit = true;
+    rfbClientIteratorPtr it = rfbGetClientIterator(vs->screen);
+    for (rfbClientPtr other = rfbClientIteratorNext(it); other; other = rfbClientIteratorNext(it)) {
+        VncClientInfo *info = other->clientData;
+        if (other == cl || !info) {
+            continue;
+        }
+        if (exclusive) {
+            rfbCloseClient(other);
+        } else if (info->exclusive) {
+            admit = false; /* someone has the display to themselves */
+        }
+    }
+    rfbReleaseClientIterator(it);
+    return admit;
+}
+
+/*
+ * libvncserver reads the ClientInit shared flag but keeps it to itself, and
+ * its own policy knobs cannot say "refuse exclusive clients" or "refuse
+ * shared clients while an exclusive one is in".  So the flag is read here,
+ * before libvncserver polls the socket, and the client is handed back in
+ * the state that means "ClientInit done, shared": libvncserver then sends
+ * ServerInit and takes no sharing action of its own.  Should a flag slip
+ * past (it arrived between this pass and libvncserver's poll),
+ * libvncserver's default applies: under allow-exclusive an exclusive
+ * client still disconnects the others, elsewhere everybody shares.
+ */
+static void vnc_take_client_inits(VncServer *vs)
+{
+    if (!vs->clients) {
+        return;
+    }
+    rfbClientIteratorPtr it = rfbGetClientIterator(vs->screen);
+    for (rfbClientPtr cl = rfbClientIteratorNext(it); cl; cl = rfbClientIteratorNext(it)) {
+        VncClientInfo *info = cl->clientData;
+        if (!info || info->init_taken || cl->state != RFB_INITIALISATION ||
+            cl->sock == RFB_INVALID_SOCKET) {
+            continue;
+        }
+        uint8_t shared_flag;
+        if (recv(cl->sock, &shared_flag, 1, MSG_DONTWAIT) != 1) {
+            continue; /* not there yet; EOF and errors are libvncserver's to notice */
+        }
+        info->init_taken = true;
+        bool exclusive = shared_flag == 0;
+        if (!vnc_share_admit(vs, cl, exclusive)) {
+            rfbCloseClient(cl);
+            continue;
+        }
+        info->exclusive = exclusive && vs->share_policy == VNC_SHARE_ALLOW_EXCLUSIVE;
+        cl->state = RFB_INITIALISATION_SHARED;
+        rfbProcessClientMessage(cl);
+    }
+    rfbReleaseClientIterator(it);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -422,10 +516,11 @@ bool vnc_display_init(Display *d, const char *spec, Error **errp)
             vs->password_required = !strcmp(val, "on") || !strcmp(val, "true");
         } else if (!strcmp(opt, "share")) {
             if (!strcmp(val, "allow-exclusive")) {
-                screen->alwaysShared = FALSE;
-            } else if (!strcmp(val, "force-shared") || !strcmp(val, "ignore")) {
-                /* Nobody can take the display for themselves. */
-                screen->alwaysShared = TRUE;
+                vs->share_policy = VNC_SHARE_ALLOW_EXCLUSIVE;
+            } else if (!strcmp(val, "force-shared")) {
+                vs->share_policy = VNC_SHARE_FORCE_SHARED;
+            } else if (!strcmp(val, "ignore")) {
+                vs->share_policy = VNC_SHARE_IGNORE;
             } else {
                 error_setg(errp, "-vnc: share=%s: expected allow-exclusive, force-shared or "
                            "ignore", val);
@@ -440,6 +535,10 @@ bool vnc_display_init(Display *d, const char *spec, Error **errp)
         opt = next;
     }
     free(opts);
+    if (ok) {
+        /* libvncserver's own rule is only the fallback (vnc_take_client_inits). */
+        screen->alwaysShared = vs->share_policy != VNC_SHARE_ALLOW_EXCLUSIVE;
+    }
     if (ok && vs->password_required) {
         screen->authPasswdData = vs->passwords;
         screen->passwordCheck = vnc_check_password;

@@ -513,6 +513,13 @@ static void kvm_sync_dirty_bitmap(Machine *m, MemoryRegion *mr)
     }
 }
 
+/* The memory API's way in (memory_region_sync_dirty_bitmap), for devices. */
+static void kvm_log_sync(MemoryListener *l, AddressSpace *as, MemoryRegion *mr)
+{
+    KVMState *s = container_of(l, KVMState, listener);
+    kvm_sync_dirty_bitmap(s->m, mr);
+}
+
 /* ---- interrupt lines into the in-kernel irqchip ---- */
 
 static void kvm_irq_line(KVMState *s, uint32_t gsi, int level)
@@ -729,6 +736,7 @@ static bool kvm_init(Machine *m, const char *opts, Error **errp)
         }
     }
     s->listener.map_changed = kvm_map_changed;
+    s->listener.log_sync = kvm_log_sync;
     address_space_add_listener(&m->as_memory, &s->listener);
     kvm_take_irq_lines(s);
 

@@ -6,7 +6,6 @@
  */
 #include "hw/vga/vga.h"
 
-#include "accel/accel.h"
 #include "core/log.h"
 #include "core/timer.h"
 
@@ -302,7 +301,7 @@ static void vga_collect_dirty(VGACommonState *s)
 {
     uint32_t pages = s->vram_size / MEMORY_PAGE_SIZE;
     /* Under KVM the guest writes VRAM directly: fetch the slot's dirty log first. */
-    accel_sync_dirty_bitmap(s->machine, s->vram_mr);
+    memory_region_sync_dirty_bitmap(s->vram_mr);
     for (uint32_t pg = 0; pg < pages; pg++) {
         s->dirty_pages[pg] =
             memory_region_test_and_clear_dirty(s->vram_mr, (uint64_t)pg * MEMORY_PAGE_SIZE,

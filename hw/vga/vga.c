@@ -656,11 +656,16 @@ static const VMStateField vga_common_fields[] = {
     VMSTATE_U32(VGACommonState, latch),
     VMSTATE_U16(VGACommonState, vbe_index),
     VMSTATE_U16_ARRAY(VGACommonState, vbe_regs),
+    /*
+     * VRAM with the registers (QEMU migrates it as a RAM block; Osprey's
+     * snapshots save device state, so the device carries its memory).
+     */
+    VMSTATE_VBUFFER_U32(VGACommonState, vram, vram_size),
     VMSTATE_END,
 };
 
 const VMStateDescription vga_common_vmstate = {
     .name = "vga",
-    .version = 1,
+    .version = 2,
     .fields = vga_common_fields,
 };

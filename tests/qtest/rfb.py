@@ -1,12 +1,15 @@
 """A small RFB (VNC) client in python3's stdlib, for the display tests.
 
-Speaks RFB 3.8 with security type None, raw encoding, the DesktopSize
+Speaks RFB 3.8 with security type None or VNC authentication (DES, in
+vncdes.py), raw encoding, the DesktopSize
 pseudo-encoding (-223) and the QEMU extended key event (-258); keeps a
 framebuffer as bytes (RGB per pixel) that tests compare with screendumps.
 """
 import socket
 import struct
 import time
+
+import vncdes
 
 ENC_RAW = 0
 ENC_DESKTOP_SIZE = -223
@@ -19,7 +22,7 @@ class RfbError(Exception):
 
 class RfbClient:
     def __init__(self, sock, shared=True, encodings=(ENC_RAW, ENC_DESKTOP_SIZE, ENC_QEMU_EXT_KEY),
-                 timeout=10.0):
+                 timeout=10.0, password=None):
         self.sock = sock
         self.timeout = timeout
         self.buf = b""
@@ -32,6 +35,12 @@ class RfbClient:
         if n == 0:
             raise RfbError("server refused: %r" % self.recv_string())
         self.security_types = list(self.recv(n))
+        if password is not None and 2 in self.security_types:
+            self.send(b"\x02")
+            challenge = self.recv(16)
+            self.send(vncdes.vnc_auth_response(password, challenge))
+            self.finish_handshake(shared, encodings)
+            return
         if 1 not in self.security_types:
             return  # the caller deals with authentication
         self.send(b"\x01")

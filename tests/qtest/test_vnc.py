@@ -3,25 +3,28 @@
 the client's framebuffer equals the screendump pixel for pixel, updates are
 incremental, mode changes send DesktopSize, keys (keysyms and QEMU extended
 key events) and pointer motion reach the PS/2 devices, malformed client
-messages only cost the sender its connection, and password=on asks for VNC
-authentication."""
+messages only cost the sender its connection, password=on asks for VNC
+authentication (the client has DES: right and wrong passwords, set at run
+time), and share= decides who may stay when a client wants the display alone."""
 import os
 import socket
 import struct
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qtest import check, check_eq, run_cases, temp_path, unix_socket_path  # noqa: E402
+from qtest import OSPREY, check, check_eq, run_cases, temp_path, unix_socket_path  # noqa: E402
 from pcilib import with_qmp  # noqa: E402
 import rfb  # noqa: E402
 import vgalib  # noqa: E402
+import vncdes  # noqa: E402
 from vgalib import VRAM_BAR, read_ppm, vbe_set_mode  # noqa: E402
 
 
-def start(vnc_opts=""):
+def start(vnc_opts="", extra=()):
     path = unix_socket_path("vnc")
-    qt, qmp = with_qmp(["-vga", "std", "-vnc", "unix:%s%s" % (path, vnc_opts)])
+    qt, qmp = with_qmp(["-vga", "std", "-vnc", "unix:%s%s" % (path, vnc_opts)] + list(extra))
     return qt, qmp, path
 
 
@@ -174,6 +177,74 @@ def test_keyboard():
         check_eq(kbd_bytes(qt, 1, timeout=0.3), [], "unknown keysym ignored")
         c.close()
 
+SHIFT_L, ALTGR = 0xffe1, 0xfe03
+
+
+def keyboard_client(layout):
+    """A machine with -k layout, its i8042 in set 1 translation, and a VNC client."""
+    qt, qmp, path = start(extra=["-k", layout])
+    qt.outb(0x64, 0x60)
+    qt.outb(0x60, 0x47)
+    c = client(path, encodings=(rfb.ENC_RAW,))
+    c.full_frame()
+    return qt, c
+
+
+def typed(qt, c, events, want):
+    """Send (keysym, down) events; return the set-1 bytes the guest got (want of them)."""
+    for keysym, down in events:
+        c.key(keysym, down)
+    return kbd_bytes(qt, want)
+
+
+def tap(keysym):
+    return [(keysym, True), (keysym, False)]
+
+
+def test_keymaps():
+    qt, c = keyboard_client("de")
+    with qt:
+        check_eq(typed(qt, c, tap(ord("z")) + tap(ord("y")), 4), [0x15, 0x95, 0x2c, 0xac],
+                 "de: z and y swapped")
+        # a German client holds AltGr itself: '@' is AltGr+Q
+        got = typed(qt, c, [(ALTGR, True)] + tap(ord("@")) + [(ALTGR, False)], 8)
+        check_eq(got, [0xe0, 0x38, 0x10, 0x90, 0xe0, 0xb8], "de: AltGr+Q types @")
+        # a US client types '@' as Shift+2: the server lets go of Shift and adds AltGr
+        got = typed(qt, c, [(SHIFT_L, True)] + tap(ord("@")) + [(SHIFT_L, False)], 10)
+        check_eq(got, [0x2a, 0xaa, 0xe0, 0x38, 0x10, 0xe0, 0xb8, 0x2a, 0x90, 0xaa],
+                 "de: @ from a client holding Shift")
+        check_eq(typed(qt, c, tap(ord("/")), 4), [0x2a, 0x08, 0xaa, 0x88], "de: / is Shift+7")
+        # letters of the layout keep the guest's case: no fix-up with or without Shift
+        got = typed(qt, c, tap(0xe4) + [(SHIFT_L, True)] + tap(0xc4) + [(SHIFT_L, False)], 6)
+        check_eq(got, [0x28, 0xa8, 0x2a, 0x28, 0xa8, 0xaa], "de: a-umlaut, both cases")
+        check_eq(typed(qt, c, tap(0x10000fc), 2), [0x1a, 0x9a], "de: Unicode keysym u-umlaut")
+        check_eq(typed(qt, c, tap(0xfe52), 2), [0x29, 0xa9], "de: dead circumflex")
+        check_eq(typed(qt, c, tap(0x20ac), 6), [0xe0, 0x38, 0x12, 0xe0, 0xb8, 0x92],
+                 "de: Euro sign is AltGr+E")
+        c.close()
+    qt, c = keyboard_client("fr")
+    with qt:
+        got = typed(qt, c, tap(ord("a")) + tap(ord("q")) + tap(ord("w")) + tap(ord("m")), 8)
+        check_eq(got, [0x10, 0x90, 0x1e, 0x9e, 0x2c, 0xac, 0x27, 0xa7], "fr: azerty letters")
+        check_eq(typed(qt, c, tap(ord("1")), 4), [0x2a, 0x02, 0xaa, 0x82], "fr: 1 is Shift+&")
+        check_eq(typed(qt, c, tap(0xe9), 2), [0x03, 0x83], "fr: e-acute on the 2 key")
+        c.close()
+    for layout, keysym, want in (("en-gb", ord("#"), [0x2b, 0xab]),
+                                 ("en-gb", ord("\\"), [0x56, 0xd6]),
+                                 ("sv", 0xe5, [0x1a, 0x9a]),
+                                 ("de-ch", ord("z"), [0x15, 0x95]),
+                                 ("ja", ord("\\"), [0x73, 0xf3]),
+                                 ("en-us", ord("<"), [0x2a, 0x33, 0xaa, 0xb3])):
+        qt, c = keyboard_client(layout)
+        with qt:
+            check_eq(typed(qt, c, tap(keysym), len(want)), want, "%s: keysym %#x" % (layout, keysym))
+            c.close()
+    out = subprocess.run([OSPREY, "-k", "xx", "-display", "none", "-nodefaults"],
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode != 0, "unknown -k fails")
+    check("unknown keyboard layout" in out.stderr and "de-ch" in out.stderr,
+          "unknown -k lists the layouts: %r" % out.stderr)
+
 
 def test_pointer():
     qt, qmp, path = start()
@@ -238,24 +309,82 @@ def test_malformed_messages():
         other.close()
 
 
+def login_result(path, password):
+    """Log in with VNC authentication; the client on success, the refusal text otherwise."""
+    try:
+        return client(path, password=password)
+    except rfb.RfbError as e:
+        return str(e)
+
+
+def hmp_command(path, line):
+    """One command on the human monitor's unix socket; returns its output."""
+    s = rfb.connect_unix(path)
+    buf = b""
+    out = []
+    try:
+        for send in (None, line):
+            if send is not None:
+                s.sendall(send.encode() + b"\r")
+            deadline = time.monotonic() + 10
+            while b"(osprey) " not in buf and time.monotonic() < deadline:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    data = s.recv(4096)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                buf += data
+            i = buf.find(b"(osprey) ")
+            check(i >= 0, "monitor prompt (have %r)" % buf)
+            out.append(buf[:i].decode(errors="replace"))
+            buf = buf[i + 9:]
+    finally:
+        s.close()
+    return out[-1]
+
+
 def test_password():
-    qt, qmp, path = start(",password=on")
+    check(vncdes.self_test(), "DES known-answer test (FIPS 46 example)")
+    mon = unix_socket_path("hmp")
+    path = unix_socket_path("vnc")
+    qt, qmp = with_qmp(["-vga", "std", "-vnc", "unix:%s,password=on" % path,
+                        "-monitor", "unix:%s,server=on,wait=off" % mon])
     with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 160, 100, 32)
+        draw_pattern(qt, 160, 100)
         c = client(path)
         check_eq(c.security_types, [2], "only VNC authentication offered")
-        c.send(b"\x02")
-        c.recv(16)              # the challenge
-        c.send(b"\x00" * 16)    # no password was set: nothing can be right
-        check_eq(struct.unpack(">I", c.recv(4))[0], 1, "authentication fails")
         c.close()
+        # no password set yet: nothing can be right, not even the empty password
+        for pw in ("", "secret"):
+            r = login_result(path, pw)
+            check(isinstance(r, str) and "security failed" in r,
+                  "no password set: %r refused (%r)" % (pw, r))
         qmp.ok("set_password", {"protocol": "vnc", "password": "secret"})
-        qmp.ok("change-vnc-password", {"password": "other"})
-        c = client(path)
-        c.send(b"\x02")
-        c.recv(16)
-        c.send(b"\x00" * 16)
-        check_eq(struct.unpack(">I", c.recv(4))[0], 1, "a wrong response still fails")
-        c.close()
+        r = login_result(path, "secret")
+        check(not isinstance(r, str), "the right password logs in: %r" % r)
+        w, h, pix = screendump(qmp)
+        fb = frame_like(r, (w, h, pix))
+        check(fb == pix, "logged-in client gets the framebuffer")
+        r.close()
+        for pw in ("secreT", "", "secret2"[:5]):
+            r = login_result(path, pw)
+            check(isinstance(r, str) and "security failed" in r, "wrong password %r refused" % pw)
+        # at run time through the human monitor: the old password stops working
+        hmp_command(mon, "change vnc password n3w-pass")
+        check(isinstance(login_result(path, "secret"), str), "old password refused after change")
+        r = login_result(path, "n3w-pass")
+        check(not isinstance(r, str), "new password (HMP change) logs in: %r" % r)
+        r.close()
+        # QMP change-vnc-password; VNC keys are 8 characters, the rest is ignored
+        qmp.ok("change-vnc-password", {"password": "longpassword"})
+        r = login_result(path, "longpass")
+        check(not isinstance(r, str), "first 8 characters log in: %r" % r)
+        r.close()
+        check(isinstance(login_result(path, "n3w-pass"), str), "previous password refused")
     qt, qmp, path = start()
     with qt:
         err = qmp.error("set_password", {"protocol": "vnc", "password": "x"})
@@ -264,13 +393,66 @@ def test_password():
         check("protocol" in err["desc"], "spice refused: %r" % err)
 
 
+def alive(c):
+    """Whether the server still serves c (a full frame arrives)."""
+    try:
+        c.full_frame()
+        return True
+    except (rfb.RfbError, OSError):
+        return False
+
+
+def share_clients(policy):
+    """Two shared clients, then one asking for exclusive access; returns what is left."""
+    qt, qmp, path = start(",share=%s" % policy if policy else "")
+    with qt:
+        vgalib.enable_pci(qt)
+        vbe_set_mode(qt, 64, 48, 32)
+        a, b = client(path, shared=True), client(path, shared=True)
+        check(alive(a) and alive(b), "%s: two shared clients" % policy)
+        try:
+            x = client(path, shared=False)
+        except rfb.RfbError:
+            x = None
+        result = {"a": not rfb.closed_within(a.sock, 1.0) and alive(a),
+                  "b": not rfb.closed_within(b.sock, 0.2) and alive(b),
+                  "exclusive": x is not None and alive(x)}
+        # a shared latecomer
+        try:
+            late = client(path, shared=True)
+            result["late"] = alive(late)
+        except rfb.RfbError:
+            result["late"] = False
+        for c in (a, b, x):
+            if c:
+                c.close()
+        return result
+
+
+def test_share_policy():
+    got = share_clients(None)
+    check_eq(got, {"a": False, "b": False, "exclusive": True, "late": False},
+             "allow-exclusive (default): exclusive client displaces the others, "
+             "shared latecomers wait")
+    got = share_clients("allow-exclusive")
+    check_eq(got, {"a": False, "b": False, "exclusive": True, "late": False}, "allow-exclusive")
+    got = share_clients("force-shared")
+    check_eq(got, {"a": True, "b": True, "exclusive": False, "late": True},
+             "force-shared: the exclusive client is refused, the others stay")
+    got = share_clients("ignore")
+    check_eq(got, {"a": True, "b": True, "exclusive": True, "late": True},
+             "ignore: everybody shares")
+
+
 if __name__ == "__main__":
     run_cases([
         ("vnc/framebuffer-matches-screendump", test_framebuffer_matches_screendump),
         ("vnc/incremental-updates", test_incremental_updates),
         ("vnc/desktop-size", test_desktop_size),
         ("vnc/keyboard", test_keyboard),
+        ("vnc/keymaps", test_keymaps),
         ("vnc/pointer", test_pointer),
         ("vnc/malformed-messages", test_malformed_messages),
         ("vnc/password", test_password),
+        ("vnc/share-policy", test_share_policy),
     ])

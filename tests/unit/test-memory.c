@@ -1197,6 +1197,66 @@ static void test_dirty(void)
 /* ------------------------------------------------------------------------ */
 /* The top of the address space, and other hostile arithmetic. */
 
+/* A listener standing in for KVM: it "saw" a write to page 1 of whatever it is asked about. */
+typedef struct SyncListener {
+    MemoryListener l;
+    int calls;
+    AddressSpace *last_as;
+} SyncListener;
+
+static void sync_log_sync(MemoryListener *l, AddressSpace *as, MemoryRegion *mr)
+{
+    SyncListener *sl = container_of(l, SyncListener, l);
+    sl->calls++;
+    sl->last_as = as;
+    memory_region_set_dirty(mr, 0x1000, 1);
+}
+
+static void test_dirty_sync_listeners(void)
+{
+    Fixture f;
+    fx_init(&f);
+    MemoryRegion pci_root, bar, vram, other, win;
+    AddressSpace unrelated;
+    memory_region_init_container(&pci_root, "unrelated", 0x10000);
+    address_space_init(&unrelated, &pci_root, "unrelated");
+    /* VRAM inside a container (a BAR), and an alias window of it: all in one space. */
+    memory_region_init_container(&bar, "bar", 0x4000);
+    memory_region_init_ram(&vram, "vram", 0x4000);
+    memory_region_init_ram(&other, "other", 0x1000);
+    memory_region_init_alias(&win, "window", &vram, 0, 0x2000);
+    memory_region_add_subregion(&bar, 0, &vram);
+    memory_region_add_subregion(&f.root, 0x100000, &bar);
+    memory_region_add_subregion(&f.root, 0xA0000, &win);
+    memory_region_add_subregion(&pci_root, 0, &other);
+    SyncListener sl = {.l.log_sync = sync_log_sync};
+    SyncListener sl_other = {.l.log_sync = sync_log_sync};
+    address_space_add_listener(&f.as, &sl.l);
+    address_space_add_listener(&unrelated, &sl_other.l);
+
+    /* Untracked: nothing to fold in, nobody asked. */
+    memory_region_sync_dirty_bitmap(&vram);
+    CHECK_EQ(sl.calls, 0);
+
+    memory_region_set_dirty_tracking(&vram, true);
+    memory_region_sync_dirty_bitmap(&vram);
+    CHECK_EQ(sl.calls, 1); /* once per space, though visible twice in it */
+    CHECK(sl.last_as == &f.as);
+    CHECK_EQ(sl_other.calls, 0); /* a space that cannot see vram is not asked */
+    CHECK(memory_region_test_and_clear_dirty(&vram, 0x1000, 0x1000));
+    CHECK(!memory_region_test_and_clear_dirty(&vram, 0, 0x4000));
+
+    address_space_remove_listener(&f.as, &sl.l);
+    address_space_remove_listener(&unrelated, &sl_other.l);
+    address_space_destroy(&unrelated);
+    memory_region_destroy(&win);
+    memory_region_destroy(&vram);
+    memory_region_destroy(&bar);
+    memory_region_destroy(&other);
+    memory_region_destroy(&pci_root);
+    fx_fini(&f);
+}
+
 static void test_boundary_2_64(void)
 {
     Fixture f;
@@ -1586,6 +1646,7 @@ int main(void)
     test_run("listeners", test_listeners);
     test_run("map_change_in_callback", test_map_change_in_callback);
     test_run("dirty", test_dirty);
+    test_run("dirty_sync_listeners", test_dirty_sync_listeners);
     test_run("boundary_2_64", test_boundary_2_64);
     test_run("destroy", test_destroy);
     test_run("random_vs_reference", test_random_vs_reference);
