@@ -97,6 +97,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->ctx.mem = &x86_guest_mem_ops;
     c->ctx.tlb = &c->tlb_fast;
     c->ctx.lookup_tb = lookup_hook;
+    c->ctx.jc = &c->jc; /* lookup_hook's first probe, which the native code inlines */
     c->ctx.opaque = c;
     c->last_vector = -1;
     if (as_mem) {
@@ -140,10 +141,15 @@ static double ratio(uint64_t a, uint64_t b)
 
 void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
 {
-    const X86ExecStats *s = &c->stats;
+    X86ExecStats st = c->stats;
+    const X86ExecStats *s = &st;
     TBCacheStats cs = tb_cache_stats(c->cache);
-    uint64_t entries = s->loop_entries + s->linked_entries;
-    uint64_t lookups = s->lookup_jc_hits + s->lookup_hash_hits;
+    uint64_t entries, lookups;
+
+    /* Jump-cache hits of the inline probe in generated code count like the hook's. */
+    st.lookup_jc_hits += c->ctx.lookup_inline_hits;
+    entries = s->loop_entries + s->linked_entries;
+    lookups = s->lookup_jc_hits + s->lookup_hash_hits;
     uint64_t chained = s->linked_entries > lookups ? s->linked_entries - lookups : 0;
     uint64_t misses = s->tlb_slow_loads + s->tlb_slow_stores;
     TBProfTotals pt = {0};

@@ -739,6 +739,26 @@ static bool same_page(DisasContext *s, uint64_t eip)
     return ((s->cs_base + eip) >> 12) == (s->pc_start >> 12);
 }
 
+/*
+ * Jump to the block at the current state through a lookup.  The key is computed here as
+ * x86_get_tb_cpu_state() does, from env as it is now (a far transfer or a helper may just
+ * have changed CS or hflags), so that the backend can probe the jump cache inline.
+ */
+static void gen_lookup_and_goto_ptr(DisasContext *s)
+{
+    IRFunc *f = s->f;
+    IRv64 cs_base = ir_temp_i64(f), pc = ir_temp_i64(f), mode = ir_temp_i64(f);
+    IRv64 fl = ir_temp_i64(f);
+
+    ir_ld_i64(f, cs_base, ir_env(f), offsetof(CPUX86State, segs[R_CS].base));
+    ir_add_i64(f, pc, s->rip, cs_base);
+    ir_ld32u_i64(f, mode, ir_env(f), offsetof(CPUX86State, hflags));
+    ir_ld_i64(f, fl, ir_env(f), offsetof(CPUX86State, eflags));
+    ir_andi_i64(f, fl, fl, X86_TB_EFLAGS_MASK);
+    ir_or_i64(f, mode, mode, fl);
+    ir_lookup_key_and_goto_ptr(f, pc, cs_base, mode);
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t eip, unsigned slot)
 {
     gen_update_cc_op(s);
@@ -759,7 +779,7 @@ void gen_jmp_to(DisasContext *s, uint64_t eip, unsigned slot)
         } else if (s->flags & HF_INHIBIT_IRQ) {
             ir_exit_tb(s->f, IR_EXIT_NOCHAIN, 0);
         } else {
-            ir_lookup_and_goto_ptr(s->f);
+            gen_lookup_and_goto_ptr(s);
         }
     }
     s->is_jmp = DISAS_NORETURN;
@@ -999,7 +1019,7 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
             }
             ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
         } else {
-            ir_lookup_and_goto_ptr(f);
+            gen_lookup_and_goto_ptr(&s);
         }
         break;
     default:

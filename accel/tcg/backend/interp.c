@@ -1400,6 +1400,7 @@ static long interp_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t c
             reachable = false;
             break;
         case IR_OP_LOOKUP_AND_GOTO_PTR:
+        case IR_OP_LOOKUP_KEY_AND_GOTO_PTR: /* the hook computes the same key from env */
             sync_globals(&g);
             emit(&g, pack(IOP_LOOKUP, 0, 0, 0));
             reachable = false;
