@@ -86,6 +86,35 @@ static void tlb_entry_clear(TLBFastEntry *e)
  * kernel entry and exit, and its kernel text is mapped global there, so this keeps the
  * kernel's code and data TLB entries warm across system calls.
  */
+/* Clear c->jc: only the slots filled since the last clear, unless there were too many. */
+static void jc_clear_listed(X86TCGCPU *c)
+{
+    if (c->jc_overflow) {
+        tb_jc_clear(&c->jc);
+    } else {
+        for (uint32_t k = 0; k < c->jc_nused; k++) {
+            c->jc.entry[c->jc_used[k]] = NULL;
+        }
+    }
+    c->jc_nused = 0;
+    c->jc_overflow = false;
+}
+
+/* Put tb in c->jc, remembering the slot for jc_clear_listed. */
+static void jc_insert_listed(X86TCGCPU *c, TranslationBlock *tb)
+{
+    uint32_t h = tb_jc_hash(tb->pc);
+
+    if (!c->jc.entry[h]) {
+        if (c->jc_nused < X86_JC_LIST) {
+            c->jc_used[c->jc_nused++] = (uint16_t)h;
+        } else {
+            c->jc_overflow = true;
+        }
+    }
+    c->jc.entry[h] = tb;
+}
+
 void x86_tlb_flush(CPUX86State *env, bool include_global)
 {
     X86TCGCPU *c = tcg_cpu(env);
@@ -95,19 +124,26 @@ void x86_tlb_flush(CPUX86State *env, bool include_global)
     }
     c->stats.tlb_flushes++;
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+        uint32_t kept = 0;
+        /* Only listed entries can be valid (tlb_set_entry lists every fill). */
+        for (uint32_t k = 0; k < c->tlb_nused[m]; k++) {
+            unsigned i = c->tlb_used[m][k];
             if (include_global || !c->tlb_global[m][i]) {
                 tlb_entry_clear(&c->tlb[m][i]);
                 c->tlb_global[m][i] = 0;
+                c->tlb_listed[m][i] = 0;
+            } else {
+                c->tlb_used[m][kept++] = (uint16_t)i;
             }
         }
+        c->tlb_nused[m] = kept;
     }
     if (include_global) {
         /* Otherwise a kept global entry may still come from a large page. */
         c->tlb_has_large = false;
         tb_jc_clear(&c->jc_global);
     }
-    tb_jc_clear(&c->jc);
+    jc_clear_listed(c);
 }
 
 static bool tag_matches(uint64_t tag, uint64_t page)
@@ -123,7 +159,7 @@ TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uin
     if (!tb) {
         tb = tb_jc_lookup(&c->jc_global, pc, cs_base, flags, cflags);
         if (tb) {
-            tb_jc_insert(&c->jc, tb);
+            jc_insert_listed(c, tb);
         }
     }
     return tb;
@@ -141,7 +177,7 @@ void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb)
     int mmu_idx = x86_mmu_index(c->env);
     unsigned idx = (tb->pc >> 12) & (X86_TLB_SIZE - 1);
 
-    tb_jc_insert(&c->jc, tb);
+    jc_insert_listed(c, tb);
     if (tb->page_addr[1] == TB_NO_PAGE && c->tlb_global[mmu_idx][idx] &&
         tag_matches(c->tlb[mmu_idx][idx].addr_code, tb->pc & PAGE_MASK_4K) &&
         c->tlb_paddr[mmu_idx][idx] == (tb->page_addr[0] & PAGE_MASK_4K)) {
@@ -166,7 +202,7 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
         tlb_entry_clear(&c->tlb[m][idx]);
         c->tlb_global[m][idx] = 0;
     }
-    tb_jc_clear(&c->jc);
+    jc_clear_listed(c);
     tb_jc_clear(&c->jc_global);
 }
 
@@ -176,7 +212,15 @@ void x86_tlb_init(X86TCGCPU *c)
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         c->tlb_fast.table[m] = c->tlb[m];
         c->tlb_fast.mask[m] = X86_TLB_SIZE - 1;
+        /* Nothing is listed yet: clear every entry once, flushes then go by the lists. */
+        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+            tlb_entry_clear(&c->tlb[m][i]);
+            c->tlb_global[m][i] = 0;
+            c->tlb_listed[m][i] = 0;
+        }
+        c->tlb_nused[m] = 0;
     }
+    c->jc_overflow = true; /* the first clear clears it all */
     x86_tlb_flush(c->env, true);
 }
 
@@ -186,7 +230,8 @@ void x86_tlb_page_has_code(void *opaque, uint64_t page_addr)
     X86TCGCPU *c = opaque;
 
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+        for (uint32_t k = 0; k < c->tlb_nused[m]; k++) { /* unlisted entries are clear */
+            unsigned i = c->tlb_used[m][k];
             TLBFastEntry *e = &c->tlb[m][i];
             if (e->addr_write != X86_TLB_INVALID && c->tlb_paddr[m][i] == page_addr) {
                 e->addr_write |= X86_TLB_NOTDIRTY;
@@ -200,7 +245,8 @@ void x86_tlb_page_no_code(void *opaque, uint64_t page_addr)
     X86TCGCPU *c = opaque;
 
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+        for (uint32_t k = 0; k < c->tlb_nused[m]; k++) { /* unlisted entries are clear */
+            unsigned i = c->tlb_used[m][k];
             TLBFastEntry *e = &c->tlb[m][i];
             if (e->addr_write != X86_TLB_INVALID && c->tlb_paddr[m][i] == page_addr) {
                 e->addr_write &= ~(uint64_t)X86_TLB_NOTDIRTY;
@@ -254,6 +300,10 @@ static TLBFastEntry *tlb_set_entry(X86TCGCPU *c, uint64_t vaddr, int mmu_idx, ui
     } else {
         e->addend = 0;
         flags_rw = X86_TLB_MMIO;
+    }
+    if (!c->tlb_listed[mmu_idx][idx]) {
+        c->tlb_listed[mmu_idx][idx] = 1;
+        c->tlb_used[mmu_idx][c->tlb_nused[mmu_idx]++] = (uint16_t)idx;
     }
     c->tlb_paddr[mmu_idx][idx] = ppage;
     c->tlb_global[mmu_idx][idx] = (prot & PAGE_GLOBAL) != 0;

@@ -19,6 +19,7 @@
  */
 #define X86_TLB_BITS 10
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
+#define X86_JC_LIST 512 /* jump-cache slots remembered for a cheap clear */
 /* Flags in the low bits of a TLB tag (they make the inline compare fail). */
 #define X86_TLB_MMIO 1u     /* not plain RAM: go through address_space_ld/st */
 #define X86_TLB_NOTDIRTY 2u /* write to a page with translated code */
@@ -85,6 +86,20 @@ typedef struct X86TCGCPU {
     bool tlb_has_large;  /* some entry came from a page larger than 4 KiB */
     /* Entries from global pages (PTE.G with CR4.PGE): a CR3 write keeps them (SDM 4.10.4.1). */
     uint8_t tlb_global[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    /*
+     * The entries that may be valid, per MMU mode: every fill lists its index once
+     * (tlb_listed), so a flush clears only those instead of all X86_TLB_SIZE.  An OS with
+     * page-table isolation flushes on every kernel entry and exit, with a few dozen
+     * entries filled in between.
+     */
+    uint16_t tlb_used[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    uint32_t tlb_nused[X86_NB_MMU_MODES];
+    uint8_t tlb_listed[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    /* Likewise the jump-cache slots x86_jc_insert/x86_jc_lookup filled in jc since its
+     * last clear; jc_overflow: too many to list, clear it all. */
+    uint16_t jc_used[X86_JC_LIST];
+    uint32_t jc_nused;
+    bool jc_overflow;
 
     /* Self-modifying code: redo the current instruction alone (see mem_helper.c). */
     bool smc_single;
