@@ -511,7 +511,7 @@ static size_t align_up(size_t v, size_t a)
 /* Lay out TB header, code and restore tables at the arena's free end. */
 static int tb_try_gen(TBCache *c, IRFunc *f, TranslationBlock **out)
 {
-    size_t tb_off = align_up(c->used, ARENA_ALIGN);
+    size_t tb_off = align_up(c->used, 64); /* the lookup fields in one cache line */
     size_t code_off = align_up(tb_off + sizeof(TranslationBlock), ARENA_ALIGN);
     size_t n = f->nb_insns;
     size_t data_off, pos_off, end;

@@ -61,7 +61,7 @@ __asm__(".text\n"
 #define TB_PC 0
 #define TB_CS_BASE 8
 #define TB_FLAGS 24 /* flags, then cflags: one 8-byte word */
-#define TB_CODE 56
+#define TB_CODE 48
 _Static_assert(offsetof(TBExecCtx, lookup_tb) == CTX_LOOKUP_TB, "stub offsets");
 _Static_assert(offsetof(TBExecCtx, exit_reason) == CTX_EXIT_REASON, "stub offsets");
 _Static_assert(offsetof(TBExecCtx, jc) == CTX_JC, "stub offsets");
@@ -73,6 +73,7 @@ _Static_assert(offsetof(TranslationBlock, cflags) == TB_FLAGS + 4, "stub offsets
 _Static_assert(offsetof(TranslationBlock, code) == TB_CODE, "stub offsets");
 _Static_assert(offsetof(TBJumpCache, entry) == 0 && TB_JC_SIZE == 4096, "stub hash");
 _Static_assert(TB_EXIT_NOCHAIN == 2, "stub exit reason");
+_Static_assert(offsetof(TranslationBlock, code) + 8 <= 64, "lookups read one cache line");
 
 /*
  * native_lookup_stub: called from TB code (the TB's register roles; rcx = pc,
