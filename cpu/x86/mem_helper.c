@@ -93,11 +93,24 @@ static void jc_clear_listed(X86TCGCPU *c)
         tb_jc_clear(&c->jc);
     } else {
         for (uint32_t k = 0; k < c->jc_nused; k++) {
-            c->jc.entry[c->jc_used[k]] = NULL;
+            uint16_t h = c->jc_used[k];
+            if (c->jc.entry[h]) {
+                c->jc_victim.entry[h] = c->jc.entry[h];
+            }
+            c->jc.entry[h] = NULL;
         }
     }
     c->jc_nused = 0;
     c->jc_overflow = false;
+}
+
+TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
+                                       uint32_t flags, uint32_t cflags, uint64_t phys)
+{
+    TranslationBlock *tb = tb_jc_lookup(&c->jc_victim, pc, cs_base, flags, cflags);
+
+    /* The same test as tb_lookup's: the key, and the physical PC of the current mapping. */
+    return tb && tb->phys_pc == phys ? tb : NULL;
 }
 
 /* Put tb in c->jc, remembering the slot for jc_clear_listed. */

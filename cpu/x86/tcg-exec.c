@@ -57,7 +57,10 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
         return NULL;
     }
     key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags, .cflags = 0};
-    tb = tb_lookup(c->cache, &key);
+    tb = x86_jc_victim_lookup(c, pc, cs_base, flags, 0, phys);
+    if (!tb) {
+        tb = tb_lookup(c->cache, &key);
+    }
     if (tb) {
         c->stats.lookup_hash_hits++;
         x86_jc_insert(c, tb);
@@ -90,6 +93,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     tb_cache_set_hooks(c->cache, &hooks);
     tb_jc_register(c->cache, &c->jc);
     tb_jc_register(c->cache, &c->jc_global);
+    tb_jc_register(c->cache, &c->jc_victim);
     c->irf = ir_func_new(2);
     x86_translate_init_globals(c->irf, &scratch);
     x86_tlb_init(c);
@@ -120,6 +124,7 @@ void x86_tcg_cpu_free(X86TCGCPU *c)
     }
     tb_jc_unregister(c->cache, &c->jc);
     tb_jc_unregister(c->cache, &c->jc_global);
+    tb_jc_unregister(c->cache, &c->jc_victim);
     tb_cache_free(c->cache);
     ir_func_free(c->irf);
     if (c->env->accel_cpu == c) {
@@ -235,7 +240,10 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
     }
     key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags,
                   .cflags = cflags};
-    tb = tb_lookup(c->cache, &key);
+    tb = x86_jc_victim_lookup(c, pc, cs_base, flags, cflags, phys);
+    if (!tb) {
+        tb = tb_lookup(c->cache, &key);
+    }
     if (tb) {
         c->stats.hash_hits++;
     } else {

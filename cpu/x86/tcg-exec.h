@@ -75,6 +75,14 @@ typedef struct X86TCGCPU {
      * kernel code under page-table isolation stays found without a hash lookup.
      */
     TBJumpCache jc_global;
+    /*
+     * What TLB flushes took out of jc, slot by slot (never cleared by them): after a jc
+     * miss, a TB here whose key and physical PC match the current translation is the one
+     * tb_lookup would find, without the hash table's cache misses.  Under page-table
+     * isolation user code's jump-cache entries die on every kernel entry and exit while
+     * its mapping stays the same.
+     */
+    TBJumpCache jc_victim;
     TBExecCtx ctx;
     IRFunc *irf;
     AddressSpace *as_mem, *as_io;
@@ -132,6 +140,9 @@ extern const GuestMemOps x86_guest_mem_ops;
 TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uint32_t flags,
                                 uint32_t cflags);
 void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb);
+/* After a jc miss: the TB jc_victim holds for this key at physical PC phys, or NULL. */
+TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
+                                       uint32_t flags, uint32_t cflags, uint64_t phys);
 void x86_tlb_init(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
 void x86_tlb_page_no_code(void *opaque, uint64_t page_addr);
