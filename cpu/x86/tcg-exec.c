@@ -91,7 +91,6 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->as_io = as_io;
     c->cache = tb_cache_new(backend ? backend : &tb_backend_interp, code_size, 12);
     tb_cache_set_hooks(c->cache, &hooks);
-    tb_jc_register(c->cache, &c->jc);
     tb_jc_register(c->cache, &c->jc_global);
     tb_jc_register(c->cache, &c->jc_victim);
     c->irf = ir_func_new(2);
@@ -101,7 +100,6 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->ctx.mem = &x86_guest_mem_ops;
     c->ctx.tlb = &c->tlb_fast;
     c->ctx.lookup_tb = lookup_hook;
-    c->ctx.jc = &c->jc; /* lookup_hook's first probe, which the native code inlines */
     c->ctx.opaque = c;
     c->last_vector = -1;
     if (as_mem) {
@@ -122,9 +120,9 @@ void x86_tcg_cpu_free(X86TCGCPU *c)
     if (c->as_mem) {
         address_space_remove_listener(c->as_mem, &c->listener);
     }
-    tb_jc_unregister(c->cache, &c->jc);
     tb_jc_unregister(c->cache, &c->jc_global);
     tb_jc_unregister(c->cache, &c->jc_victim);
+    x86_tlb_free(c);
     tb_cache_free(c->cache);
     ir_func_free(c->irf);
     if (c->env->accel_cpu == c) {

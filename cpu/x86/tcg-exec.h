@@ -20,6 +20,7 @@
 #define X86_TLB_BITS 10
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
 #define X86_JC_LIST 512 /* jump-cache slots remembered for a cheap clear */
+#define X86_TLB_SETS 16 /* PCIDs with a TLB of their own (Linux uses up to 13) */
 /* Flags in the low bits of a TLB tag (they make the inline compare fail). */
 #define X86_TLB_MMIO 1u     /* not plain RAM: go through address_space_ld/st */
 #define X86_TLB_NOTDIRTY 2u /* write to a page with translated code */
@@ -65,10 +66,37 @@ typedef struct X86ExecStats {
     uint64_t smc_writes;      /* writes to pages holding translated code */
 } X86ExecStats;
 
+/*
+ * One TLB with its jump cache: what translations of one PCID (address space) are cached.
+ * The jump cache (by virtual PC) is only valid with the mapping the TLB caches.
+ */
+typedef struct X86TLBSet {
+    TLBFastEntry tlb[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    uint64_t paddr[X86_NB_MMU_MODES][X86_TLB_SIZE]; /* physical page of each entry */
+    /* Entries from global pages (PTE.G with CR4.PGE): a CR3 write keeps them (SDM 4.10.4.1). */
+    uint8_t global[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    /*
+     * The entries that may be valid, per MMU mode: every fill lists its index once
+     * (listed), so a flush clears only those instead of all X86_TLB_SIZE.  An OS with
+     * page-table isolation flushes on every kernel entry and exit, with a few dozen
+     * entries filled in between.
+     */
+    uint16_t used[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    uint32_t nused[X86_NB_MMU_MODES];
+    uint8_t listed[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    TBJumpCache jc;
+    /* Likewise the jump-cache slots filled since its last clear; jc_overflow: too many to
+     * list, clear it all. */
+    uint16_t jc_used[X86_JC_LIST];
+    uint32_t jc_nused;
+    bool jc_overflow;
+    int32_t pcid;       /* the PCID cached here, or -1: unused */
+    uint64_t last_use;  /* tlb_clock when last made current */
+} X86TLBSet;
+
 typedef struct X86TCGCPU {
     CPUX86State *env;
     TBCache *cache;
-    TBJumpCache jc;
     /*
      * Blocks whose code page the TLB maps with a global entry (one page, same physical
      * page).  A CR3 write keeps global TLB entries, so it clears jc but not this cache:
@@ -89,25 +117,15 @@ typedef struct X86TCGCPU {
     MemoryListener listener;
 
     TLBFast tlb_fast;
-    TLBFastEntry tlb[X86_NB_MMU_MODES][X86_TLB_SIZE];
-    uint64_t tlb_paddr[X86_NB_MMU_MODES][X86_TLB_SIZE]; /* physical page of each entry */
     bool tlb_has_large;  /* some entry came from a page larger than 4 KiB */
-    /* Entries from global pages (PTE.G with CR4.PGE): a CR3 write keeps them (SDM 4.10.4.1). */
-    uint8_t tlb_global[X86_NB_MMU_MODES][X86_TLB_SIZE];
     /*
-     * The entries that may be valid, per MMU mode: every fill lists its index once
-     * (tlb_listed), so a flush clears only those instead of all X86_TLB_SIZE.  An OS with
-     * page-table isolation flushes on every kernel entry and exit, with a few dozen
-     * entries filled in between.
+     * The TLB, one set per PCID in use (CR4.PCIDE; without it only PCID 0): a CR3 write
+     * that keeps the TLB (bit 63) switches sets instead of refilling.  cur is the set of
+     * the current PCID; tlb_fast and ctx.jc point into it.
      */
-    uint16_t tlb_used[X86_NB_MMU_MODES][X86_TLB_SIZE];
-    uint32_t tlb_nused[X86_NB_MMU_MODES];
-    uint8_t tlb_listed[X86_NB_MMU_MODES][X86_TLB_SIZE];
-    /* Likewise the jump-cache slots x86_jc_insert/x86_jc_lookup filled in jc since its
-     * last clear; jc_overflow: too many to list, clear it all. */
-    uint16_t jc_used[X86_JC_LIST];
-    uint32_t jc_nused;
-    bool jc_overflow;
+    X86TLBSet *tlb_sets; /* X86_TLB_SETS of them */
+    X86TLBSet *cur;
+    uint64_t tlb_clock;  /* for the least recently used set */
 
     /* Self-modifying code: redo the current instruction alone (see mem_helper.c). */
     bool smc_single;
@@ -144,6 +162,7 @@ void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb);
 TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
                                        uint32_t flags, uint32_t cflags, uint64_t phys);
 void x86_tlb_init(X86TCGCPU *c);
+void x86_tlb_free(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
 void x86_tlb_page_no_code(void *opaque, uint64_t page_addr);
 
