@@ -592,7 +592,12 @@ void gen_setcc(DisasContext *s, int cc, IRv64 v)
     IRv64 fl, t;
     bool inv = cc & 1;
 
-    if (kind == CC_OP_SUBB && gen_setcc_sub(s, cc, v)) {
+    /*
+     * E/NE take the ZF path below even after SUB/CMP: a test of the result against zero
+     * right after the subtraction lets the native backend reuse the host's ZF, where
+     * comparing the original operands first rebuilds one of them (dst + src).
+     */
+    if (kind == CC_OP_SUBB && (cc >> 1) != 2 && gen_setcc_sub(s, cc, v)) {
         return;
     }
     if (kind > CC_OP_EFLAGS && kind != CC_OP_BMILGB && (cc >> 1) == 2) {
