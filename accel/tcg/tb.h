@@ -115,6 +115,8 @@ typedef struct TBCacheStats {
     uint32_t live_tbs;     /* TBs currently in the hash table */
 } TBCacheStats;
 
+#define TB_CODE_BITMAP_PAGES (1u << 20) /* 4 GiB of 4 KiB pages: a 128 KiB bitmap */
+
 typedef struct TBCache {
     const TBBackend *backend;
     TBCacheHooks hooks;
@@ -131,6 +133,12 @@ typedef struct TBCache {
 
     TBPage **pages;
     uint32_t pmask, nb_pages;
+    /*
+     * One bit per physical page below TB_CODE_BITMAP_PAGES pages: the page is in pages.
+     * tb_page_has_code() runs on every TLB fill; a bit test is one cached access where
+     * the hash lookup was a miss or two.
+     */
+    uint64_t *code_bitmap;
 
     TBJumpCache **jcs;
     uint32_t nb_jcs;
