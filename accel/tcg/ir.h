@@ -139,6 +139,11 @@ enum {
      */
     IR_MO_TARGET0 = 32,
     IR_MO_TARGET1 = 64,
+    /*
+     * The access must reach the hook when the address is not 16-byte aligned (the first
+     * half of an SSE aligned 16-byte access, which the hook then faults).
+     */
+    IR_MO_ALIGN_16 = 128,
 };
 #define IR_MO_BYTES(memop) (1u << ((memop) & IR_MO_SIZE))
 #define IR_MEMOPIDX(memop, mmu_idx) ((uint32_t)(memop) | ((uint32_t)(mmu_idx) << 8))

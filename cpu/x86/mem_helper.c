@@ -574,6 +574,10 @@ static void mem_store(X86TCGCPU *c, uint64_t addr, unsigned size, uint64_t val, 
 
 static void check_align(CPUX86State *env, uint64_t addr, unsigned memop, unsigned mmu_idx)
 {
+    if ((memop & IR_MO_ALIGN_16) && (addr & 15)) {
+        /* MOVDQA/MOVAPS and other aligned 16-byte SSE accesses: #GP(0), never #AC. */
+        x86_raise_exception_err(env, EXCP_GP, 0);
+    }
     if ((memop & IR_MO_ALIGN) && (addr & (IR_MO_BYTES(memop) - 1))) {
         /*
          * The translator asks for alignment when CR0.AM, EFLAGS.AC and CPL 3 hold

@@ -230,19 +230,28 @@ IRv64 gen_lea_mem(DisasContext *s, const DecodedInsn *d, unsigned size)
     return a;
 }
 
+/* The alignment bits of the next access: #AC checks, and a pending 16-byte check. */
+static unsigned take_align(DisasContext *s)
+{
+    unsigned a = s->mem_align | s->next_align16;
+
+    s->next_align16 = 0;
+    return a;
+}
+
 void gen_ld(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | s->mem_align, s->mem_index);
+    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | take_align(s), s->mem_index);
 }
 
 void gen_lds(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | IR_MO_SIGN | s->mem_align, s->mem_index);
+    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | IR_MO_SIGN | take_align(s), s->mem_index);
 }
 
 void gen_st(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_st_i64(s->f, v, IRT(laddr), ot | s->mem_align, s->mem_index);
+    ir_qemu_st_i64(s->f, v, IRT(laddr), ot | take_align(s), s->mem_index);
 }
 
 /* ---- operands ---- */
@@ -941,6 +950,7 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
             gen_discard_unused_cc(&s);
         }
         ir_insn_start(f, eip, (uint64_t)(int64_t)s.cc_op, 0);
+        s.next_align16 = 0;
         s.num_insns++;
         if (s.num_insns == 1 && (flags & X86_EFL_RF)) {
             /* RF suppresses the instruction breakpoint of this one instruction only. */

@@ -299,7 +299,8 @@ static inline void *interp_tlb_host(const TLBFast *t, unsigned moi, uint64_t add
     if (!t || !t->table[mmu]) {
         return NULL;
     }
-    if ((moi & IR_MO_ALIGN) && (addr & (size - 1))) {
+    if (((moi & IR_MO_ALIGN) && (addr & (size - 1))) ||
+        ((moi & IR_MO_ALIGN_16) && (addr & 15))) {
         return NULL; /* let the hook raise the alignment fault */
     }
     e = tlb_fast_entry(t, mmu, addr);

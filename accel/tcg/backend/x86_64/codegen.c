@@ -1209,9 +1209,9 @@ static void gen_qemu(Gen *g, const IROp *op)
     asm_rr(&g->a, 0x85 | P_REXW, R10, R10);
     sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_E);
     asm_alu_rr(&g->a, ALU_ADD, true, R11, R10);
-    if (mo & IR_MO_ALIGN && size > 1) {
+    if ((mo & IR_MO_ALIGN && size > 1) || (mo & IR_MO_ALIGN_16)) {
         asm_rr(&g->a, 0xf7, 0, ra);
-        asm_d(&g->a, size - 1);
+        asm_d(&g->a, (mo & IR_MO_ALIGN_16) ? 15 : size - 1);
         sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_NE);
     }
     /*
