@@ -56,6 +56,15 @@ struct TBExecCtx {
     uintptr_t pos;            /* position of the last op that could unwind */
     TranslationBlock *last_tb; /* on return: the TB that exited (see TBExitReason) */
     TBExitReason exit_reason;
+
+    /*
+     * Optional input: the jump cache that lookup_tb consults first.  A backend may probe it
+     * inline for lookup_key_and_goto_ptr (a hit is a TB with exactly the op's key; the
+     * cache must hold no invalid TB, which tb.c guarantees for registered caches), and
+     * then counts the hit in lookup_inline_hits instead of calling lookup_tb.
+     */
+    const TBJumpCache *jc;
+    uint64_t lookup_inline_hits;
 };
 
 /* gen_code() results besides a byte count. */

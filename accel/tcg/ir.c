@@ -1002,6 +1002,13 @@ void ir_lookup_and_goto_ptr(IRFunc *f)
     ir_emit(f, IR_OP_LOOKUP_AND_GOTO_PTR, IR_I64, NULL);
 }
 
+void ir_lookup_key_and_goto_ptr(IRFunc *f, IRv64 pc, IRv64 cs_base, IRv64 mode)
+{
+    uint64_t args[3] = {pc.idx, cs_base.idx, mode.idx};
+
+    ir_emit(f, IR_OP_LOOKUP_KEY_AND_GOTO_PTR, IR_I64, args);
+}
+
 /* ---- helper names (a registry filled at start-up) ---- */
 
 static struct {

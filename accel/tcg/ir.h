@@ -139,6 +139,11 @@ enum {
      */
     IR_MO_TARGET0 = 32,
     IR_MO_TARGET1 = 64,
+    /*
+     * The access must reach the hook when the address is not 16-byte aligned (the first
+     * half of an SSE aligned 16-byte access, which the hook then faults).
+     */
+    IR_MO_ALIGN_16 = 128,
 };
 #define IR_MO_BYTES(memop) (1u << ((memop) & IR_MO_SIZE))
 #define IR_MEMOPIDX(memop, mmu_idx) ((uint32_t)(memop) | ((uint32_t)(mmu_idx) << 8))
@@ -196,6 +201,9 @@ enum {
                             IR_OPF_NORETURN)                                             \
     X(LOOKUP_AND_GOTO_PTR, 0, 0, 0, IR_OPF_BB_END | IR_OPF_TB_EXIT |                     \
                                         IR_OPF_SIDE_EFFECTS | IR_OPF_NORETURN)           \
+    X(LOOKUP_KEY_AND_GOTO_PTR, 0, 3, 0, IR_OPF_BB_END | IR_OPF_TB_EXIT |                 \
+                                            IR_OPF_SIDE_EFFECTS | IR_OPF_NORETURN |      \
+                                            IR_OPF_I64_ONLY)                             \
     X(MB, 0, 0, 1, IR_OPF_SIDE_EFFECTS)                                                  \
     X(CALL, 0, 0, 3, IR_OPF_CALL)                                                        \
     X(MOV, 1, 1, 0, IR_OPF_BOTH_WIDTHS)                                                  \
@@ -584,6 +592,13 @@ void ir_mb(IRFunc *f, unsigned kind);
 void ir_goto_tb(IRFunc *f, unsigned slot);
 void ir_exit_tb(IRFunc *f, unsigned slot, uint64_t value);
 void ir_lookup_and_goto_ptr(IRFunc *f);
+/*
+ * lookup_and_goto_ptr with the next block's key, as the embedding's lookup hook would
+ * compute it from env now: pc, cs_base, and mode = flags | (uint64_t)cflags << 32 (the TB
+ * key words).  A backend may probe TBExecCtx.jc for a TB with exactly this key and jump to
+ * it without calling the hook; on a miss (or without that) it is lookup_and_goto_ptr.
+ */
+void ir_lookup_key_and_goto_ptr(IRFunc *f, IRv64 pc, IRv64 cs_base, IRv64 mode);
 
 /* ---- passes and printing ---- */
 

@@ -817,6 +817,10 @@ static void live_sweep(Live *l, bool annotate, bool remove_dead)
         case IR_OP_LOOKUP_AND_GOTO_PTR:
             memcpy(l->cur, l->globals, l->words * 8);
             continue;
+        case IR_OP_LOOKUP_KEY_AND_GOTO_PTR:
+            /* Like lookup_and_goto_ptr, and its key inputs are read below. */
+            memcpy(l->cur, l->globals, l->words * 8);
+            break;
         default:
             break;
         }

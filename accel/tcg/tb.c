@@ -94,14 +94,28 @@ TBCache *tb_cache_new(const TBBackend *backend, size_t code_size, unsigned page_
     c->htable = xcalloc(c->hmask + 1, sizeof(*c->htable));
     c->pmask = 255;
     c->pages = xcalloc(c->pmask + 1, sizeof(*c->pages));
+    c->code_bitmap = xcalloc(TB_CODE_BITMAP_PAGES / 64, sizeof(uint64_t));
     if (log_enabled(LOG_TB_STATS)) {
         c->prof = tb_prof_new();
     }
     return c;
 }
 
+/* The page's bit in code_bitmap (mask in *bit), or NULL above the bitmap's range. */
+static uint64_t *code_bit(const TBCache *c, uint64_t page_addr, uint64_t *bit)
+{
+    uint64_t pfn = page_addr >> c->page_bits;
+
+    if (pfn >= TB_CODE_BITMAP_PAGES) {
+        return NULL;
+    }
+    *bit = 1ull << (pfn % 64);
+    return &c->code_bitmap[pfn / 64];
+}
+
 static void pages_free_all(TBCache *c)
 {
+    memset(c->code_bitmap, 0, TB_CODE_BITMAP_PAGES / 8);
     for (uint32_t i = 0; i <= c->pmask; i++) {
         TBPage *p = c->pages[i];
         while (p) {
@@ -126,6 +140,7 @@ void tb_cache_free(TBCache *c)
     munmap(c->buf, c->buf_size);
     free(c->htable);
     free(c->pages);
+    free(c->code_bitmap);
     free(c->jcs);
     free(c->pos_scratch);
     tb_prof_free(c->prof);
@@ -283,6 +298,7 @@ static void page_add_tb(TBCache *c, TranslationBlock *tb, unsigned n)
 {
     uint64_t addr = tb->page_addr[n];
     TBPage *p = page_find(c, addr);
+    uint64_t *word, bit;
 
     if (!p) {
         uint32_t h;
@@ -295,6 +311,10 @@ static void page_add_tb(TBCache *c, TranslationBlock *tb, unsigned n)
         p->next = c->pages[h];
         c->pages[h] = p;
         c->nb_pages++;
+        word = code_bit(c, addr, &bit);
+        if (word) {
+            *word |= bit;
+        }
         if (c->hooks.page_has_code) {
             c->hooks.page_has_code(c->hooks.opaque, addr);
         }
@@ -325,6 +345,10 @@ static void page_remove_tb(TBCache *c, TranslationBlock *tb, unsigned n)
         }
     }
     if (!p->first) {
+        uint64_t bit, *word = code_bit(c, addr, &bit);
+        if (word) {
+            *word &= ~bit;
+        }
         *pp = p->next;
         free(p);
         c->nb_pages--;
@@ -336,6 +360,11 @@ static void page_remove_tb(TBCache *c, TranslationBlock *tb, unsigned n)
 
 bool tb_page_has_code(TBCache *c, uint64_t page_addr)
 {
+    uint64_t bit, *word = code_bit(c, page_addr, &bit);
+
+    if (word) {
+        return (*word & bit) != 0;
+    }
     return page_find(c, page_addr) != NULL;
 }
 
@@ -511,7 +540,7 @@ static size_t align_up(size_t v, size_t a)
 /* Lay out TB header, code and restore tables at the arena's free end. */
 static int tb_try_gen(TBCache *c, IRFunc *f, TranslationBlock **out)
 {
-    size_t tb_off = align_up(c->used, ARENA_ALIGN);
+    size_t tb_off = align_up(c->used, 64); /* the lookup fields in one cache line */
     size_t code_off = align_up(tb_off + sizeof(TranslationBlock), ARENA_ALIGN);
     size_t n = f->nb_insns;
     size_t data_off, pos_off, end;

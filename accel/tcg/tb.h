@@ -30,22 +30,30 @@ typedef struct TBBackend TBBackend;
 #define TB_NO_JUMP UINT32_MAX
 
 struct TranslationBlock {
+    /*
+     * What lookups read, in the first 64 bytes (the arena aligns TBs to 64): a hash or
+     * jump-cache lookup then costs one cache line per TB it looks at.
+     */
     /* Key. */
     uint64_t pc;        /* guest virtual PC of the first instruction */
     uint64_t cs_base;   /* frontend-defined word (e.g. the code segment base) */
     uint64_t phys_pc;   /* guest physical address of the first byte */
     uint32_t flags;     /* frontend-defined mode flags */
     uint32_t cflags;    /* compile flags (frontend-defined; part of the key) */
-
-    uint64_t page_addr[2]; /* physical pages holding the code; [1] = TB_NO_PAGE if one */
-    uint32_t size;         /* bytes of guest code */
-    uint32_t icount;       /* guest instructions (insn_start ops) */
-
+    /* Hash-table chain. */
+    TranslationBlock *hash_next;
+    uint32_t hash;
+    bool invalid;
     /* Generated code, owned by the backend.  code is the executable view; code_rw the
      * writable view of the same bytes (equal unless the arena is mapped twice, W^X). */
     void *code;
     void *code_rw;
     uint32_t code_size;
+
+    uint64_t page_addr[2]; /* physical pages holding the code; [1] = TB_NO_PAGE if one */
+    uint32_t size;         /* bytes of guest code */
+    uint32_t icount;       /* guest instructions (insn_start ops) */
+
     uint32_t jmp_patch[2]; /* backend data locating goto_tb slot n, or TB_NO_JUMP */
 
     /* Chaining: jmp_dest[n] is where slot n jumps directly (NULL: to the exec loop). */
@@ -54,10 +62,7 @@ struct TranslationBlock {
     uintptr_t jmp_list_head;    /* first (tb | slot) chained into this TB */
 
     /* Indexing. */
-    TranslationBlock *hash_next;
     uintptr_t page_next[2]; /* next (tb | n) on page_addr[n]'s list */
-    uint32_t hash;
-    bool invalid;
 
     /* Restore tables: icount entries each. */
     uint32_t insn_words;       /* words per instruction (IRFunc.insn_words) */
@@ -110,6 +115,8 @@ typedef struct TBCacheStats {
     uint32_t live_tbs;     /* TBs currently in the hash table */
 } TBCacheStats;
 
+#define TB_CODE_BITMAP_PAGES (1u << 20) /* 4 GiB of 4 KiB pages: a 128 KiB bitmap */
+
 typedef struct TBCache {
     const TBBackend *backend;
     TBCacheHooks hooks;
@@ -126,6 +133,12 @@ typedef struct TBCache {
 
     TBPage **pages;
     uint32_t pmask, nb_pages;
+    /*
+     * One bit per physical page below TB_CODE_BITMAP_PAGES pages: the page is in pages.
+     * tb_page_has_code() runs on every TLB fill; a bit test is one cached access where
+     * the hash lookup was a miss or two.
+     */
+    uint64_t *code_bitmap;
 
     TBJumpCache **jcs;
     uint32_t nb_jcs;

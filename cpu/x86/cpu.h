@@ -98,6 +98,8 @@ typedef struct DescriptorTable {
 #define CR4_PCE (1u << 8)
 #define CR4_OSFXSR (1u << 9)
 #define CR4_OSXMMEXCPT (1u << 10)
+#define CR4_PCIDE (1u << 17) /* process-context identifiers: CR3[11:0] tags the TLB */
+#define CR3_PCID_NOFLUSH (1ull << 63) /* MOV to CR3 with CR4.PCIDE: keep the PCID's TLB */
 
 #define EFER_SCE (1u << 0)
 #define EFER_LME (1u << 8)

@@ -30,7 +30,7 @@ static const X86CpuModel x86_models[] = {
     {
         .name = "qemu64", .desc = "Osprey 64-bit virtual CPU (default)",
         .family = 6, .model = 6, .stepping = 3, .max_leaf = 0x16, .max_ext_leaf = 0x80000008,
-        .edx1 = BASE_SSE2, .ecx1 = CPUID_EXT_SSE3 | CPUID_EXT_CX16,
+        .edx1 = BASE_SSE2, .ecx1 = CPUID_EXT_SSE3 | CPUID_EXT_CX16 | CPUID_EXT_PCID,
         .edx_ext = EXT2_64, .ecx_ext = CPUID_EXT3_LAHF_LM,
         .brand = "Osprey Virtual CPU version 1.0",
     },

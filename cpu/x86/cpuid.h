@@ -56,6 +56,7 @@ bool x86_cpu_has_lm(const CPUX86State *env);
 #define CPUID_EXT_SSE3 (1u << 0)
 #define CPUID_EXT_SSSE3 (1u << 9)
 #define CPUID_EXT_CX16 (1u << 13)
+#define CPUID_EXT_PCID (1u << 17)
 
 #define CPUID_EXT2_SYSCALL (1u << 11)
 #define CPUID_EXT2_NX (1u << 20)

@@ -63,6 +63,8 @@ static inline void cpu_st_kernel(CPUX86State *env, uint64_t vaddr, unsigned size
 /* Flush the whole software TLB / one page (INVLPG, CR3/CR0/CR4 writes). */
 void x86_tlb_flush(CPUX86State *env, bool include_global);
 void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr);
+/* MOV to CR3 with CR4.PCIDE: switch to pcid's TLB, dropping its non-global entries unless keep. */
+void x86_tlb_switch_pcid(CPUX86State *env, uint16_t pcid, bool keep);
 /* Port I/O through the machine's I/O address space (no permission checks). */
 uint64_t x86_io_read(CPUX86State *env, uint16_t port, unsigned size);
 void x86_io_write(CPUX86State *env, uint16_t port, unsigned size, uint64_t val);

@@ -80,11 +80,85 @@ static void tlb_entry_clear(TLBFastEntry *e)
     e->addend = 0;
 }
 
+/* Clear a set's jump cache: the listed slots (moved to jc_victim), or all of it. */
+static void jc_clear_listed(X86TCGCPU *c, X86TLBSet *set)
+{
+    if (set->jc_overflow) {
+        tb_jc_clear(&set->jc);
+    } else {
+        for (uint32_t k = 0; k < set->jc_nused; k++) {
+            uint16_t h = set->jc_used[k];
+            if (set->jc.entry[h]) {
+                c->jc_victim.entry[h] = set->jc.entry[h];
+            }
+            set->jc.entry[h] = NULL;
+        }
+    }
+    set->jc_nused = 0;
+    set->jc_overflow = false;
+}
+
+/* Put tb in the current set's jump cache, remembering the slot for jc_clear_listed. */
+static void jc_insert_listed(X86TCGCPU *c, TranslationBlock *tb)
+{
+    X86TLBSet *set = c->cur;
+    uint32_t h = tb_jc_hash(tb->pc);
+
+    if (!set->jc.entry[h]) {
+        if (set->jc_nused < X86_JC_LIST) {
+            set->jc_used[set->jc_nused++] = (uint16_t)h;
+        } else {
+            set->jc_overflow = true;
+        }
+    }
+    set->jc.entry[h] = tb;
+}
+
+/* Drop a set's entries (all, or all but the global ones) and its jump cache. */
+static void tlb_set_flush(X86TCGCPU *c, X86TLBSet *set, bool include_global)
+{
+    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+        uint32_t kept = 0;
+        /* Only listed entries can be valid (tlb_set_entry lists every fill). */
+        for (uint32_t k = 0; k < set->nused[m]; k++) {
+            unsigned i = set->used[m][k];
+            if (include_global || !set->global[m][i]) {
+                tlb_entry_clear(&set->tlb[m][i]);
+                set->global[m][i] = 0;
+                set->listed[m][i] = 0;
+            } else {
+                set->used[m][kept++] = (uint16_t)i;
+            }
+        }
+        set->nused[m] = kept;
+    }
+    jc_clear_listed(c, set);
+}
+
+/* Make set the current one: the inline TLB and the inline jump-cache probe use it. */
+static void tlb_set_activate(X86TCGCPU *c, X86TLBSet *set)
+{
+    c->cur = set;
+    set->last_use = ++c->tlb_clock;
+    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+        c->tlb_fast.table[m] = set->tlb[m];
+    }
+    c->ctx.jc = &set->jc;
+}
+
+/* The PCID the TLB is tagged with now (SDM 4.10.1): CR3[11:0] with CR4.PCIDE, else 0. */
+static int32_t current_pcid(const CPUX86State *env)
+{
+    return (env->cr[4] & CR4_PCIDE) ? (int32_t)(env->cr[3] & 0xfff) : 0;
+}
+
 /*
- * include_global false is a CR3 load (or a task switch's): entries for global pages stay,
- * as on hardware.  An OS with kernel page-table isolation and no PCID writes CR3 on every
- * kernel entry and exit, and its kernel text is mapped global there, so this keeps the
- * kernel's code and data TLB entries warm across system calls.
+ * include_global false is a CR3 load without PCIDs (or a task switch's): entries for
+ * global pages stay, as on hardware.  An OS with kernel page-table isolation and no PCID
+ * writes CR3 on every kernel entry and exit, and its kernel text is mapped global there,
+ * so this keeps the kernel's code and data TLB entries warm across system calls.
+ * include_global true drops every PCID's entries, and the current set is then the one of
+ * the current PCID.
  */
 void x86_tlb_flush(CPUX86State *env, bool include_global)
 {
@@ -94,20 +168,58 @@ void x86_tlb_flush(CPUX86State *env, bool include_global)
         return;
     }
     c->stats.tlb_flushes++;
-    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
-            if (include_global || !c->tlb_global[m][i]) {
-                tlb_entry_clear(&c->tlb[m][i]);
-                c->tlb_global[m][i] = 0;
+    if (include_global) {
+        for (unsigned k = 0; k < X86_TLB_SETS; k++) {
+            X86TLBSet *set = &c->tlb_sets[k];
+            if (set->pcid >= 0 || set == c->cur) {
+                tlb_set_flush(c, set, true);
+                set->pcid = -1;
             }
         }
-    }
-    if (include_global) {
+        c->cur->pcid = current_pcid(env);
         /* Otherwise a kept global entry may still come from a large page. */
         c->tlb_has_large = false;
         tb_jc_clear(&c->jc_global);
+    } else {
+        tlb_set_flush(c, c->cur, false);
     }
-    tb_jc_clear(&c->jc);
+}
+
+/*
+ * MOV to CR3 with CR4.PCIDE set (SDM 4.10.4.1): the TLB of the new PCID becomes current;
+ * unless keep (CR3 bit 63), its non-global entries are dropped.  A PCID without a set of
+ * its own takes the least recently used one, emptied.
+ */
+void x86_tlb_switch_pcid(CPUX86State *env, uint16_t pcid, bool keep)
+{
+    X86TCGCPU *c = tcg_cpu(env);
+    X86TLBSet *set = NULL, *lru = NULL;
+
+    if (!c) {
+        return;
+    }
+    for (unsigned k = 0; k < X86_TLB_SETS && !set; k++) {
+        X86TLBSet *s = &c->tlb_sets[k];
+        if (s->pcid == pcid) {
+            set = s;
+        } else if (s != c->cur && (!lru || s->pcid < 0 ||
+                                   (lru->pcid >= 0 && s->last_use < lru->last_use))) {
+            lru = s;
+        }
+    }
+    if (!set) {
+        set = lru;
+        if (set->pcid >= 0) {
+            tlb_set_flush(c, set, true);
+        }
+        set->pcid = pcid;
+        keep = true; /* nothing left to drop */
+    }
+    tlb_set_activate(c, set);
+    if (!keep) {
+        c->stats.tlb_flushes++;
+        tlb_set_flush(c, set, false);
+    }
 }
 
 static bool tag_matches(uint64_t tag, uint64_t page)
@@ -118,15 +230,24 @@ static bool tag_matches(uint64_t tag, uint64_t page)
 TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uint32_t flags,
                                 uint32_t cflags)
 {
-    TranslationBlock *tb = tb_jc_lookup(&c->jc, pc, cs_base, flags, cflags);
+    TranslationBlock *tb = tb_jc_lookup(&c->cur->jc, pc, cs_base, flags, cflags);
 
     if (!tb) {
         tb = tb_jc_lookup(&c->jc_global, pc, cs_base, flags, cflags);
         if (tb) {
-            tb_jc_insert(&c->jc, tb);
+            jc_insert_listed(c, tb);
         }
     }
     return tb;
+}
+
+TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
+                                       uint32_t flags, uint32_t cflags, uint64_t phys)
+{
+    TranslationBlock *tb = tb_jc_lookup(&c->jc_victim, pc, cs_base, flags, cflags);
+
+    /* The same test as tb_lookup's: the key, and the physical PC of the current mapping. */
+    return tb && tb->phys_pc == phys ? tb : NULL;
 }
 
 /*
@@ -138,17 +259,19 @@ TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uin
  */
 void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb)
 {
+    X86TLBSet *set = c->cur;
     int mmu_idx = x86_mmu_index(c->env);
     unsigned idx = (tb->pc >> 12) & (X86_TLB_SIZE - 1);
 
-    tb_jc_insert(&c->jc, tb);
-    if (tb->page_addr[1] == TB_NO_PAGE && c->tlb_global[mmu_idx][idx] &&
-        tag_matches(c->tlb[mmu_idx][idx].addr_code, tb->pc & PAGE_MASK_4K) &&
-        c->tlb_paddr[mmu_idx][idx] == (tb->page_addr[0] & PAGE_MASK_4K)) {
+    jc_insert_listed(c, tb);
+    if (tb->page_addr[1] == TB_NO_PAGE && set->global[mmu_idx][idx] &&
+        tag_matches(set->tlb[mmu_idx][idx].addr_code, tb->pc & PAGE_MASK_4K) &&
+        set->paddr[mmu_idx][idx] == (tb->page_addr[0] & PAGE_MASK_4K)) {
         tb_jc_insert(&c->jc_global, tb);
     }
 }
 
+/* INVLPG: the page goes from every PCID's TLB (more than the SDM requires; allowed). */
 void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
 {
     X86TCGCPU *c = tcg_cpu(env);
@@ -162,34 +285,68 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
         return;
     }
     c->stats.tlb_page_flushes++;
-    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        tlb_entry_clear(&c->tlb[m][idx]);
-        c->tlb_global[m][idx] = 0;
+    for (unsigned k = 0; k < X86_TLB_SETS; k++) {
+        X86TLBSet *set = &c->tlb_sets[k];
+        if (set->pcid < 0 && set != c->cur) {
+            continue;
+        }
+        for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+            tlb_entry_clear(&set->tlb[m][idx]);
+            set->global[m][idx] = 0;
+        }
+        jc_clear_listed(c, set);
     }
-    tb_jc_clear(&c->jc);
     tb_jc_clear(&c->jc_global);
 }
 
 void x86_tlb_init(X86TCGCPU *c)
 {
+    c->tlb_sets = xzalloc(X86_TLB_SETS * sizeof(*c->tlb_sets));
     c->tlb_fast.page_bits = 12;
+    for (unsigned k = 0; k < X86_TLB_SETS; k++) {
+        X86TLBSet *set = &c->tlb_sets[k];
+        for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+            /* Nothing is listed yet: clear every entry once, flushes then go by the lists. */
+            for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
+                tlb_entry_clear(&set->tlb[m][i]);
+            }
+        }
+        set->pcid = -1;
+        tb_jc_register(c->cache, &set->jc);
+    }
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        c->tlb_fast.table[m] = c->tlb[m];
         c->tlb_fast.mask[m] = X86_TLB_SIZE - 1;
     }
+    tlb_set_activate(c, &c->tlb_sets[0]);
     x86_tlb_flush(c->env, true);
 }
 
-/* TB cache hooks: a physical page gained / lost translated code. */
+void x86_tlb_free(X86TCGCPU *c)
+{
+    for (unsigned k = 0; k < X86_TLB_SETS; k++) {
+        tb_jc_unregister(c->cache, &c->tlb_sets[k].jc);
+    }
+    free(c->tlb_sets);
+    c->tlb_sets = NULL;
+}
+
+/*
+ * TB cache hooks: a physical page gained / lost translated code.  Every set: a write
+ * through another PCID's entry must not skip the self-modifying-code check.
+ */
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr)
 {
     X86TCGCPU *c = opaque;
 
-    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
-            TLBFastEntry *e = &c->tlb[m][i];
-            if (e->addr_write != X86_TLB_INVALID && c->tlb_paddr[m][i] == page_addr) {
-                e->addr_write |= X86_TLB_NOTDIRTY;
+    for (unsigned s = 0; s < X86_TLB_SETS; s++) {
+        X86TLBSet *set = &c->tlb_sets[s];
+        for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+            for (uint32_t k = 0; k < set->nused[m]; k++) { /* unlisted entries are clear */
+                unsigned i = set->used[m][k];
+                TLBFastEntry *e = &set->tlb[m][i];
+                if (e->addr_write != X86_TLB_INVALID && set->paddr[m][i] == page_addr) {
+                    e->addr_write |= X86_TLB_NOTDIRTY;
+                }
             }
         }
     }
@@ -199,11 +356,15 @@ void x86_tlb_page_no_code(void *opaque, uint64_t page_addr)
 {
     X86TCGCPU *c = opaque;
 
-    for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
-            TLBFastEntry *e = &c->tlb[m][i];
-            if (e->addr_write != X86_TLB_INVALID && c->tlb_paddr[m][i] == page_addr) {
-                e->addr_write &= ~(uint64_t)X86_TLB_NOTDIRTY;
+    for (unsigned s = 0; s < X86_TLB_SETS; s++) {
+        X86TLBSet *set = &c->tlb_sets[s];
+        for (int m = 0; m < X86_NB_MMU_MODES; m++) {
+            for (uint32_t k = 0; k < set->nused[m]; k++) { /* unlisted entries are clear */
+                unsigned i = set->used[m][k];
+                TLBFastEntry *e = &set->tlb[m][i];
+                if (e->addr_write != X86_TLB_INVALID && set->paddr[m][i] == page_addr) {
+                    e->addr_write &= ~(uint64_t)X86_TLB_NOTDIRTY;
+                }
             }
         }
     }
@@ -232,7 +393,7 @@ static TLBFastEntry *tlb_set_entry(X86TCGCPU *c, uint64_t vaddr, int mmu_idx, ui
                                    int prot, uint64_t psize)
 {
     unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
-    TLBFastEntry *e = &c->tlb[mmu_idx][idx];
+    TLBFastEntry *e = &c->cur->tlb[mmu_idx][idx];
     uint64_t page = vaddr & PAGE_MASK_4K;
     uint64_t ppage = paddr & PAGE_MASK_4K;
     const FlatRange *fr = address_space_lookup(c->as_mem, ppage);
@@ -255,8 +416,12 @@ static TLBFastEntry *tlb_set_entry(X86TCGCPU *c, uint64_t vaddr, int mmu_idx, ui
         e->addend = 0;
         flags_rw = X86_TLB_MMIO;
     }
-    c->tlb_paddr[mmu_idx][idx] = ppage;
-    c->tlb_global[mmu_idx][idx] = (prot & PAGE_GLOBAL) != 0;
+    if (!c->cur->listed[mmu_idx][idx]) {
+        c->cur->listed[mmu_idx][idx] = 1;
+        c->cur->used[mmu_idx][c->cur->nused[mmu_idx]++] = (uint16_t)idx;
+    }
+    c->cur->paddr[mmu_idx][idx] = ppage;
+    c->cur->global[mmu_idx][idx] = (prot & PAGE_GLOBAL) != 0;
     e->addr_read = (prot & PAGE_READ) ? page | flags_rw : X86_TLB_INVALID;
     e->addr_write = (prot & PAGE_WRITE) ? page | flags_rw | flags_w : X86_TLB_INVALID;
     e->addr_code = (prot & PAGE_EXEC) ? page | flags_rw : X86_TLB_INVALID;
@@ -278,7 +443,7 @@ static TLBFastEntry *tlb_entry_for(X86TCGCPU *c, uint64_t vaddr, int access, int
                                    uint64_t **tagp)
 {
     unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
-    TLBFastEntry *e = &c->tlb[mmu_idx][idx];
+    TLBFastEntry *e = &c->cur->tlb[mmu_idx][idx];
     uint64_t page = vaddr & PAGE_MASK_4K;
     uint64_t *tag = access == 1 ? &e->addr_write : access == 2 ? &e->addr_code : &e->addr_read;
 
@@ -317,7 +482,7 @@ static uint64_t access_page_ld(X86TCGCPU *c, uint64_t vaddr, unsigned size, int 
     if (*tag & X86_TLB_MMIO) {
         uint64_t v = 0;
         c->stats.mmio_accesses++;
-        address_space_ld(c->as_mem, c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff), size, &v);
+        address_space_ld(c->as_mem, c->cur->paddr[mmu_idx][idx] | (vaddr & 0xfff), size, &v);
         return v;
     }
     return ld_le((const uint8_t *)(uintptr_t)(vaddr + e->addend), size);
@@ -348,7 +513,7 @@ static void access_page_st(X86TCGCPU *c, uint64_t vaddr, unsigned size, uint64_t
     uint64_t *tag;
     TLBFastEntry *e = tlb_entry_for(c, vaddr, 1, mmu_idx, &tag);
     unsigned idx = (vaddr >> 12) & (X86_TLB_SIZE - 1);
-    uint64_t paddr = c->tlb_paddr[mmu_idx][idx] | (vaddr & 0xfff);
+    uint64_t paddr = c->cur->paddr[mmu_idx][idx] | (vaddr & 0xfff);
 
     if (*tag & X86_TLB_MMIO) {
         c->stats.mmio_accesses++;
@@ -359,7 +524,7 @@ static void access_page_st(X86TCGCPU *c, uint64_t vaddr, unsigned size, uint64_t
         c->stats.smc_writes++;
         notdirty_write(c, paddr, size);
         /* The page may have lost its last TB: re-read the entry's flags. */
-        e = &c->tlb[mmu_idx][idx];
+        e = &c->cur->tlb[mmu_idx][idx];
     }
     st_le((uint8_t *)(uintptr_t)(vaddr + e->addend), size, val);
 }
@@ -409,6 +574,10 @@ static void mem_store(X86TCGCPU *c, uint64_t addr, unsigned size, uint64_t val, 
 
 static void check_align(CPUX86State *env, uint64_t addr, unsigned memop, unsigned mmu_idx)
 {
+    if ((memop & IR_MO_ALIGN_16) && (addr & 15)) {
+        /* MOVDQA/MOVAPS and other aligned 16-byte SSE accesses: #GP(0), never #AC. */
+        x86_raise_exception_err(env, EXCP_GP, 0);
+    }
     if ((memop & IR_MO_ALIGN) && (addr & (IR_MO_BYTES(memop) - 1))) {
         /*
          * The translator asks for alignment when CR0.AM, EFLAGS.AC and CPL 3 hold
@@ -522,8 +691,8 @@ bool x86_translate_code_addr(CPUX86State *env, uint64_t linear, uint64_t *paddr,
      */
     if (c && mmu_idx >= 0 && mmu_idx < X86_NB_MMU_MODES) {
         unsigned idx = (linear >> 12) & (X86_TLB_SIZE - 1);
-        if (tag_matches(c->tlb[mmu_idx][idx].addr_code, linear & PAGE_MASK_4K)) {
-            *paddr = c->tlb_paddr[mmu_idx][idx] | (linear & 0xfff);
+        if (tag_matches(c->cur->tlb[mmu_idx][idx].addr_code, linear & PAGE_MASK_4K)) {
+            *paddr = c->cur->paddr[mmu_idx][idx] | (linear & 0xfff);
             return true;
         }
     }

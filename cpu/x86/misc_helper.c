@@ -39,7 +39,7 @@ static void x86_cpu_set_cr8(CPUX86State *env, uint64_t val)
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | \
                    CR0_NW | CR0_CD | CR0_PG)
 #define CR4_VALID (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | \
-                   CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
+                   CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_PCIDE)
 
 static void write_cr0(CPUX86State *env, uint64_t val)
 {
@@ -63,8 +63,8 @@ static void write_cr0(CPUX86State *env, uint64_t val)
         }
     }
     if (!(val & CR0_PG) && (old & CR0_PG) && (env->efer & EFER_LMA)) {
-        /* Leaving long mode is only possible from compatibility mode. */
-        if (env->hflags & HF_CS64) {
+        /* Leaving long mode is only possible from compatibility mode, and without PCIDs. */
+        if ((env->hflags & HF_CS64) || (env->cr[4] & CR4_PCIDE)) {
             x86_raise_exception_err(env, EXCP_GP, 0);
         }
     }
@@ -82,6 +82,14 @@ static void write_cr0(CPUX86State *env, uint64_t val)
 
 static void write_cr3(CPUX86State *env, uint64_t val)
 {
+    bool pcide = (env->cr[4] & CR4_PCIDE) != 0;
+    bool keep = false;
+
+    if (pcide) {
+        /* Bit 63 asks to keep the PCID's TLB entries; it is not part of CR3 (SDM 4.10.4.1). */
+        keep = (val & CR3_PCID_NOFLUSH) != 0;
+        val &= ~CR3_PCID_NOFLUSH;
+    }
     if (env->efer & EFER_LMA) {
         if (val & ~((1ull << X86_PHYS_ADDR_BITS) - 1)) {
             x86_raise_exception_err(env, EXCP_GP, 0);
@@ -96,7 +104,11 @@ static void write_cr3(CPUX86State *env, uint64_t val)
         env->cr[3] = old;
         x86_raise_exception_err(env, EXCP_GP, 0);
     }
-    x86_tlb_flush(env, false);
+    if (pcide) {
+        x86_tlb_switch_pcid(env, (uint16_t)(val & 0xfff), keep);
+    } else {
+        x86_tlb_flush(env, false);
+    }
 }
 
 static void write_cr4(CPUX86State *env, uint64_t val)
@@ -111,11 +123,17 @@ static void write_cr4(CPUX86State *env, uint64_t val)
     if (((val & CR4_PAE) && !(env->cpuid_features[0] & CPUID_PAE)) ||
         ((val & CR4_PSE) && !(env->cpuid_features[0] & CPUID_PSE)) ||
         ((val & CR4_PGE) && !(env->cpuid_features[0] & CPUID_PGE)) ||
-        ((val & CR4_OSFXSR) && !(env->cpuid_features[0] & CPUID_FXSR))) {
+        ((val & CR4_OSFXSR) && !(env->cpuid_features[0] & CPUID_FXSR)) ||
+        ((val & CR4_PCIDE) && !(env->cpuid_features[1] & CPUID_EXT_PCID))) {
+        x86_raise_exception_err(env, EXCP_GP, 0);
+    }
+    /* Setting PCIDE needs long mode and CR3[11:0] = 0 (SDM 4.10.1, MOV to CR4). */
+    if ((val & CR4_PCIDE) && !(old & CR4_PCIDE) &&
+        (!(env->efer & EFER_LMA) || (env->cr[3] & 0xfff))) {
         x86_raise_exception_err(env, EXCP_GP, 0);
     }
     env->cr[4] = val;
-    uint64_t paging_bits = CR4_PAE | CR4_PSE | CR4_PGE;
+    uint64_t paging_bits = CR4_PAE | CR4_PSE | CR4_PGE | CR4_PCIDE;
     if ((val ^ old) & paging_bits) {
         if ((env->cr[0] & CR0_PG) && (val & CR4_PAE) && !(env->efer & EFER_LMA) &&
             !x86_mmu_load_pdptes(env)) {

@@ -68,7 +68,6 @@ void helper_movsldup(CPUX86State *env, XMMReg *d, const XMMReg *s);
 void helper_shufps(CPUX86State *env, XMMReg *d, const XMMReg *s, uint32_t imm);
 void helper_shufpd(CPUX86State *env, XMMReg *d, const XMMReg *s, uint32_t imm);
 /* Load/store pieces with #GP on a misaligned 16-byte access (MOVAPS, MOVDQA, ...). */
-void helper_check_align16(CPUX86State *env, uint64_t addr);
 
 /* ---- floating point (sse_helper_fp.c) ---- */
 

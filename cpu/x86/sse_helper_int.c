@@ -548,10 +548,3 @@ void helper_shufpd(CPUX86State *env, XMMReg *d, const XMMReg *s, uint32_t imm)
     d->q[0] = a.q[imm & 1];
     d->q[1] = b.q[(imm >> 1) & 1];
 }
-
-void helper_check_align16(CPUX86State *env, uint64_t addr)
-{
-    if (addr & 15) {
-        x86_raise_exception_err(env, EXCP_GP, 0);
-    }
-}

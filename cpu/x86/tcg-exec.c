@@ -57,7 +57,10 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
         return NULL;
     }
     key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags, .cflags = 0};
-    tb = tb_lookup(c->cache, &key);
+    tb = x86_jc_victim_lookup(c, pc, cs_base, flags, 0, phys);
+    if (!tb) {
+        tb = tb_lookup(c->cache, &key);
+    }
     if (tb) {
         c->stats.lookup_hash_hits++;
         x86_jc_insert(c, tb);
@@ -88,8 +91,8 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->as_io = as_io;
     c->cache = tb_cache_new(backend ? backend : &tb_backend_interp, code_size, 12);
     tb_cache_set_hooks(c->cache, &hooks);
-    tb_jc_register(c->cache, &c->jc);
     tb_jc_register(c->cache, &c->jc_global);
+    tb_jc_register(c->cache, &c->jc_victim);
     c->irf = ir_func_new(2);
     x86_translate_init_globals(c->irf, &scratch);
     x86_tlb_init(c);
@@ -117,8 +120,9 @@ void x86_tcg_cpu_free(X86TCGCPU *c)
     if (c->as_mem) {
         address_space_remove_listener(c->as_mem, &c->listener);
     }
-    tb_jc_unregister(c->cache, &c->jc);
     tb_jc_unregister(c->cache, &c->jc_global);
+    tb_jc_unregister(c->cache, &c->jc_victim);
+    x86_tlb_free(c);
     tb_cache_free(c->cache);
     ir_func_free(c->irf);
     if (c->env->accel_cpu == c) {
@@ -140,10 +144,15 @@ static double ratio(uint64_t a, uint64_t b)
 
 void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
 {
-    const X86ExecStats *s = &c->stats;
+    X86ExecStats st = c->stats;
+    const X86ExecStats *s = &st;
     TBCacheStats cs = tb_cache_stats(c->cache);
-    uint64_t entries = s->loop_entries + s->linked_entries;
-    uint64_t lookups = s->lookup_jc_hits + s->lookup_hash_hits;
+    uint64_t entries, lookups;
+
+    /* Jump-cache hits of the inline probe in generated code count like the hook's. */
+    st.lookup_jc_hits += c->ctx.lookup_inline_hits;
+    entries = s->loop_entries + s->linked_entries;
+    lookups = s->lookup_jc_hits + s->lookup_hash_hits;
     uint64_t chained = s->linked_entries > lookups ? s->linked_entries - lookups : 0;
     uint64_t misses = s->tlb_slow_loads + s->tlb_slow_stores;
     TBProfTotals pt = {0};
@@ -229,7 +238,10 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
     }
     key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags,
                   .cflags = cflags};
-    tb = tb_lookup(c->cache, &key);
+    tb = x86_jc_victim_lookup(c, pc, cs_base, flags, cflags, phys);
+    if (!tb) {
+        tb = tb_lookup(c->cache, &key);
+    }
     if (tb) {
         c->stats.hash_hits++;
     } else {

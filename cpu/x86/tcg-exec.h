@@ -19,6 +19,8 @@
  */
 #define X86_TLB_BITS 10
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
+#define X86_JC_LIST 512 /* jump-cache slots remembered for a cheap clear */
+#define X86_TLB_SETS 16 /* PCIDs with a TLB of their own (Linux uses up to 13) */
 /* Flags in the low bits of a TLB tag (they make the inline compare fail). */
 #define X86_TLB_MMIO 1u     /* not plain RAM: go through address_space_ld/st */
 #define X86_TLB_NOTDIRTY 2u /* write to a page with translated code */
@@ -64,27 +66,66 @@ typedef struct X86ExecStats {
     uint64_t smc_writes;      /* writes to pages holding translated code */
 } X86ExecStats;
 
+/*
+ * One TLB with its jump cache: what translations of one PCID (address space) are cached.
+ * The jump cache (by virtual PC) is only valid with the mapping the TLB caches.
+ */
+typedef struct X86TLBSet {
+    TLBFastEntry tlb[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    uint64_t paddr[X86_NB_MMU_MODES][X86_TLB_SIZE]; /* physical page of each entry */
+    /* Entries from global pages (PTE.G with CR4.PGE): a CR3 write keeps them (SDM 4.10.4.1). */
+    uint8_t global[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    /*
+     * The entries that may be valid, per MMU mode: every fill lists its index once
+     * (listed), so a flush clears only those instead of all X86_TLB_SIZE.  An OS with
+     * page-table isolation flushes on every kernel entry and exit, with a few dozen
+     * entries filled in between.
+     */
+    uint16_t used[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    uint32_t nused[X86_NB_MMU_MODES];
+    uint8_t listed[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    TBJumpCache jc;
+    /* Likewise the jump-cache slots filled since its last clear; jc_overflow: too many to
+     * list, clear it all. */
+    uint16_t jc_used[X86_JC_LIST];
+    uint32_t jc_nused;
+    bool jc_overflow;
+    int32_t pcid;       /* the PCID cached here, or -1: unused */
+    uint64_t last_use;  /* tlb_clock when last made current */
+} X86TLBSet;
+
 typedef struct X86TCGCPU {
     CPUX86State *env;
     TBCache *cache;
-    TBJumpCache jc;
     /*
      * Blocks whose code page the TLB maps with a global entry (one page, same physical
      * page).  A CR3 write keeps global TLB entries, so it clears jc but not this cache:
      * kernel code under page-table isolation stays found without a hash lookup.
      */
     TBJumpCache jc_global;
+    /*
+     * What TLB flushes took out of jc, slot by slot (never cleared by them): after a jc
+     * miss, a TB here whose key and physical PC match the current translation is the one
+     * tb_lookup would find, without the hash table's cache misses.  Under page-table
+     * isolation user code's jump-cache entries die on every kernel entry and exit while
+     * its mapping stays the same.
+     */
+    TBJumpCache jc_victim;
     TBExecCtx ctx;
     IRFunc *irf;
     AddressSpace *as_mem, *as_io;
     MemoryListener listener;
 
     TLBFast tlb_fast;
-    TLBFastEntry tlb[X86_NB_MMU_MODES][X86_TLB_SIZE];
-    uint64_t tlb_paddr[X86_NB_MMU_MODES][X86_TLB_SIZE]; /* physical page of each entry */
     bool tlb_has_large;  /* some entry came from a page larger than 4 KiB */
-    /* Entries from global pages (PTE.G with CR4.PGE): a CR3 write keeps them (SDM 4.10.4.1). */
-    uint8_t tlb_global[X86_NB_MMU_MODES][X86_TLB_SIZE];
+    /*
+     * The TLB, one set per PCID in use (CR4.PCIDE; without it only PCID 0): a CR3 write
+     * that keeps the TLB (bit 63) switches sets instead of refilling.  cur is the set of
+     * the current PCID; tlb_fast and ctx.jc point into it.
+     */
+    X86TLBSet *tlb_sets; /* X86_TLB_SETS of them */
+    X86TLBSet *cur;
+    uint64_t tlb_clock;  /* for the least recently used set */
 
     /* Self-modifying code: redo the current instruction alone (see mem_helper.c). */
     bool smc_single;
@@ -117,7 +158,11 @@ extern const GuestMemOps x86_guest_mem_ops;
 TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uint32_t flags,
                                 uint32_t cflags);
 void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb);
+/* After a jc miss: the TB jc_victim holds for this key at physical PC phys, or NULL. */
+TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
+                                       uint32_t flags, uint32_t cflags, uint64_t phys);
 void x86_tlb_init(X86TCGCPU *c);
+void x86_tlb_free(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
 void x86_tlb_page_no_code(void *opaque, uint64_t page_addr);
 

@@ -106,8 +106,11 @@ IRv64 simd_mem_addr(DisasContext *s, const DecodedInsn *d, unsigned size)
     const X86InsnInfo *info = x86_insn_info(d->id);
 
     if (size >= 16 && info && (info->attrs & X86_A_ALN)) {
-        IR_CALL(s->f, helper_check_align16, IR_CALL_NO_WRITE_GLOBALS, IR_NO_TEMP, ENV(s),
-                IRT(la));
+        /*
+         * The instruction's first access (simd_ld_mem/simd_st_mem at la) carries the check:
+         * a misaligned address misses the inline TLB and the softmmu hook raises #GP(0).
+         */
+        s->next_align16 = IR_MO_ALIGN_16;
     }
     return la;
 }

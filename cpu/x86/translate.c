@@ -230,19 +230,28 @@ IRv64 gen_lea_mem(DisasContext *s, const DecodedInsn *d, unsigned size)
     return a;
 }
 
+/* The alignment bits of the next access: #AC checks, and a pending 16-byte check. */
+static unsigned take_align(DisasContext *s)
+{
+    unsigned a = s->mem_align | s->next_align16;
+
+    s->next_align16 = 0;
+    return a;
+}
+
 void gen_ld(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | s->mem_align, s->mem_index);
+    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | take_align(s), s->mem_index);
 }
 
 void gen_lds(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | IR_MO_SIGN | s->mem_align, s->mem_index);
+    ir_qemu_ld_i64(s->f, v, IRT(laddr), ot | IR_MO_SIGN | take_align(s), s->mem_index);
 }
 
 void gen_st(DisasContext *s, unsigned ot, IRv64 v, IRv64 laddr)
 {
-    ir_qemu_st_i64(s->f, v, IRT(laddr), ot | s->mem_align, s->mem_index);
+    ir_qemu_st_i64(s->f, v, IRT(laddr), ot | take_align(s), s->mem_index);
 }
 
 /* ---- operands ---- */
@@ -592,7 +601,12 @@ void gen_setcc(DisasContext *s, int cc, IRv64 v)
     IRv64 fl, t;
     bool inv = cc & 1;
 
-    if (kind == CC_OP_SUBB && gen_setcc_sub(s, cc, v)) {
+    /*
+     * E/NE take the ZF path below even after SUB/CMP: a test of the result against zero
+     * right after the subtraction lets the native backend reuse the host's ZF, where
+     * comparing the original operands first rebuilds one of them (dst + src).
+     */
+    if (kind == CC_OP_SUBB && (cc >> 1) != 2 && gen_setcc_sub(s, cc, v)) {
         return;
     }
     if (kind > CC_OP_EFLAGS && kind != CC_OP_BMILGB && (cc >> 1) == 2) {
@@ -739,6 +753,26 @@ static bool same_page(DisasContext *s, uint64_t eip)
     return ((s->cs_base + eip) >> 12) == (s->pc_start >> 12);
 }
 
+/*
+ * Jump to the block at the current state through a lookup.  The key is computed here as
+ * x86_get_tb_cpu_state() does, from env as it is now (a far transfer or a helper may just
+ * have changed CS or hflags), so that the backend can probe the jump cache inline.
+ */
+static void gen_lookup_and_goto_ptr(DisasContext *s)
+{
+    IRFunc *f = s->f;
+    IRv64 cs_base = ir_temp_i64(f), pc = ir_temp_i64(f), mode = ir_temp_i64(f);
+    IRv64 fl = ir_temp_i64(f);
+
+    ir_ld_i64(f, cs_base, ir_env(f), offsetof(CPUX86State, segs[R_CS].base));
+    ir_add_i64(f, pc, s->rip, cs_base);
+    ir_ld32u_i64(f, mode, ir_env(f), offsetof(CPUX86State, hflags));
+    ir_ld_i64(f, fl, ir_env(f), offsetof(CPUX86State, eflags));
+    ir_andi_i64(f, fl, fl, X86_TB_EFLAGS_MASK);
+    ir_or_i64(f, mode, mode, fl);
+    ir_lookup_key_and_goto_ptr(f, pc, cs_base, mode);
+}
+
 void gen_jmp_to(DisasContext *s, uint64_t eip, unsigned slot)
 {
     gen_update_cc_op(s);
@@ -759,7 +793,7 @@ void gen_jmp_to(DisasContext *s, uint64_t eip, unsigned slot)
         } else if (s->flags & HF_INHIBIT_IRQ) {
             ir_exit_tb(s->f, IR_EXIT_NOCHAIN, 0);
         } else {
-            ir_lookup_and_goto_ptr(s->f);
+            gen_lookup_and_goto_ptr(s);
         }
     }
     s->is_jmp = DISAS_NORETURN;
@@ -916,6 +950,7 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
             gen_discard_unused_cc(&s);
         }
         ir_insn_start(f, eip, (uint64_t)(int64_t)s.cc_op, 0);
+        s.next_align16 = 0;
         s.num_insns++;
         if (s.num_insns == 1 && (flags & X86_EFL_RF)) {
             /* RF suppresses the instruction breakpoint of this one instruction only. */
@@ -999,7 +1034,7 @@ uint32_t x86_translate_block(CPUX86State *env, IRFunc *f, uint64_t pc, uint64_t 
             }
             ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
         } else {
-            ir_lookup_and_goto_ptr(f);
+            gen_lookup_and_goto_ptr(&s);
         }
         break;
     default:

@@ -95,6 +95,8 @@ typedef struct DisasContext {
     int cpl, iopl;
     int mem_index;           /* MMU index for data accesses */
     unsigned mem_align;      /* IR_MO_ALIGN when #AC checks apply (AM, AC, CPL 3), else 0 */
+    /* IR_MO_ALIGN_16 for the next guest access of this instruction only (simd_mem_addr). */
+    unsigned next_align16;
     bool ss_shadow;          /* this insn loaded SS: no single-step trap after it */
 
     /* Lazy flags: the cc_op known at translation time, or CC_OP_DYNAMIC. */

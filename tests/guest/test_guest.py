@@ -69,6 +69,8 @@ KNOWN_EMULATED_KVM_GAPS = {
     "syscall64": ("the host kernel's emulator raises #GP on SYSRET", "unexpected exception 13"),
     "paging64": ("the host kernel's emulator raises #UD on INT n from user mode",
                  "unexpected exception 6"),
+    "pcid64": ("KVM here does not offer PCID (CPUID.1:ECX.PCID clear)",
+               "CPUID.1:ECX.PCID is clear"),
 }
 
 CFLAGS = ["-ffreestanding", "-nostdlib", "-fno-pic", "-fno-pie", "-fno-stack-protector",

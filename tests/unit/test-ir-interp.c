@@ -919,6 +919,88 @@ static void test_lookup_and_goto_ptr(void)
     toy_free(&t);
 }
 
+/* lookup_key_and_goto_ptr: the hook, with a switch to refuse and a call count. */
+static unsigned keyed_hook_calls;
+static bool keyed_hook_refuses;
+
+static TranslationBlock *keyed_lookup_tb(TBExecCtx *ctx)
+{
+    keyed_hook_calls++;
+    return keyed_hook_refuses ? NULL : toy_lookup_tb(ctx);
+}
+
+static void test_lookup_key_and_goto_ptr(void)
+{
+    bool native = !strcmp(toy_current_backend()->name, "native");
+    TranslationBlock *d, *e;
+    Toy t;
+    uint64_t v;
+
+    toy_init(&t, true);
+    t.ctx.lookup_tb = keyed_lookup_tb;
+    t.ctx.jc = &t.jc;
+    keyed_hook_calls = 0;
+    keyed_hook_refuses = false;
+    /* An indirect jump to r0 with the key (r0, cs_base r1, flags word r2). */
+    ir_insn_start(t.f, 0x5000, 0, 0);
+    ir_mov_i64(t.f, t.g.pc, t.g.r[0]);
+    ir_lookup_key_and_goto_ptr(t.f, t.g.r[0], t.g.r[1], t.g.r[2]);
+    d = toy_gen_at(&t, 0x5000, 4);
+    ir_insn_start(t.f, 0x6000, 0, 0);
+    ir_addi_i64(t.f, t.g.r[3], t.g.r[3], 1);
+    ir_exit_tb(t.f, IR_EXIT_NOCHAIN, 0xe);
+    e = toy_gen_at(&t, 0x6000, 4);
+
+    /* First time: the jump cache is empty, the hook finds e and caches it. */
+    t.env->r[0] = 0x6000;
+    v = toy_run(&t, d);
+    CHECK_EQ(v, 0xe);
+    CHECK(t.ctx.last_tb == e);
+    CHECK_EQ(t.env->r[3], 1);
+    CHECK_EQ(keyed_hook_calls, 1);
+    CHECK_EQ(t.ctx.lookup_inline_hits, 0);
+
+    /* Second time: the native probe finds e without the hook; the interpreter asks it. */
+    v = toy_run(&t, d);
+    CHECK_EQ(v, 0xe);
+    CHECK(t.ctx.last_tb == e);
+    CHECK_EQ(t.env->r[3], 2);
+    CHECK_EQ(keyed_hook_calls + t.ctx.lookup_inline_hits, 2);
+    CHECK_EQ(t.ctx.lookup_inline_hits, native ? 1 : 0);
+
+    /* A key that differs in cs_base or in the flags word is not e: the hook decides. */
+    keyed_hook_refuses = true;
+    for (int which = 1; which <= 2; which++) {
+        unsigned calls = keyed_hook_calls;
+        t.env->r[which] = 0x100000000ull;
+        v = toy_run(&t, d);
+        CHECK_EQ(v, 0);
+        CHECK_EQ(t.ctx.exit_reason, TB_EXIT_NOCHAIN);
+        CHECK(t.ctx.last_tb == d);
+        CHECK_EQ(t.env->r[3], 2);
+        CHECK_EQ(keyed_hook_calls, calls + 1);
+        t.env->r[which] = 0;
+    }
+
+    /* An exhausted budget stops the entry into a probe (or hook) hit. */
+    keyed_hook_refuses = false;
+    t.ctx.budget = 0;
+    toy_run(&t, d);
+    CHECK_EQ(t.ctx.exit_reason, TB_EXIT_REQUESTED);
+    CHECK(t.ctx.last_tb == e);
+    CHECK_EQ(t.env->r[3], 2);
+    t.ctx.budget = INT32_MAX;
+
+    /* Invalidation takes e out of the jump cache: the probe misses, the hook refuses. */
+    keyed_hook_refuses = true;
+    tb_invalidate(t.cache, e);
+    v = toy_run(&t, d);
+    CHECK_EQ(v, 0);
+    CHECK(t.ctx.last_tb == d);
+    CHECK_EQ(t.env->r[3], 2);
+    toy_free(&t);
+}
+
 /* ---- throughput ---- */
 
 static double now_sec(void)
@@ -1112,6 +1194,7 @@ int main(void)
     toy_test_run("interp/chaining_and_unchaining", test_chaining_and_unchaining);
     toy_test_run("interp/budget_and_exit_request", test_budget_and_exit_request);
     toy_test_run("interp/lookup_and_goto_ptr", test_lookup_and_goto_ptr);
+    toy_test_run("interp/lookup_key_and_goto_ptr", test_lookup_key_and_goto_ptr);
     toy_test_run("interp/perf", test_perf);
     return test_summary();
 }

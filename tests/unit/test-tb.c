@@ -170,6 +170,20 @@ static void test_page_lists_and_range_invalidation(void)
     }
     CHECK_EQ(tb_invalidate_phys_range(t.cache, 0x7000, 0x8000, NULL, NULL), 100);
     CHECK(!tb_page_has_code(t.cache, 0x7000));
+
+    /* Above the code bitmap's 4 GiB the page list answers; a flush forgets both. */
+    {
+        TBKey k = {.pc = 0x9000, .phys_pc = 0x123456000ull};
+        gen_tb(&t, &k, 8, TB_NO_PAGE, 2);
+    }
+    gen_simple(&t, 0x9000, 8);
+    CHECK(tb_page_has_code(t.cache, 0x123456000ull));
+    CHECK(!tb_page_has_code(t.cache, 0x123457000ull));
+    CHECK(!tb_page_has_code(t.cache, 0x23456000ull));
+    CHECK(tb_page_has_code(t.cache, 0x9000));
+    tb_flush(t.cache);
+    CHECK(!tb_page_has_code(t.cache, 0x123456000ull));
+    CHECK(!tb_page_has_code(t.cache, 0x9000));
     toy_free(&t);
 }
 

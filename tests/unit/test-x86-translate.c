@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "cpu/x86/cc.h"
 #include "cpu/x86/cpu.h"
 #include "tests/unit/test.h"
 
@@ -245,8 +246,34 @@ static void test_long64_cmpxchg_bt(void)
     CHECK_EQ(x86_get_eflags(E()) & X86_EFL_CF, 0);
 }
 
+/* cc_compute_c is a shortcut: it must equal the CF of cc_compute_all for every state. */
+static void test_cc_compute_c(void)
+{
+    static const uint64_t vals[] = {0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,
+                                    0x7fffffff, 0x80000000u, 0xffffffffu, 0x100000000ull,
+                                    0x7fffffffffffffffull, 0x8000000000000000ull, UINT64_MAX};
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    unsigned bad = 0;
+
+    for (int op = -1; op < CC_OP_NB + 2; op++) {
+        for (unsigned i = 0; i < 4000; i++) {
+            uint64_t v[3];
+            for (unsigned k = 0; k < 3; k++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                v[k] = (seed >> 40) & 1 ? vals[(seed >> 8) % ARRAY_SIZE(vals)] : seed;
+            }
+            if (cc_compute_c(v[0], v[1], v[2], op) !=
+                (cc_compute_all(v[0], v[1], v[2], op) & X86_EFL_CF)) {
+                bad++;
+            }
+        }
+    }
+    CHECK_EQ(bad, 0);
+}
+
 int main(void)
 {
+    test_run("cc: cc_compute_c agrees with cc_compute_all", test_cc_compute_c);
     test_run("real: mov/add", test_real_basic);
     test_run("real: loop", test_real_loop);
     test_run("real: call/ret", test_real_call_ret);

@@ -299,7 +299,8 @@ static inline void *interp_tlb_host(const TLBFast *t, unsigned moi, uint64_t add
     if (!t || !t->table[mmu]) {
         return NULL;
     }
-    if ((moi & IR_MO_ALIGN) && (addr & (size - 1))) {
+    if (((moi & IR_MO_ALIGN) && (addr & (size - 1))) ||
+        ((moi & IR_MO_ALIGN_16) && (addr & 15))) {
         return NULL; /* let the hook raise the alignment fault */
     }
     e = tlb_fast_entry(t, mmu, addr);
@@ -1400,6 +1401,7 @@ static long interp_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t c
             reachable = false;
             break;
         case IR_OP_LOOKUP_AND_GOTO_PTR:
+        case IR_OP_LOOKUP_KEY_AND_GOTO_PTR: /* the hook computes the same key from env */
             sync_globals(&g);
             emit(&g, pack(IOP_LOOKUP, 0, 0, 0));
             reachable = false;

@@ -1209,9 +1209,9 @@ static void gen_qemu(Gen *g, const IROp *op)
     asm_rr(&g->a, 0x85 | P_REXW, R10, R10);
     sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_E);
     asm_alu_rr(&g->a, ALU_ADD, true, R11, R10);
-    if (mo & IR_MO_ALIGN && size > 1) {
+    if ((mo & IR_MO_ALIGN && size > 1) || (mo & IR_MO_ALIGN_16)) {
         asm_rr(&g->a, 0xf7, 0, ra);
-        asm_d(&g->a, size - 1);
+        asm_d(&g->a, (mo & IR_MO_ALIGN_16) ? 15 : size - 1);
         sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_NE);
     }
     /*
@@ -1333,11 +1333,11 @@ static void gen_goto_tb(Gen *g, const IROp *op)
     asm_d(&g->a, 0);
 }
 
-static void gen_lookup(Gen *g)
+/* The exit path of lookup_and_goto_ptr: call ctx->lookup_tb, enter what it returns. */
+static void gen_lookup_call(Gen *g)
 {
     size_t miss1, miss2;
 
-    sync_bb(g);
     asm_rm(&g->a, 0x8b | P_REXW, RAX, R15, offsetof(TBExecCtx, lookup_tb));
     asm_rr(&g->a, 0x85 | P_REXW, RAX, RAX);
     miss1 = asm_jcc32(&g->a, CC_E);
@@ -1350,6 +1350,33 @@ static void gen_lookup(Gen *g)
     asm_link(&g->a, miss1, g->a.n);
     asm_link(&g->a, miss2, g->a.n);
     emit_exit(g, TB_EXIT_NOCHAIN, 0);
+}
+
+static void gen_lookup(Gen *g)
+{
+    sync_bb(g);
+    gen_lookup_call(g);
+}
+
+/*
+ * lookup_key_and_goto_ptr pc, cs_base, mode: the key goes to rcx, r10, r11 (scratch, so
+ * no allocated value is overwritten); native_lookup_stub (exec.c) probes the jump cache
+ * (or asks ctx->lookup_tb) and returns where to go: the next TB's chained entry, or an
+ * exit to the loop.  One shared copy of the probe keeps every block ending in an indirect
+ * branch small, and the jump itself stays here, one per site, where the host's branch
+ * predictor can learn each site's targets.
+ */
+static void gen_lookup_key(Gen *g, const IROp *op)
+{
+    static const uint8_t key_regs[3] = {RCX, R10, R11};
+
+    sync_bb(g);
+    for (unsigned k = 0; k < 3; k++) {
+        asm_mov_rr(&g->a, true, key_regs[k], in_reg(g, op->args[k]));
+    }
+    asm_movi(&g->a, RAX, (uint64_t)(uintptr_t)native_lookup_stub);
+    asm_rr(&g->a, 0xff, 2, RAX);
+    asm_rr(&g->a, 0xff, 4, RAX);
 }
 
 static void gen_prologue(Gen *g)
@@ -1458,6 +1485,10 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
             break;
         case IR_OP_LOOKUP_AND_GOTO_PTR:
             gen_lookup(&g);
+            reachable = false;
+            break;
+        case IR_OP_LOOKUP_KEY_AND_GOTO_PTR:
+            gen_lookup_key(&g, op);
             reachable = false;
             break;
         case IR_OP_CALL:

@@ -53,6 +53,84 @@ __asm__(".text\n"
         "    .cfi_endproc\n"
         ".size native_enter, .-native_enter\n");
 
+/* Offsets the lookup stub uses, as literals for the assembler. */
+#define CTX_LOOKUP_TB 24
+#define CTX_EXIT_REASON 72
+#define CTX_JC 80
+#define CTX_INLINE_HITS 88
+#define TB_PC 0
+#define TB_CS_BASE 8
+#define TB_FLAGS 24 /* flags, then cflags: one 8-byte word */
+#define TB_CODE 48
+_Static_assert(offsetof(TBExecCtx, lookup_tb) == CTX_LOOKUP_TB, "stub offsets");
+_Static_assert(offsetof(TBExecCtx, exit_reason) == CTX_EXIT_REASON, "stub offsets");
+_Static_assert(offsetof(TBExecCtx, jc) == CTX_JC, "stub offsets");
+_Static_assert(offsetof(TBExecCtx, lookup_inline_hits) == CTX_INLINE_HITS, "stub offsets");
+_Static_assert(offsetof(TranslationBlock, pc) == TB_PC, "stub offsets");
+_Static_assert(offsetof(TranslationBlock, cs_base) == TB_CS_BASE, "stub offsets");
+_Static_assert(offsetof(TranslationBlock, flags) == TB_FLAGS, "stub offsets");
+_Static_assert(offsetof(TranslationBlock, cflags) == TB_FLAGS + 4, "stub offsets");
+_Static_assert(offsetof(TranslationBlock, code) == TB_CODE, "stub offsets");
+_Static_assert(offsetof(TBJumpCache, entry) == 0 && TB_JC_SIZE == 4096, "stub hash");
+_Static_assert(TB_EXIT_NOCHAIN == 2, "stub exit reason");
+_Static_assert(offsetof(TranslationBlock, code) + 8 <= 64, "lookups read one cache line");
+
+/*
+ * native_lookup_stub: called from TB code (the TB's register roles; rcx = pc,
+ * r10 = cs_base, r11 = the flags word).  The probe is tb_jc_lookup(): slot
+ * (pc ^ pc >> 12) & 4095, and registered jump caches never hold invalid TBs.  TB code
+ * enters what it returns through the chained-entry prologue (budget, exit_request).  The
+ * hook is called with rsp moved back to the alignment TB code calls from.
+ */
+__asm__(".text\n"
+        ".globl native_lookup_stub\n"
+        ".hidden native_lookup_stub\n"
+        ".type native_lookup_stub, @function\n"
+        "native_lookup_stub:\n"
+        "    mov " STR(CTX_JC) "(%r15), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 1f\n"
+        "    mov %rcx, %rdx\n"
+        "    shr $12, %rdx\n"
+        "    xor %ecx, %edx\n"
+        "    and $4095, %edx\n"
+        "    mov (%rax,%rdx,8), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 1f\n"
+        "    cmp " STR(TB_PC) "(%rax), %rcx\n"
+        "    jne 1f\n"
+        "    cmp " STR(TB_CS_BASE) "(%rax), %r10\n"
+        "    jne 1f\n"
+        "    cmp " STR(TB_FLAGS) "(%rax), %r11\n"
+        "    jne 1f\n"
+        "    incq " STR(CTX_INLINE_HITS) "(%r15)\n"
+        "    mov " STR(TB_CODE) "(%rax), %rax\n"
+        "    ret\n"
+        "1:\n"
+        "    mov " STR(CTX_LOOKUP_TB) "(%r15), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 2f\n"
+        "    sub $8, %rsp\n"
+        "    mov %r15, %rdi\n"
+        "    call *%rax\n"
+        "    add $8, %rsp\n"
+        "    test %rax, %rax\n"
+        "    jz 2f\n"
+        "    mov " STR(TB_CODE) "(%rax), %rax\n"
+        "    ret\n"
+        "2:\n"
+        "    lea native_exit_nochain(%rip), %rax\n"
+        "    ret\n"
+        ".size native_lookup_stub, .-native_lookup_stub\n"
+        ".globl native_exit_nochain\n"
+        ".hidden native_exit_nochain\n"
+        ".type native_exit_nochain, @function\n"
+        "native_exit_nochain:\n"
+        "    movl $2, " STR(CTX_EXIT_REASON) "(%r15)\n"
+        "    xor %eax, %eax\n"
+        "    ret\n"
+        ".size native_exit_nochain, .-native_exit_nochain\n");
+
 /* Without a usable TLB every probe sees a NULL table and takes the hook. */
 static const TLBFast native_no_tlb;
 

@@ -30,6 +30,16 @@
 /* The trampoline (exec.c): runs code with the register roles above, returns rax. */
 uint64_t native_enter(TBExecCtx *ctx, const void *code, const TLBFast *tlb);
 
+/*
+ * Called from TB code with a lookup key in rcx (pc), r10 (cs_base) and r11 (flags |
+ * cflags << 32); returns in rax where TB code jumps next: the chained entry of the TB
+ * ctx->jc holds for exactly that key, else of the one ctx->lookup_tb returns, else
+ * native_exit_nochain.  Clobbers the caller-saved registers.
+ */
+void native_lookup_stub(void);
+/* Jumped to from TB code: leave to the exec loop with TB_EXIT_NOCHAIN. */
+void native_exit_nochain(void);
+
 long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
                      uint32_t *insn_pos);
 
