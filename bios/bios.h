@@ -241,6 +241,10 @@ extern u32 ram_below_4g;
 extern u64 ram_above_4g;
 u32 high_alloc(u32 size, u32 align);  /* from the reserved zone at the top of low RAM */
 u32 fseg_alloc(u32 size, u32 align);  /* from 0xE0000-0xEFFFF (shadow RAM) */
+u32 high_zone_base(void);
+
+/* The POST Memory Manager (pmm.c). */
+void pmm_setup(void);
 
 /* Services. */
 void handle_int10(struct bregs *r);

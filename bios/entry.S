@@ -348,6 +348,57 @@ pnp_entry:
     movw $0x82, %ax
     lretw
 
+/*
+ * The PMM entry (pmm.c): a 16-bit far call with the function and its arguments on the
+ * caller's stack.  They are copied to pmm_args, handle_pmm runs on a stack of its own
+ * (the caller may be on the BIOS stack), and its result goes back in DX:AX; every other
+ * register, the segments and the flags are kept.
+ */
+    .global pmm_entry
+pmm_entry:
+    pushfw
+    cli
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    pushal
+    movzwl %sp, %esi
+    addl $32 + 8 + 2 + 4, %esi  /* pushal, 4 segments, flags, return CS:IP */
+    movw %ss, %ax
+    movw %ax, %ds
+    movw $BIOS_SEG, %ax
+    movw %ax, %es
+    movl $pmm_args, %edi
+    movl $12, %ecx
+    cld
+    addr32 rep movsb
+    movw %ax, %ds
+    movw %ss, %cs:pmm_saved_ss
+    movl %esp, %cs:pmm_saved_esp
+    movw %ax, %ss
+    movl $pmm_stack_top, %esp
+    calll handle_pmm
+    movw %cs:pmm_saved_ss, %ss
+    movl %cs:pmm_saved_esp, %esp
+    movzwl %sp, %ebp
+    movw %ax, 28(%ebp)          /* the saved EAX's low half */
+    shrl $16, %eax
+    movw %ax, 20(%ebp)          /* the saved EDX's low half */
+    popal
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popfw
+    lretw
+
+    .balign 4
+pmm_saved_esp:
+    .long 0
+pmm_saved_ss:
+    .word 0
+
     .balign 4
 rom_target:
     .long 0
@@ -362,6 +413,10 @@ bios_stack:
     .space 8192
     .global stack_top
 stack_top:
+    .balign 16
+pmm_stack:
+    .space 1024
+pmm_stack_top:
 
     .section .reset, "ax"
     .global reset_vector

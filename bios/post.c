@@ -158,6 +158,7 @@ void post_main(void)
         nr_cpus = fw_cfg_read_i16(0x05);
     }
     memmap_init();
+    pmm_setup();
     ivt_init();
     bda_init();
     pic_init();

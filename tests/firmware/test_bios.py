@@ -18,6 +18,8 @@ Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
                         reserved areas, ACPI (RSDP from the table-loader) and DMI are found
     seabios-banner      -bios /usr/share/seabios/bios.bin -nographic: SeaBIOS's banner and its
                         "No bootable device" appear on stdio
+    probe               a probe booted from disk (probe.c): APM detect answered "not present",
+                        $PnP, $PMM allocate/find/deallocate, the EDD 3.0 device path (AH=48h)
     bootsector          a boot sector built here (bootsect.S) on an IDE disk: INT 13h EDD
                         check, LBA and CHS reads, the E820 map and a key typed on COM1
     syslinux-disk       a raw disk (MBR, FAT partition, SYSLINUX via mtools, no loop devices)
@@ -484,6 +486,59 @@ def case_bootsector():
     check("boot menu" not in text, "a boot menu offered without menu=on: %s" % text[-300:])
 
 
+PROBE_CFLAGS = ["-m16", "-march=i686", "-Os", "-ffreestanding", "-fno-pic", "-fno-pie",
+                "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-mgeneral-regs-only",
+                "-fno-jump-tables", "-Wall", "-Werror"]
+_probe_bin = None
+
+
+def probe_binary():
+    """probe-start.S + probe.c linked at 0x7C00 (built once)."""
+    global _probe_bin
+    with _build_lock:
+        if _probe_bin is None:
+            need_tools("ld")
+            os.makedirs(IMAGES, exist_ok=True)
+            start = os.path.join(IMAGES, "probe-start.o")
+            obj = os.path.join(IMAGES, "probe.o")
+            out = os.path.join(IMAGES, "probe.bin")
+            sh("gcc", "-m16", "-c", os.path.join(HERE, "probe-start.S"), "-o", start)
+            sh("gcc", *PROBE_CFLAGS, "-c", os.path.join(HERE, "probe.c"), "-o", obj)
+            sh("ld", "-m", "elf_i386", "-Ttext", "0x7c00", "-e", "_start", "--oformat",
+               "binary", "-o", out, start, obj)
+            with open(out, "rb") as f:
+                code = f.read()
+            check(code[510:512] == b"\x55\xaa" and len(code) <= 33 * 512,
+                  "the probe is %d bytes or has no boot signature" % len(code))
+            _probe_bin = code
+        return _probe_bin
+
+
+def probe_image(name, line):
+    """An 8 MiB disk booting the probe, with line in sector 40 (which disk booted)."""
+    disk = os.path.join(IMAGES, name + ".img")
+    data = probe_binary().ljust(40 * 512, b"\0") + line.encode() + b"\0"
+    with open(disk, "wb") as f:
+        f.write(data)
+        f.truncate(8 << 20)
+    return disk
+
+
+def run_probe(argv, timeout=120):
+    text, _, _ = run_console(argv, timeout, until=r"PROBE-DONE|PROBE-FAILED|No bootable")
+    return text
+
+
+def case_probe():
+    """APM detect "not present", $PnP, $PMM allocate/find/deallocate and the EDD 3.0 device
+    path of INT 13h AH=48h, checked by a probe booted from the disk."""
+    disk = probe_image("probe", "PROBE-DISK 1")
+    text = run_probe(osprey_argv("-drive", "file=%s,format=raw" % disk))
+    check("PROBE-DONE" in text, "the probe failed or did not run: %s" % text[-500:])
+    for line in ("PROBE-DISK 1", "APM-ABSENT", "PNP-OK", "PMM-OK", "EDD30-OK"):
+        check(re.search("^%s" % line, text, re.M), "no %r line: %s" % (line, text[-400:]))
+
+
 def case_boot_menu():
     """-boot menu=on: F12 (as a terminal sends it) opens the menu on the serial console and
     "2" puts the CD-ROM first; the empty drive fails and the disk boots next."""
@@ -736,6 +791,7 @@ CASES = [
     ("bootsector", case_bootsector),
     ("vbe", case_vbe),
     ("boot-menu", case_boot_menu),
+    ("probe", case_probe),
     ("linux-via-bios", case_linux_via_bios),
     ("mptable-smp", case_mptable_smp),
     ("syslinux-disk", case_syslinux_disk),

@@ -1,0 +1,212 @@
+/*
+ * A firmware probe booted from a disk by tests/firmware/test_bios.py: it checks what
+ * bootloaders and option ROMs look for in a BIOS and prints one line per check on INT 10h
+ * teletype (copied to COM1 with -nographic):
+ *   PROBE-DISK <n>        the line in sector 40 of the disk it booted from (bootindex tests)
+ *   APM-ABSENT            INT 15h AX=5300h answers "not present" (CF, AH=86h)
+ *   PNP-OK                the $PnP installation check structure with a valid checksum
+ *   PMM-OK                $PMM: allocate (extended and conventional), find, deallocate
+ *   EDD30-OK              INT 13h AH=48h fills the EDD 3.0 device path (PCI, ATA, checksum)
+ *   PROBE-DONE / PROBE-FAIL <what>
+ * Built with gcc -m16 -ffreestanding, linked at 0x7C00 with CS = DS = SS = 0.
+ */
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+
+extern u8 boot_drive;
+
+static u8 far_rb(u16 seg, u16 off)
+{
+    u8 v;
+    asm volatile("movw %1, %%fs\n\tmovb %%fs:(%2), %0" : "=q"(v) : "r"(seg), "r"((u32)off)
+                 : "memory");
+    return v;
+}
+
+static void putc_tty(char c)
+{
+    asm volatile("int $0x10" : : "a"(0x0e00 | (u8)c), "b"(0x0007) : "memory");
+}
+
+static void puts_tty(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\n') {
+            putc_tty('\r');
+        }
+        putc_tty(*s);
+    }
+}
+
+static void puthex(u32 v)
+{
+    for (int i = 28; i >= 0; i -= 4) {
+        putc_tty("0123456789abcdef"[(v >> i) & 15]);
+    }
+}
+
+static int failures;
+
+static void fail(const char *what, u32 value)
+{
+    puts_tty("PROBE-FAIL ");
+    puts_tty(what);
+    putc_tty(' ');
+    puthex(value);
+    puts_tty("\n");
+    failures++;
+}
+
+/* INT 13h AH=42h: one sector of the boot disk to buf. */
+static int read_sector(u32 lba, void *buf)
+{
+    static struct {
+        u8 size, zero;
+        u16 count, off, seg;
+        u32 lba_lo, lba_hi;
+    } __attribute__((packed)) dap;
+    dap.size = 16;
+    dap.zero = 0;
+    dap.count = 1;
+    dap.off = (u16)(u32)buf;
+    dap.seg = 0;
+    dap.lba_lo = lba;
+    dap.lba_hi = 0;
+    u32 ax = 0x4200;
+    u8 cf;
+    asm volatile("int $0x13\n\tsetc %1" : "+a"(ax), "=q"(cf) : "d"((u32)boot_drive),
+                 "S"((u32)(u16)(u32)&dap) : "memory", "cc");
+    return cf ? -1 : 0;
+}
+
+static void check_disk_line(void)
+{
+    static char sector[512];
+    if (read_sector(40, sector) < 0) {
+        fail("read-sector-40", 0);
+        return;
+    }
+    sector[63] = 0;
+    puts_tty(sector);
+    puts_tty("\n");
+}
+
+static void check_apm(void)
+{
+    u32 ax = 0x5300, bx = 0;
+    u8 cf;
+    asm volatile("int $0x15\n\tsetc %1" : "+a"(ax), "=q"(cf), "+b"(bx) : : "memory", "cc");
+    if (cf && ((ax >> 8) & 0xff) == 0x86) {
+        puts_tty("APM-ABSENT\n");
+    } else {
+        fail("apm", ax);
+    }
+}
+
+/* A structure in the F segment on a 16-byte boundary whose len bytes sum to zero. */
+static int find_fseg(const char *sig, int len_off, int len_scale)
+{
+    for (u32 off = 0; off < 0x10000; off += 16) {
+        if (far_rb(0xf000, off) == sig[0] && far_rb(0xf000, off + 1) == sig[1] &&
+            far_rb(0xf000, off + 2) == sig[2] && far_rb(0xf000, off + 3) == sig[3]) {
+            u32 len = far_rb(0xf000, off + len_off) * len_scale;
+            u8 sum = 0;
+            for (u32 i = 0; i < len; i++) {
+                sum += far_rb(0xf000, off + i);
+            }
+            if (len && !sum) {
+                return (int)off;
+            }
+        }
+    }
+    return -1;
+}
+
+static void check_pnp(void)
+{
+    if (find_fseg("$PnP", 5, 1) < 0) {
+        fail("pnp", 0);
+    } else {
+        puts_tty("PNP-OK\n");
+    }
+}
+
+static u16 pmm_seg, pmm_off;
+
+/* A far call to the PMM entry with the arguments pushed right to left, as C does. */
+static u32 pmm_call(u16 fn, u32 a, u32 b, u16 flags)
+{
+    u32 ax, dx;
+    u32 target = (u32)pmm_seg << 16 | pmm_off;
+    asm volatile("pushw %w5\n\tpushl %4\n\tpushl %3\n\tpushw %w2\n\t"
+                 "lcallw *%6\n\taddw $12, %%sp"
+                 : "=a"(ax), "=d"(dx)
+                 : "r"((u32)fn), "r"(a), "r"(b), "r"((u32)flags), "m"(target)
+                 : "memory", "cc");
+    return (dx & 0xffff) << 16 | (ax & 0xffff);
+}
+
+static void check_pmm(void)
+{
+    int off = find_fseg("$PMM", 5, 16);
+    if (off < 0) {
+        fail("pmm-structure", 0);
+        return;
+    }
+    pmm_off = far_rb(0xf000, off + 7) | far_rb(0xf000, off + 8) << 8;
+    pmm_seg = far_rb(0xf000, off + 9) | far_rb(0xf000, off + 10) << 8;
+    u32 largest = pmm_call(0, 0, 0xffffffffu, 2);
+    u32 ext = pmm_call(0, 0x1000, 0x4f535052, 2 | 4); /* 64 KiB, aligned, handle 'RPSO' */
+    u32 conv = pmm_call(0, 0x100, 0xffffffffu, 1);
+    u32 found = pmm_call(1, 0x4f535052, 0, 0);
+    u32 freed = pmm_call(2, ext, 0, 0);
+    u32 gone = pmm_call(1, 0x4f535052, 0, 0);
+    u32 huge = pmm_call(0, largest + 1, 0xffffffffu, 2);
+    if (largest < 0x1000 || ext < 0x100000 || (ext & 0xffff) || !conv || conv >= 0xa0000 ||
+        found != ext || freed != 0 || gone != 0 || huge != 0) {
+        fail("pmm", ext);
+        fail("pmm-conv", conv);
+        fail("pmm-find", found);
+        return;
+    }
+    puts_tty("PMM-OK\n");
+}
+
+static void check_edd30(void)
+{
+    static u8 buf[0x42];
+    buf[0] = 0x42;
+    buf[1] = 0;
+    u32 ax = 0x4800;
+    u8 cf;
+    asm volatile("int $0x13\n\tsetc %1" : "+a"(ax), "=q"(cf) : "d"((u32)boot_drive),
+                 "S"((u32)(u16)(u32)buf) : "memory", "cc");
+    u8 sum = 0;
+    for (int i = 0x1e; i < 0x42; i++) {
+        sum += buf[i];
+    }
+    if (cf || buf[0] != 0x42 || buf[0x1e] != 0xdd || buf[0x1f] != 0xbe || sum ||
+        buf[0x24] != 'P' || buf[0x25] != 'C' || buf[0x26] != 'I' || buf[0x28] != 'A' ||
+        buf[0x29] != 'T' || buf[0x2a] != 'A' || buf[0x2b] != ' ' || buf[0x30] != 0 ||
+        buf[0x31] != 1 || buf[0x32] != 1) {
+        fail("edd30", (u32)buf[0] | (u32)buf[0x1e] << 8 | (u32)sum << 16);
+        return;
+    }
+    puts_tty("EDD30-OK\n");
+}
+
+void probe_main(u32 drive)
+{
+    failures = 0; /* no BSS clearing: the loader copies sectors only */
+    puts_tty("PROBE-START\n");
+    check_disk_line();
+    check_apm();
+    check_pnp();
+    check_pmm();
+    check_edd30();
+    puts_tty(failures ? "PROBE-FAILED\n" : "PROBE-DONE\n");
+    for (;;) {
+        asm volatile("hlt");
+    }
+}
