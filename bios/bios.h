@@ -264,7 +264,11 @@ int disk_boot(int kind);  /* returns only on failure */
 bool linux_boot_present(void);
 void linux_boot(void);
 
-extern u16 nr_cpus;
+extern u16 nr_cpus;              /* from fw_cfg */
+extern u16 cpus_started;         /* the BSP and the APs that answered (smp.c) */
+extern u32 cpus_started_mask;    /* by initial APIC ID */
+void smp_setup(void);
+void acpi_madt_disable_missing_cpus(void);
 
 /* VBE over the Bochs DISPI registers (vbe.c). */
 extern bool vbe_active;

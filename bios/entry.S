@@ -12,6 +12,29 @@
     .code16
     .section .text.entry, "ax"
 
+/*
+ * Where the start-up IPI sends the application processors (bios/smp.c): 0xF0000, the first
+ * byte of the F segment, so the vector is 0xF0 and CS = 0xF000.  Each AP records its
+ * initial APIC ID (CPUID.1:EBX[31:24]) and counts itself, then stays halted with
+ * interrupts off until the OS sends it INIT and SIPI again.
+ */
+    .global ap_trampoline
+ap_trampoline:
+    cli
+    ljmpw $BIOS_SEG, $ap_park
+ap_park:
+    movw $BIOS_SEG, %ax
+    movw %ax, %ds
+    movl $1, %eax
+    cpuid
+    shrl $24, %ebx
+    andl $31, %ebx
+    lock btsl %ebx, ap_started_mask
+    lock incw ap_count
+1:  cli
+    hlt
+    jmp 1b
+
 /* i440FX config register write: reg in %bl, value in %bh (bus 0, dev 0, fn 0). */
 pam_write:
     movl $0x80000000, %eax

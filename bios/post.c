@@ -164,6 +164,7 @@ void post_main(void)
     pic_init();
     lapic_init();
     pit_init();
+    smp_setup();
     rtc_init();
     keyboard_init();
     pci_setup();
@@ -172,8 +173,12 @@ void post_main(void)
     vga_text_init();
     printf("Osprey BIOS " OSPREY_BIOS_VERSION "\n");
     printf("%u MiB RAM, %u CPU%s\n", (unsigned)((ram_below_4g + ram_above_4g) >> 20),
-           nr_cpus, nr_cpus == 1 ? "" : "s");
+           cpus_started, cpus_started == 1 ? "" : "s");
+    if (cpus_started < nr_cpus) {
+        printf("%u of %u CPUs did not start\n", nr_cpus - cpus_started, nr_cpus);
+    }
     acpi_setup();
+    acpi_madt_disable_missing_cpus();
     mptable_setup();
     boot_order_init();
     disk_setup();

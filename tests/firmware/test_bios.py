@@ -179,10 +179,12 @@ def case_linux_via_bios():
         raise Fail(str(e))
     initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], "bios-linux.gz", mode="script",
                                       script="cat /proc/meminfo | head -1\npoweroff -f\n")
-    argv = [OSPREY, "-m", "512", "-nographic", "-bios", BIOS, "-kernel",
+    # -smp 2: the BIOS parks the AP in POST, the kernel finds it in the MADT and starts it.
+    argv = [OSPREY, "-m", "512", "-smp", "2", "-nographic", "-bios", BIOS, "-kernel",
             assets["VMLINUZ_AMD64"], "-initrd", initrd, "-append", "console=ttyS0"]
     b = linuxboot.Boot(argv, name="bios-linux").run()
     check(b.find(r"Osprey BIOS") is not None, "no BIOS banner (%s)" % b.outcome())
+    check(b.find(r"MiB RAM, 2 CPUs") is not None, "the BIOS did not start the AP")
     check(b.find(r"Booting the kernel from fw_cfg") is not None,
           "the BIOS did not load the kernel (%s)" % b.outcome())
     check(b.marker_seconds() is not None, "no %s (%s)\n%s" % (linuxboot.MARKER, b.outcome(),
@@ -191,7 +193,8 @@ def case_linux_via_bios():
     for pat in (r"BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable",
                 r"BIOS-e820: \[mem 0x00000000000e0000-0x00000000000fffff\] reserved",
                 r"BIOS-e820: \[mem 0x0000000000100000-0x[0-9a-f]+\] usable",
-                r"ACPI: RSDP 0x00000000000E", r"ACPI: FACP", r"DMI: "):
+                r"ACPI: RSDP 0x00000000000E", r"ACPI: FACP", r"DMI: ",
+                r"smp: Brought up 1 node, 2 CPUs"):
         check(re.search(pat, text), "no kernel line matching %r" % pat)
     check(not b.bad_log_lines(), "bad kernel log lines: %s" % b.bad_log_lines()[:3])
     check(not b.timed_out and b.rc == 0, "the guest did not power off cleanly (%s)"
@@ -200,9 +203,9 @@ def case_linux_via_bios():
 
 
 def case_mptable_smp():
-    """Linux with acpi=off finds the MP table and brings up the second CPU from it."""
+    """Linux with acpi=off finds the MP table and brings up the APs (parked by POST) from it."""
     assets = assets_or_skip()
-    argv = [OSPREY, "-m", "256", "-smp", "2", "-nographic", "-bios", BIOS, "-kernel",
+    argv = [OSPREY, "-m", "256", "-smp", "4", "-nographic", "-bios", BIOS, "-kernel",
             assets["VMLINUZ_AMD64"], "-initrd", test_initrd(assets), "-append",
             "console=ttyS0 acpi=off"]
     b = linuxboot.Boot(argv, name="bios-mptable")
@@ -213,7 +216,8 @@ def case_mptable_smp():
     b.finish()
     check(hit is not None, "no BOOTED-OK (%s)\n%s" % (b.outcome(), b.tail()))
     for pat in (r"Intel MultiProcessor Specification v1\.4", r"MPTABLE: OEM ID: OSPREY",
-                r"Processor #1", r"IOAPIC\[0\]: apic_id 2", r"smp: Brought up 1 node, 2 CPUs"):
+                r"Processor #3", r"IOAPIC\[0\]: apic_id 4", r"smp: Brought up 1 node, 4 CPUs",
+                r"MiB RAM, 4 CPUs"):
         check(b.find(pat) is not None, "no kernel line matching %r\n%s" % (pat, b.tail()))
     check(b.find(r"ExtINT not setup|MP-BIOS bug") is None, "the kernel doubts the MP table")
     note("    mptable-smp: BOOTED-OK after %.1fs" % hit[0])
@@ -533,8 +537,11 @@ def case_probe():
     """APM detect "not present", $PnP, $PMM allocate/find/deallocate and the EDD 3.0 device
     path of INT 13h AH=48h, checked by a probe booted from the disk."""
     disk = probe_image("probe", "PROBE-DISK 1")
-    text = run_probe(osprey_argv("-drive", "file=%s,format=raw" % disk))
+    # -smp 4: POST starts the three APs (INIT-SIPI-SIPI), they count themselves and halt.
+    text = run_probe(osprey_argv("-smp", "4", "-drive", "file=%s,format=raw" % disk))
     check("PROBE-DONE" in text, "the probe failed or did not run: %s" % text[-500:])
+    check(re.search(r"^\d+ MiB RAM, 4 CPUs$", text, re.M),
+          "the BIOS did not start and count 4 CPUs: %s" % text[-400:])
     for line in ("PROBE-DISK 1", "APM-ABSENT", "PNP-OK", "PMM-OK", "EDD30-OK"):
         check(re.search("^%s" % line, text, re.M), "no %r line: %s" % (line, text[-400:]))
 
