@@ -261,6 +261,14 @@ void acpi_setup(void);
 void mptable_setup(void);
 void disk_setup(void);
 int disk_boot(int kind);  /* returns only on failure */
+int disk_boot_ide(u8 channel, u8 unit); /* the drive there, hard disk or CD-ROM */
+void disk_prioritize(u8 channel, u8 unit); /* that hard disk becomes drive 80h */
+
+/* The boot order from fw_cfg (bootorder.c). */
+extern bool boot_strict;
+void bootorder_load(void);
+bool bootorder_letters(char *order, u32 room);
+void bootorder_boot(void);
 bool linux_boot_present(void);
 void linux_boot(void);
 
@@ -279,6 +287,7 @@ void vbe_disable(void);
 #define MAX_BOOT_ENTRIES 8
 void option_roms_run(void);
 void option_rom_boot(void); /* returns when no ROM booted */
+void option_rom_boot_bdf(u16 bdf); /* the BEVs of one PCI function */
 int boot_entry_count(void);
 
 void boot_jump(u32 cs, u32 ip, u32 ss, u32 sp, u32 ds, u32 edx) __attribute__((noreturn));

@@ -701,6 +701,37 @@ static int boot_hd(void)
     boot_jump(0, 0x7c00, 0, 0x7c00, 0, 0x80);
 }
 
+static int ide_channel(const struct drive *d) { return d->base == channel_base[0] ? 0 : 1; }
+
+void disk_prioritize(u8 channel, u8 unit)
+{
+    for (int i = 0; i < nr_disks; i++) {
+        if (ide_channel(&disks[i]) == channel && disks[i].slave == unit) {
+            struct drive chosen = disks[i];
+            for (int j = i; j > 0; j--) {
+                disks[j] = disks[j - 1];
+            }
+            disks[0] = chosen;
+            return;
+        }
+    }
+}
+
+int disk_boot_ide(u8 channel, u8 unit)
+{
+    if (have_cdrom && ide_channel(&cdrom) == channel && cdrom.slave == unit) {
+        return boot_cdrom();
+    }
+    for (int i = 0; i < nr_disks; i++) {
+        if (ide_channel(&disks[i]) == channel && disks[i].slave == unit) {
+            disk_prioritize(channel, unit);
+            return boot_hd();
+        }
+    }
+    printf("Booting from ide%u-%u: no drive there.\n", channel, unit);
+    return -1;
+}
+
 int disk_boot(int kind)
 {
     if (kind == 0) {

@@ -236,18 +236,39 @@ void option_roms_run(void)
 
 int boot_entry_count(void) { return nr_bev; }
 
+static void bev_call(int i)
+{
+    printf("Booting from ROM at %04x:%04x (%02x:%02x.%x)\n", bev[i].seg, bev[i].off,
+           bev[i].bdf >> 8, (bev[i].bdf >> 3) & 31, bev[i].bdf & 7);
+    asm volatile("sti");
+    option_rom_call((u32)bev[i].seg << 16 | bev[i].off, 0, (u32)BIOS_SEG << 16 | (u16)(u32)&pnp);
+}
+
+/* A bootindex= device's ROM: its BEVs only; returns when none booted. */
+void option_rom_boot_bdf(u16 bdf)
+{
+    bool any = false;
+    for (int i = 0; i < nr_bev; i++) {
+        if (bev[i].bdf == bdf) {
+            any = true;
+            bev_call(i);
+        }
+    }
+    if (!any) {
+        printf("Booting from %02x:%02x.%x: no option ROM with a boot entry.\n", bdf >> 8,
+               (bdf >> 3) & 31, bdf & 7);
+    }
+}
+
 /* Boot from the network ROMs' BEVs in order; returns when none booted. */
 void option_rom_boot(void)
 {
     if (!nr_bev) {
-        printf("Network boot: no option ROM with a boot entry (-device ...,romfile=).\n");
+        printf("Network boot: no option ROM with a boot entry (iPXE's efi-rtl8139.rom from "
+               "ipxe-qemu is the default with -boot n; or -device ...,romfile=).\n");
         return;
     }
     for (int i = 0; i < nr_bev; i++) {
-        printf("Booting from ROM at %04x:%04x (%02x:%02x.%x)\n", bev[i].seg, bev[i].off,
-               bev[i].bdf >> 8, (bev[i].bdf >> 3) & 31, bev[i].bdf & 7);
-        asm volatile("sti");
-        option_rom_call((u32)bev[i].seg << 16 | bev[i].off, 0,
-                        (u32)BIOS_SEG << 16 | (u16)(u32)&pnp);
+        bev_call(i);
     }
 }

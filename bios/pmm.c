@@ -52,7 +52,7 @@ struct pmm_args {
 extern char pmm_entry[];
 
 struct pmm_header pmm_header __attribute__((aligned(16))) = {
-    .signature = "$PMM", .revision = 0x01, .length = 1,
+    .signature = "$PMM", .revision = 0x01, .length = sizeof(struct pmm_header), /* bytes */
 };
 struct pmm_args pmm_args;
 static struct pmm_zone zones[2];

@@ -19,6 +19,7 @@
 #include "cpu/x86/cpuid.h"
 #include "hw/acpi/acpi-build.h"
 #include "hw/audio/pcspk.h"
+#include "hw/i386/bootorder.h"
 #include "hw/i386/direct-boot.h"
 #include "hw/i386/e820.h"
 #include "hw/i386/mptable.h"
@@ -690,7 +691,6 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
     /* No -boot reboot-timeout is kept yet: -1, QEMU's default, means never retry. */
     uint8_t fail_wait[4];
     stl_le_p(fail_wait, UINT32_MAX);
-    /* Device paths of bootindex= devices go here once there are bootable devices. */
     /* -boot menu=on,splash-time=MS: how long the firmware offers its boot menu (as QEMU). */
     uint8_t menu_wait[2];
     stw_le_p(menu_wait, (uint16_t)cfg->boot_splash_ms);
@@ -705,7 +705,7 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
         return false;
     }
     return fw_cfg_add_file(fw, "etc/e820", e820, (size_t)map.nr * E820_ENTRY_BYTES, errp) &&
-           fw_cfg_add_file(fw, "bootorder", "", 0, errp) &&
+           bootorder_fw_cfg_init(m, fw, errp) &&
            fw_cfg_add_file(fw, "etc/boot-fail-wait", fail_wait, sizeof(fail_wait), errp) &&
            pc_fw_cfg_add_acpi(m, board, errp);
 }

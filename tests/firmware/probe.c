@@ -149,7 +149,7 @@ static u32 pmm_call(u16 fn, u32 a, u32 b, u16 flags)
 
 static void check_pmm(void)
 {
-    int off = find_fseg("$PMM", 5, 16);
+    int off = find_fseg("$PMM", 5, 1);
     if (off < 0) {
         fail("pmm-structure", 0);
         return;

@@ -20,6 +20,10 @@ Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
                         "No bootable device" appear on stdio
     probe               a probe booted from disk (probe.c): APM detect answered "not present",
                         $PnP, $PMM allocate/find/deallocate, the EDD 3.0 device path (AH=48h)
+    bootorder           bootindex= on the second of two disks boots it; strict=on; order= with
+                        five entries; once= for one boot, then order=
+    nic-default-rom     -boot n with an rtl8139: iPXE's ROM from ipxe-qemu by default (PnP,
+                        PMM); without n in the boot order no ROM
     bootsector          a boot sector built here (bootsect.S) on an IDE disk: INT 13h EDD
                         check, LBA and CHS reads, the E820 map and a key typed on COM1
     syslinux-disk       a raw disk (MBR, FAT partition, SYSLINUX via mtools, no loop devices)
@@ -528,8 +532,8 @@ def probe_image(name, line):
     return disk
 
 
-def run_probe(argv, timeout=120):
-    text, _, _ = run_console(argv, timeout, until=r"PROBE-DONE|PROBE-FAILED|No bootable")
+def run_probe(argv, timeout=120, until=r"PROBE-DONE|PROBE-FAILED|No bootable"):
+    text, _, _ = run_console(argv, timeout, until=until)
     return text
 
 
@@ -544,6 +548,60 @@ def case_probe():
           "the BIOS did not start and count 4 CPUs: %s" % text[-400:])
     for line in ("PROBE-DISK 1", "APM-ABSENT", "PNP-OK", "PMM-OK", "EDD30-OK"):
         check(re.search("^%s" % line, text, re.M), "no %r line: %s" % (line, text[-400:]))
+
+
+def case_bootorder():
+    """bootindex= picks the second of two bootable disks (which becomes drive 80h); strict=on
+    stops at the bootindex devices; order= with five entries; once= holds for one boot."""
+    disk1 = probe_image("bootorder1", "PROBE-DISK 1")
+    disk2 = probe_image("bootorder2", "PROBE-DISK 2")
+    d1, d2 = "file=%s,format=raw" % disk1, "file=%s,format=raw" % disk2
+    text = run_probe(osprey_argv("-nic", "none", "-drive", d1, "-drive", d2 + ",bootindex=1"))
+    check(re.search(r"^PROBE-DISK 2$", text, re.M) and "PROBE-DONE" in text,
+          "bootindex=1 on the second disk did not boot it as drive 80h: %s" % text[-400:])
+    text = run_probe(osprey_argv("-nic", "none", "-drive", d1, "-drive", d2))
+    check(re.search(r"^PROBE-DISK 1$", text, re.M), "without bootindex: %s" % text[-400:])
+    # strict=on: only the (empty) CD-ROM with a bootindex is tried, the bootable disk is not.
+    text, rc, _ = run_console(osprey_argv("-nic", "none", "-drive", d1, "-drive",
+                                          "if=ide,index=2,media=cdrom,bootindex=1",
+                                          "-boot", "strict=on"), 60)
+    check(rc == 1 and "PROBE-START" not in text and "Strict boot order" in text,
+          "strict=on booted another device or did not stop (rc %s): %s" % (rc, text[-400:]))
+    # order= beyond the CMOS's three entries: n, d, a, d, then c boots.
+    text = run_probe(osprey_argv("-nic", "none", "-boot", "order=ndadc", "-drive", d1))
+    tried = re.findall(r"^(Network boot|Booting from CD-ROM|Floppy boot|Booting from Hard Disk)",
+                       text, re.M)
+    check(tried == ["Network boot", "Booting from CD-ROM", "Floppy boot",
+                    "Booting from CD-ROM", "Booting from Hard Disk"] and "PROBE-DONE" in text,
+          "order=ndadc tried %r: %s" % (tried, text[-400:]))
+    # once=d: the CD-ROM (empty) for the first boot only; the BIOS's retry resets the
+    # machine (5 s) and the second boot follows order=c.
+    argv = [OSPREY, "-m", "128", "-nographic", "-nic", "none", "-boot", "once=d,order=c",
+            "-drive", d1]
+    text = run_probe(argv, timeout=90, until=r"PROBE-DONE|PROBE-FAILED")
+    check(text.count("Booting from CD-ROM") == 1 and "Retrying" in text and
+          re.search(r"^PROBE-DISK 1$", text, re.M),
+          "once=d did not boot the CD-ROM once, then the disk: %s" % text[-500:])
+
+
+IPXE_ROM = "/usr/lib/ipxe/qemu/efi-rtl8139.rom"
+
+
+def case_nic_default_rom():
+    """-boot n with an rtl8139 and no romfile=: iPXE's ROM from ipxe-qemu is loaded (as QEMU
+    does), its init finds the PnP and PMM services, and its boot entry runs."""
+    if not os.path.exists(IPXE_ROM):
+        raise Skip("%s missing (Debian package ipxe-qemu)" % IPXE_ROM)
+    text, _, _ = run_console(osprey_argv("-boot", "n", "-nic", "user,model=rtl8139"), 90,
+                             until=r"iPXE initialising devices|starting execution")
+    check(re.search(r"iPXE \(http://ipxe\.org\) 00:03\.0 \S+ PCI\S+ PnP PMM\+", text),
+          "no iPXE banner with PnP and PMM: %s" % text[-400:])
+    check("Booting from ROM at" in text, "the BIOS did not call iPXE's BEV: %s" % text[-400:])
+    # Without a network boot in the order the NIC gets no ROM: nothing of iPXE runs.
+    text, _, _ = run_console(osprey_argv("-nic", "user,model=rtl8139"), 60,
+                             until=r"No bootable device")
+    check("iPXE" not in text and "No bootable device" in text,
+          "iPXE ran without -boot n: %s" % text[-400:])
 
 
 def case_boot_menu():
@@ -799,6 +857,8 @@ CASES = [
     ("vbe", case_vbe),
     ("boot-menu", case_boot_menu),
     ("probe", case_probe),
+    ("bootorder", case_bootorder),
+    ("nic-default-rom", case_nic_default_rom),
     ("linux-via-bios", case_linux_via_bios),
     ("mptable-smp", case_mptable_smp),
     ("syslinux-disk", case_syslinux_disk),
