@@ -241,6 +241,7 @@ static void bev_call(int i)
     printf("Booting from ROM at %04x:%04x (%02x:%02x.%x)\n", bev[i].seg, bev[i].off,
            bev[i].bdf >> 8, (bev[i].bdf >> 3) & 31, bev[i].bdf & 7);
     asm volatile("sti");
+    outb(2, 0x4f0); /* osprey-boot-status: the handover, for the speed figure */
     option_rom_call((u32)bev[i].seg << 16 | bev[i].off, 0, (u32)BIOS_SEG << 16 | (u16)(u32)&pnp);
 }
 
