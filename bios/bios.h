@@ -23,6 +23,14 @@ typedef u32 size_t;
 #define BIOS_SEG 0xf000
 #define BIOS_FLAT(p) (0xf0000u + (u32)(u16)(u32)(p))
 
+/* The running code's segment: F000h in the system BIOS, C000h in the VGA BIOS. */
+static inline u16 code_seg(void)
+{
+    u16 cs;
+    asm volatile("movw %%cs, %0" : "=r"(cs));
+    return cs;
+}
+
 /* The register frame built by entry.S (pushal order, then segments). */
 union reg32 {
     u32 e;
@@ -286,6 +294,11 @@ void vbe_disable(void);
 /* Option ROMs (optionrom.c). */
 #define MAX_BOOT_ENTRIES 8
 void option_roms_run(void);
+void option_rom_vga_run(void);
+/* INT 10h of a VGA BIOS option ROM (seg << 16 | off), 0 without one (console.c). */
+extern u32 vga_rom_int10;
+void vga_rom_adopt(void);
+void int_chain_frame(struct bregs *r, u32 vector);
 void option_rom_boot(void); /* returns when no ROM booted */
 void option_rom_boot_bdf(u16 bdf); /* the BEVs of one PCI function */
 int boot_entry_count(void);

@@ -368,6 +368,63 @@ big_real_enter:
     popfl
     retl
 
+/*
+ * int_chain_frame(struct bregs *r, u32 vector): run another INT handler (the VGA BIOS's
+ * INT 10h) on the registers of r, as INT would (FLAGS pushed, far call), and store the
+ * registers and the arithmetic flags it returns back into r.  r is on the BIOS stack (SS).
+ */
+    .global int_chain_frame
+int_chain_frame:
+    pushl %ebp
+    movl %esp, %ebp
+    pushal
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    movl 12(%ebp), %eax
+    movl %eax, %cs:chain_target
+    movl 8(%ebp), %ebx
+    pushl %ebx
+    movl %ss:0(%ebx), %edi
+    movl %ss:4(%ebx), %esi
+    movl %ss:8(%ebx), %ebp
+    movl %ss:20(%ebx), %edx
+    movl %ss:24(%ebx), %ecx
+    movl %ss:28(%ebx), %eax
+    movw %ss:36(%ebx), %es
+    movw %ss:38(%ebx), %ds
+    movl %ss:16(%ebx), %ebx
+    pushfw
+    lcallw *%cs:chain_target
+    pushfw
+    pushl %ebx
+    movl 6(%esp), %ebx
+    movl %edi, %ss:0(%ebx)
+    movl %esi, %ss:4(%ebx)
+    movl %ebp, %ss:8(%ebx)
+    movl %edx, %ss:20(%ebx)
+    movl %ecx, %ss:24(%ebx)
+    movl %eax, %ss:28(%ebx)
+    movw %es, %ss:36(%ebx)
+    movw %ds, %ss:38(%ebx)
+    popl %eax
+    movl %eax, %ss:16(%ebx)
+    popw %ax
+    andw $0x08d5, %ax           /* CF, PF, AF, ZF, SF, OF from the handler */
+    movw %ss:46(%ebx), %dx
+    andw $0xf72a, %dx
+    orw %ax, %dx
+    movw %dx, %ss:46(%ebx)
+    addl $4, %esp
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popal
+    popl %ebp
+    retl
+
 /* The PnP BIOS real-mode entry: every function answers "not supported" (82h). */
     .global pnp_entry
 pnp_entry:
@@ -426,6 +483,8 @@ pmm_saved_ss:
     .word 0
 
     .balign 4
+chain_target:
+    .long 0
 rom_target:
     .long 0
 rom_saved_esp:

@@ -216,13 +216,22 @@ static void shadow_enable(void)
     }
 }
 
-void option_roms_run(void)
+static bool vga_rom_done;
+
+/* The VGA's ROM (the VGA BIOS) first, before POST prints anything: it sets the mode. */
+void option_rom_vga_run(void)
 {
     pnp_install_init();
     shadow_enable();
-    if (vga_bdf != 0xffff) {
+    if (vga_bdf != 0xffff && !vga_rom_done) {
+        vga_rom_done = true;
         run_device_rom(vga_bdf, true);
     }
+}
+
+void option_roms_run(void)
+{
+    option_rom_vga_run();
     for (u16 bdf = 0; bdf < 256; bdf++) {
         u32 id = pci_read32(bdf, 0);
         if ((id & 0xffff) == 0xffff || !id) {

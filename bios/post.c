@@ -174,6 +174,8 @@ void post_main(void)
     vga_present = vga_bdf != 0xffff;
     serial_console = nographic || !vga_present;
     vga_text_init();
+    option_rom_vga_run();
+    vga_rom_adopt();
     printf("Osprey BIOS " OSPREY_BIOS_VERSION "\n");
     printf("%u MiB RAM, %u CPU%s\n", (unsigned)((ram_below_4g + ram_above_4g) >> 20),
            cpus_started, cpus_started == 1 ? "" : "s");

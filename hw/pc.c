@@ -305,14 +305,20 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
 }
 
 /* -vga std (the default, at 00:02.0 as in QEMU) or none; -nodefaults drops the default. */
+static char *pc_default_vga_rom(const MachineConfig *cfg);
+
 static bool pc_init_vga(Machine *m, Error **errp)
 {
     const char *vga = m->cfg->vga;
     if (vga ? !strcmp(vga, "none") : m->cfg->nodefaults) {
         return true;
     }
-    const char *props[] = {"addr", "02.0", NULL};
-    return pc_create(m, "VGA", props, errp) != NULL;
+    /* With Osprey's BIOS the VGA BIOS is Osprey's too (bios/vgabios), in the ROM BAR. */
+    char *rom = pc_default_vga_rom(m->cfg);
+    const char *props[] = {"addr", "02.0", rom ? "romfile" : NULL, rom, NULL};
+    bool ok = pc_create(m, "VGA", props, errp) != NULL;
+    free(rom);
+    return ok;
 }
 
 /* SeaBIOS's boot device codes in CMOS 0x3d/0x38: a=floppy, c=disk, d=cdrom, n=network. */
@@ -568,6 +574,42 @@ static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
     bool ok = pc_load_bios(m, board, path, errp);
     free(path);
     return ok;
+}
+
+/*
+ * osprey-vgabios.bin for the board's VGA when Osprey's BIOS runs (the default firmware, or
+ * -bios naming osprey-bios.bin): next to the executable (bios/), else in the -L
+ * directories; NULL (no VGA ROM) otherwise.  SeaBIOS write-protects the option ROM area
+ * after POST, where this ROM keeps its stack, so it gets no VGA ROM by default.
+ */
+static char *pc_default_vga_rom(const MachineConfig *cfg)
+{
+    const char *base = cfg->bios ? strrchr(cfg->bios, '/') : NULL;
+    base = base ? base + 1 : cfg->bios;
+    bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
+    if (!has_cpu || (cfg->bios ? strcmp(base, "osprey-bios.bin") : cfg->kernel != NULL)) {
+        return NULL;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            char *path = xasprintf("%s/bios/osprey-vgabios.bin", exe);
+            if (access(path, R_OK) == 0) {
+                return path;
+            }
+            free(path);
+        }
+    }
+    char *path = pc_find_firmware(cfg, "osprey-vgabios.bin");
+    if (access(path, R_OK) == 0) {
+        return path;
+    }
+    free(path);
+    return NULL;
 }
 
 static void pc_e820_layout(Machine *m, PcBoard *board, E820Layout *layout)
