@@ -8,6 +8,14 @@
  *   PMM-OK                $PMM: allocate (extended and conventional), find, deallocate
  *   EDD30-OK              INT 13h AH=48h fills the EDD 3.0 device path (PCI, ATA, checksum)
  *   PROBE-DONE / PROBE-FAIL <what>
+ * When the line in sector 40 starts with "VGA", it checks the VGA BIOS instead, waiting for
+ * a key (INT 16h, from COM1) after each screen so the test can take a screendump:
+ *   FONT-OK               AX=1130h: 8x16 (BH=6), 8x14 (BH=2), 8x8 (BH=3) tables with glyphs
+ *   MODE13-DRAWN          mode 13h: red left half, green right half (A000h), a white 8x8
+ *                         block at (300, 180) through INT 10h AH=0Ch
+ *   MODE12-DRAWN          mode 12h: a blue 64x32 block at (0, 100) (AH=0Ch, read back with
+ *                         AH=0Dh); the teletype text above it is drawn in graphics
+ *   MODE3-BACK            mode 3 again, and AH=0Fh says so
  * Built with gcc -m16 -ffreestanding, linked at 0x7C00 with CS = DS = SS = 0.
  */
 typedef unsigned char u8;
@@ -80,14 +88,18 @@ static int read_sector(u32 lba, void *buf)
     return cf ? -1 : 0;
 }
 
+static int vga_mode;
+
 static void check_disk_line(void)
 {
     static char sector[512];
+    vga_mode = 0;
     if (read_sector(40, sector) < 0) {
         fail("read-sector-40", 0);
         return;
     }
     sector[63] = 0;
+    vga_mode = sector[0] == 'V' && sector[1] == 'G' && sector[2] == 'A';
     puts_tty(sector);
     puts_tty("\n");
 }
@@ -196,11 +208,91 @@ static void check_edd30(void)
     puts_tty("EDD30-OK\n");
 }
 
+static u32 int10(u32 ax, u32 bx, u32 cx, u32 dx)
+{
+    asm volatile("int $0x10" : "+a"(ax), "+b"(bx), "+c"(cx), "+d"(dx) : : "memory", "cc");
+    return ax;
+}
+
+static void wait_key(void)
+{
+    u32 ax = 0;
+    asm volatile("int $0x16" : "+a"(ax) : : "memory", "cc");
+}
+
+static void far_wb(u16 seg, u16 off, u8 v)
+{
+    asm volatile("movw %0, %%fs\n\tmovb %1, %%fs:(%2)" : : "r"(seg), "q"(v), "r"((u32)off)
+                 : "memory");
+}
+
+/* AX=1130h BH=which: the table's first glyph row of 'A' must not be all blank. */
+static int font_ok(u8 which, u8 height)
+{
+    u32 ax = 0x1130, bx = (u32)which << 8, cx = 0, dx = 0, bp = 0, es = 0;
+    asm volatile("pushl %%ebp\n\tint $0x10\n\tmovl %%ebp, %%esi\n\tmovw %%es, %%di\n\t"
+                 "popl %%ebp"
+                 : "+a"(ax), "+b"(bx), "+c"(cx), "+d"(dx), "=S"(bp), "=D"(es) : : "memory", "cc");
+    u8 any = 0;
+    for (u8 row = 0; row < height; row++) {
+        any |= far_rb((u16)es, (u16)(bp + 'A' * height + row));
+    }
+    return (es & 0xffff) && any;
+}
+
+static void vga_checks(void)
+{
+    if (font_ok(6, 16) && font_ok(2, 14) && font_ok(3, 8)) {
+        puts_tty("FONT-OK\n");
+    } else {
+        fail("font", 0);
+    }
+    int10(0x0013, 0, 0, 0);
+    if ((int10(0x0f00, 0, 0, 0) & 0x7f) != 0x13) {
+        fail("mode13", int10(0x0f00, 0, 0, 0));
+    }
+    for (u32 y = 0; y < 200; y++) {
+        for (u32 x = 0; x < 320; x++) {
+            far_wb(0xa000, (u16)(y * 320 + x), x < 160 ? 4 : 2);
+        }
+    }
+    for (u32 y = 180; y < 188; y++) {
+        for (u32 x = 300; x < 308; x++) {
+            int10(0x0c0f, 0, x, y);
+        }
+    }
+    puts_tty("MODE13-DRAWN\n");
+    wait_key();
+    int10(0x0012, 0, 0, 0);
+    for (u32 y = 100; y < 132; y++) {
+        for (u32 x = 0; x < 64; x++) {
+            int10(0x0c01, 0, x, y);
+        }
+    }
+    if ((int10(0x0d00, 0, 10, 110) & 0xff) != 1 || (int10(0x0d00, 0, 100, 110) & 0xff) != 0) {
+        fail("mode12-read-pixel", int10(0x0d00, 0, 10, 110));
+    }
+    puts_tty("MODE12-DRAWN\n");
+    wait_key();
+    int10(0x0003, 0, 0, 0);
+    if ((int10(0x0f00, 0, 0, 0) & 0xffff) != 0x5003) {
+        fail("mode3", int10(0x0f00, 0, 0, 0));
+    }
+    puts_tty("MODE3-BACK\n");
+}
+
 void probe_main(u32 drive)
 {
     failures = 0; /* no BSS clearing: the loader copies sectors only */
     puts_tty("PROBE-START\n");
     check_disk_line();
+    if (vga_mode) {
+        vga_checks();
+        puts_tty(failures ? "PROBE-FAILED\n" : "PROBE-DONE\n");
+        for (;;) {
+            asm volatile("hlt");
+        }
+    }
     check_apm();
     check_pnp();
     check_pmm();

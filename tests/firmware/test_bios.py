@@ -20,6 +20,8 @@ Cases (one line each: ok NAME | FAIL NAME: why | skip NAME: why):
                         "No bootable device" appear on stdio
     probe               a probe booted from disk (probe.c): APM detect answered "not present",
                         $PnP, $PMM allocate/find/deallocate, the EDD 3.0 device path (AH=48h)
+    vgabios             the VGA BIOS option ROM: header, PCI data, checksum; fonts (AX=1130h),
+                        modes 13h/12h/3 checked by screendump; -vga none still prints on COM1
     bootorder           bootindex= on the second of two disks boots it; strict=on; order= with
                         five entries; once= for one boot, then order=
     boot-speed          reset to the boot sector in emulator time (boot-status report=on),
@@ -631,6 +633,102 @@ def case_nic_default_rom():
           "iPXE ran without -boot n: %s" % text[-400:])
 
 
+def qmp_screendump(qmp_path, shot):
+    qmp = socket.socket(socket.AF_UNIX)
+    qmp.connect(qmp_path)
+    f = qmp.makefile("rw")
+    f.readline()
+    f.write('{"execute": "qmp_capabilities"}\n')
+    f.flush()
+    f.readline()
+    f.write('{"execute": "screendump", "arguments": {"filename": "%s"}}\n' % shot)
+    f.flush()
+    reply = f.readline()
+    qmp.close()
+    check('"return"' in reply, "screendump: %s" % reply.strip())
+    sys.path.insert(0, os.path.join(ROOT, "tests", "qtest"))
+    from vgalib import read_ppm
+    return read_ppm(shot)
+
+
+def pixel(shot, x, y):
+    width, _, pixels = shot
+    return tuple(pixels[(y * width + x) * 3:(y * width + x) * 3 + 3])
+
+
+def case_vgabios():
+    """The VGA BIOS option ROM (build/bios/osprey-vgabios.bin) in the VGA's ROM BAR: the ROM
+    image itself, then a probe that asks for the fonts (AX=1130h) and sets modes 13h, 12h
+    and 3, each checked by screendump; the serial copy of INT 10h text works throughout
+    (-nographic).  With -vga none there is no VGA BIOS and the serial console still works."""
+    rom_path = os.path.join(BUILD, "bios", "osprey-vgabios.bin")
+    check(os.path.exists(rom_path), "%s was not built" % rom_path)
+    with open(rom_path, "rb") as f:
+        rom = f.read()
+    pcir = rom[0x18] | rom[0x19] << 8
+    check(rom[:2] == b"\x55\xaa" and rom[2] * 512 == len(rom) and sum(rom) & 0xff == 0,
+          "not an option ROM with a valid size and checksum")
+    check(rom[pcir:pcir + 4] == b"PCIR" and rom[pcir + 4:pcir + 8] == b"\x34\x12\x11\x11"
+          and rom[pcir + 0xd:pcir + 0x10] == b"\x00\x00\x03",
+          "the PCI data structure is not 1234:1111 class 0300")
+    disk = probe_image("vgaprobe", "VGA probe")
+    with tempfile.TemporaryDirectory(prefix="osprey-vgabios-") as tmp:
+        qmp_path = os.path.join(tmp, "qmp")
+        argv = osprey_argv("-nic", "none", "-drive", "file=%s,format=raw" % disk,
+                           "-qmp", "unix:%s,server=on,wait=off" % qmp_path)
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        out, shots = b"", {}
+        try:
+            deadline = time.monotonic() + 120
+            for step in (b"MODE13-DRAWN", b"MODE12-DRAWN", b"PROBE-DONE"):
+                while step not in out and b"PROBE-FAIL" not in out and \
+                        time.monotonic() < deadline:
+                    ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+                    if ready:
+                        chunk = os.read(proc.stdout.fileno(), 4096)
+                        if not chunk:
+                            break
+                        out += chunk
+                check(step in out, "no %s: %r" % (step.decode(), out[-500:]))
+                shots[step] = qmp_screendump(qmp_path, os.path.join(tmp, "shot.ppm"))
+                proc.stdin.write(b"k")
+                proc.stdin.flush()
+        finally:
+            proc.kill()
+            proc.wait()
+    text = out.decode(errors="replace")
+    check("FONT-OK" in text, "the font pointers (AX=1130h) are wrong: %s" % text[-400:])
+    check(re.search(r"Osprey BIOS \S+", text), "no banner on the serial console")
+    w, h, _ = shot = shots[b"MODE13-DRAWN"]
+    check((w, h) in ((320, 200), (640, 400)), "mode 13h screen is %dx%d" % (w, h))
+    sx, sy = w // 320, h // 200
+    red, green, white = pixel(shot, 100 * sx, 100 * sy), pixel(shot, 250 * sx, 100 * sy), \
+        pixel(shot, 303 * sx, 183 * sy)
+    check(red[0] > 100 and red[1] < 50 and red[2] < 50, "mode 13h left half %r, want red" % (red,))
+    check(green[1] > 100 and green[0] < 50 and green[2] < 50,
+          "mode 13h right half %r, want green" % (green,))
+    check(min(white) > 200, "mode 13h AH=0Ch block %r, want white" % (white,))
+    w, h, _ = shot = shots[b"MODE12-DRAWN"]
+    check((w, h) == (640, 480), "mode 12h screen is %dx%d" % (w, h))
+    blue, black = pixel(shot, 10, 110), pixel(shot, 300, 300)
+    # The teletype's "MODE12-DRAWN" in graphics: some pixels of the first text row lit.
+    lit = sum(1 for y in range(16) for x in range(96) if max(pixel(shot, x, y)) > 100)
+    check(lit > 50, "mode 12h: the teletype drew no text (%d lit pixels)" % lit)
+    check(blue[2] > 100 and blue[0] < 50 and blue[1] < 50, "mode 12h block %r, want blue"
+          % (blue,))
+    check(max(black) < 30, "mode 12h background %r, want black" % (black,))
+    w, h, _ = shot = shots[b"PROBE-DONE"]
+    check((w, h) == (720, 400), "mode 3 screen is %dx%d, want 720x400" % (w, h))
+    lit = sum(1 for y in range(0, 16) for x in range(0, 72) if max(pixel(shot, x, y)) > 100)
+    check(lit > 20, "mode 3: no text drawn in the first cell row (%d lit pixels)" % lit)
+    check("MODE3-BACK" in text and "PROBE-DONE" in text, "the probe failed: %s" % text[-400:])
+    # -vga none: no VGA and no VGA BIOS; INT 10h text still reaches the serial console.
+    text = run_probe(osprey_argv("-vga", "none", "-nic", "none", "-drive",
+                                 "file=%s,format=raw" % probe_image("novga", "PROBE-DISK 1")))
+    check("PROBE-DONE" in text, "-vga none: the probe did not report: %s" % text[-400:])
+
+
 def case_boot_menu():
     """-boot menu=on: F12 (as a terminal sends it) opens the menu on the serial console and
     "2" puts the CD-ROM first; the empty drive fails and the disk boots next."""
@@ -884,6 +982,7 @@ CASES = [
     ("vbe", case_vbe),
     ("boot-menu", case_boot_menu),
     ("probe", case_probe),
+    ("vgabios", case_vgabios),
     ("bootorder", case_bootorder),
     ("boot-speed", case_boot_speed),
     ("nic-default-rom", case_nic_default_rom),
