@@ -726,6 +726,15 @@ def case_vgabios():
     lit = sum(1 for y in range(0, 16) for x in range(0, 72) if max(pixel(shot, x, y)) > 100)
     check(lit > 20, "mode 3: no text drawn in the first cell row (%d lit pixels)" % lit)
     check("MODE3-BACK" in text and "PROBE-DONE" in text, "the probe failed: %s" % text[-400:])
+    # Another VGA BIOS by romfile= (SeaBIOS's SeaVGABIOS): POST runs it, and the serial copy
+    # of INT 10h text chains to it.
+    other = "/usr/share/seabios/vgabios-stdvga.bin"
+    if os.path.exists(other):
+        text = run_probe(osprey_argv("-vga", "none", "-device", "VGA,addr=02.0,romfile=" + other,
+                                     "-nic", "none", "-drive", "file=%s,format=raw" % disk),
+                         until=r"MODE13-DRAWN|PROBE-FAIL")
+        check("FONT-OK" in text and "MODE13-DRAWN" in text,
+              "with %s: no serial copy: %s" % (other, text[-400:]))
     # -vga none: no VGA and no VGA BIOS; INT 10h text still reaches the serial console.
     text = run_probe(osprey_argv("-vga", "none", "-nic", "none", "-drive",
                                  "file=%s,format=raw" % probe_image("novga", "PROBE-DISK 1")))
