@@ -19,6 +19,7 @@
 #include "cpu/x86/cpuid.h"
 #include "hw/acpi/acpi-build.h"
 #include "hw/audio/pcspk.h"
+#include "hw/i386/bootorder.h"
 #include "hw/i386/direct-boot.h"
 #include "hw/i386/e820.h"
 #include "hw/i386/mptable.h"
@@ -304,14 +305,20 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
 }
 
 /* -vga std (the default, at 00:02.0 as in QEMU) or none; -nodefaults drops the default. */
+static char *pc_default_vga_rom(const MachineConfig *cfg);
+
 static bool pc_init_vga(Machine *m, Error **errp)
 {
     const char *vga = m->cfg->vga;
     if (vga ? !strcmp(vga, "none") : m->cfg->nodefaults) {
         return true;
     }
-    const char *props[] = {"addr", "02.0", NULL};
-    return pc_create(m, "VGA", props, errp) != NULL;
+    /* With Osprey's BIOS the VGA BIOS is Osprey's too (bios/vgabios), in the ROM BAR. */
+    char *rom = pc_default_vga_rom(m->cfg);
+    const char *props[] = {"addr", "02.0", rom ? "romfile" : NULL, rom, NULL};
+    bool ok = pc_create(m, "VGA", props, errp) != NULL;
+    free(rom);
+    return ok;
 }
 
 /* SeaBIOS's boot device codes in CMOS 0x3d/0x38: a=floppy, c=disk, d=cdrom, n=network. */
@@ -569,6 +576,42 @@ static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
     return ok;
 }
 
+/*
+ * osprey-vgabios.bin for the board's VGA when Osprey's BIOS runs (the default firmware, or
+ * -bios naming osprey-bios.bin): next to the executable (bios/), else in the -L
+ * directories; NULL (no VGA ROM) otherwise.  SeaBIOS write-protects the option ROM area
+ * after POST, where this ROM keeps its stack, so it gets no VGA ROM by default.
+ */
+static char *pc_default_vga_rom(const MachineConfig *cfg)
+{
+    const char *base = cfg->bios ? strrchr(cfg->bios, '/') : NULL;
+    base = base ? base + 1 : cfg->bios;
+    bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
+    if (!has_cpu || (cfg->bios ? strcmp(base, "osprey-bios.bin") : cfg->kernel != NULL)) {
+        return NULL;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            char *path = xasprintf("%s/bios/osprey-vgabios.bin", exe);
+            if (access(path, R_OK) == 0) {
+                return path;
+            }
+            free(path);
+        }
+    }
+    char *path = pc_find_firmware(cfg, "osprey-vgabios.bin");
+    if (access(path, R_OK) == 0) {
+        return path;
+    }
+    free(path);
+    return NULL;
+}
+
 static void pc_e820_layout(Machine *m, PcBoard *board, E820Layout *layout)
 {
     layout->ram_below_4g = board->ram_below_4g.size;
@@ -690,7 +733,6 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
     /* No -boot reboot-timeout is kept yet: -1, QEMU's default, means never retry. */
     uint8_t fail_wait[4];
     stl_le_p(fail_wait, UINT32_MAX);
-    /* Device paths of bootindex= devices go here once there are bootable devices. */
     /* -boot menu=on,splash-time=MS: how long the firmware offers its boot menu (as QEMU). */
     uint8_t menu_wait[2];
     stw_le_p(menu_wait, (uint16_t)cfg->boot_splash_ms);
@@ -705,7 +747,7 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
         return false;
     }
     return fw_cfg_add_file(fw, "etc/e820", e820, (size_t)map.nr * E820_ENTRY_BYTES, errp) &&
-           fw_cfg_add_file(fw, "bootorder", "", 0, errp) &&
+           bootorder_fw_cfg_init(m, fw, errp) &&
            fw_cfg_add_file(fw, "etc/boot-fail-wait", fail_wait, sizeof(fail_wait), errp) &&
            pc_fw_cfg_add_acpi(m, board, errp);
 }
