@@ -449,6 +449,22 @@ def test_interrupt_masking_and_timer():
         qt.clock_step(2000000)
         check_eq(nic.r16(ISR) & INT_TIMEOUT, INT_TIMEOUT, "TimeOut at 10 ms")
         check_eq(nic.irq(), 1, "timer interrupt")
+        # Once per match: the counter runs on past TimerInt and matches again only after
+        # its 2^32-clock wrap (130 s); a TCTR write restarts it from 0.
+        nic.w16(ISR, INT_TIMEOUT)
+        qt.clock_step(100000000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, 0, "no second TimeOut before TCTR wraps")
+        nic.w32(TCTR, 0)
+        qt.clock_step(9900000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, 0, "TCTR restarted: not yet at 9.9 ms")
+        qt.clock_step(200000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, INT_TIMEOUT, "TCTR restarted: TimeOut at 10 ms")
+        nic.w16(ISR, INT_TIMEOUT)
+        nic.w32(TIMERINT, 33000)  # below the count (about 10 ms now): only after the wrap
+        qt.clock_step(1000000000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, 0, "TimerInt behind TCTR: no TimeOut in 1 s")
+        qt.clock_step(130000000000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, INT_TIMEOUT, "TimerInt behind TCTR: after the wrap")
         nic.w32(TIMERINT, 0)
         nic.w16(ISR, INT_TIMEOUT)
         qt.clock_step(200000000)
