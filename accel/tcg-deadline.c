@@ -17,6 +17,7 @@ struct DeadlineWatcher {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int64_t deadline; /* host monotonic ns, or -1: nothing to watch */
+    int64_t sleeping_until; /* what the thread's current wait ends at (INT64_MAX: untimed) */
     bool quit;
     void (*kick)(void *opaque);
     void *opaque;
@@ -29,6 +30,7 @@ static void *watcher_main(void *arg)
     pthread_mutex_lock(&w->lock);
     while (!w->quit) {
         if (w->deadline < 0) {
+            w->sleeping_until = INT64_MAX;
             pthread_cond_wait(&w->cond, &w->lock);
             continue;
         }
@@ -42,8 +44,10 @@ static void *watcher_main(void *arg)
             .tv_sec = w->deadline / NANOSECONDS_PER_SECOND,
             .tv_nsec = w->deadline % NANOSECONDS_PER_SECOND,
         };
+        w->sleeping_until = w->deadline;
         pthread_cond_timedwait(&w->cond, &w->lock, &ts);
     }
+    w->sleeping_until = -1;
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
@@ -54,6 +58,7 @@ DeadlineWatcher *deadline_watcher_new(void (*kick)(void *opaque), void *opaque)
     pthread_condattr_t attr;
 
     w->deadline = -1;
+    w->sleeping_until = 0; /* not waiting yet: the first arm signals */
     w->kick = kick;
     w->opaque = opaque;
     pthread_mutex_init(&w->lock, NULL);
@@ -73,7 +78,14 @@ void deadline_watcher_arm(DeadlineWatcher *w, int64_t in_ns)
 {
     pthread_mutex_lock(&w->lock);
     w->deadline = in_ns < 0 ? -1 : host_clock_monotonic_ns() + in_ns;
-    pthread_cond_signal(&w->cond);
+    /*
+     * Wake the thread only when it would sleep past the new deadline.  A slice ends per
+     * guest network frame, and waking it for every slice cost two context switches each;
+     * when the deadline is later (or gone) the thread wakes at the old one and looks again.
+     */
+    if (w->deadline >= 0 && w->deadline < w->sleeping_until) {
+        pthread_cond_signal(&w->cond);
+    }
     pthread_mutex_unlock(&w->lock);
 }
 

@@ -346,9 +346,19 @@ static ssize_t rtl8139_normal_receive(RTL8139State *s, const uint8_t *buf, size_
     hdr[3] = total >> 8;
     uint32_t crc = rtl8139_crc32(buf, len);
     uint8_t crcb[4] = {crc, crc >> 8, crc >> 16, crc >> 24};
+    /*
+     * With RCR.WRAP the whole frame lies after its header, past the end of the ring if need be
+     * (8139too reads it in one piece from there): only the next frame starts over at 0.
+     * Without it every piece wraps to the start.
+     */
+    uint32_t data_off = wr + 4, crc_off = wr + 4 + len;
+    if (!(s->rcr & RCR_WRAP)) {
+        data_off %= size;
+        crc_off %= size;
+    }
     rtl8139_rx_write(s, wr, hdr, 4);
-    rtl8139_rx_write(s, (wr + 4) % size, buf, len);
-    rtl8139_rx_write(s, (wr + 4 + len) % size, crcb, 4);
+    rtl8139_rx_write(s, data_off, buf, len);
+    rtl8139_rx_write(s, crc_off, crcb, 4);
     s->cbr = (wr + need) % size;
     log_mask(LOG_TRACE, "rtl8139: received %zu bytes at ring offset 0x%x\n", len, wr);
     s->stat_rx_ok++;
