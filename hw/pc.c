@@ -321,23 +321,6 @@ static bool pc_init_vga(Machine *m, Error **errp)
     return ok;
 }
 
-/* SeaBIOS's boot device codes in CMOS 0x3d/0x38: a=floppy, c=disk, d=cdrom, n=network. */
-static int pc_cmos_boot_code(char c)
-{
-    switch (c) {
-    case 'a':
-        return 1;
-    case 'c':
-        return 2;
-    case 'd':
-        return 3;
-    case 'n':
-        return 4;
-    default:
-        return 0;
-    }
-}
-
 /* The CMOS bytes a PC BIOS reads to size memory and pick boot devices. */
 static void pc_cmos_init(Machine *m, DeviceState *rtc)
 {
@@ -370,14 +353,7 @@ static void pc_cmos_init(Machine *m, DeviceState *rtc)
     /* No floppy drives; equipment: FPU present (bit 1), PS/2 mouse (bit 2), VGA (00). */
     mc146818_set_cmos(rtc, 0x10, 0x00);
     mc146818_set_cmos(rtc, 0x14, 0x06);
-    /* Boot order: first two in 0x3d (low, high nibble), the third in 0x38's high nibble. */
-    const char *order = cfg->boot_order ? cfg->boot_order : "";
-    int dev[3] = {0, 0, 0};
-    for (int i = 0; i < 3 && order[i]; i++) {
-        dev[i] = pc_cmos_boot_code(order[i]);
-    }
-    mc146818_set_cmos(rtc, 0x3d, dev[0] | (dev[1] << 4));
-    mc146818_set_cmos(rtc, 0x38, dev[2] << 4);
+    bootorder_set_cmos(rtc, cfg->boot_order ? cfg->boot_order : "");
 }
 
 /* The RTC with the BIOS's CMOS contents. */
@@ -541,29 +517,43 @@ static bool pc_wants_default_bios(const MachineConfig *cfg)
     return has_cpu && !cfg->bios && !cfg->kernel;
 }
 
+/* BUILD/bios/NAME when this executable runs from a build tree and it is there, else NULL. */
+static char *pc_firmware_in_build(const char *name)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+
+    if (n <= 0) {
+        return NULL;
+    }
+    exe[n] = 0;
+    slash = strrchr(exe, '/');
+    if (!slash) {
+        return NULL;
+    }
+    *slash = 0;
+    char *path = xasprintf("%s/bios/%s", exe, name);
+    if (access(path, R_OK) == 0) {
+        return path;
+    }
+    free(path);
+    return NULL;
+}
+
 /*
  * Osprey's BIOS (bios/, built as BUILD/bios/osprey-bios.bin): next to the
  * executable in a build tree, else osprey-bios.bin in the -L directories.
  */
 static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
 {
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            char *path = xasprintf("%s/bios/osprey-bios.bin", exe);
-            bool found = access(path, R_OK) == 0;
-            bool ok = found && pc_load_bios(m, board, path, errp);
-            free(path);
-            if (found) {
-                return ok;
-            }
-        }
+    char *path = pc_firmware_in_build("osprey-bios.bin");
+    if (path) {
+        bool ok = pc_load_bios(m, board, path, errp);
+        free(path);
+        return ok;
     }
-    char *path = pc_find_firmware(m->cfg, "osprey-bios.bin");
+    path = pc_find_firmware(m->cfg, "osprey-bios.bin");
     if (access(path, R_OK) != 0) {
         error_setg(errp, "no firmware to run: osprey-bios.bin not found next to the "
                    "executable (bios/) or in -L directories; build it with make, or give "
@@ -590,21 +580,11 @@ static char *pc_default_vga_rom(const MachineConfig *cfg)
     if (!has_cpu || (cfg->bios ? strcmp(base, "osprey-bios.bin") : cfg->kernel != NULL)) {
         return NULL;
     }
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            char *path = xasprintf("%s/bios/osprey-vgabios.bin", exe);
-            if (access(path, R_OK) == 0) {
-                return path;
-            }
-            free(path);
-        }
+    char *path = pc_firmware_in_build("osprey-vgabios.bin");
+    if (path) {
+        return path;
     }
-    char *path = pc_find_firmware(cfg, "osprey-vgabios.bin");
+    path = pc_find_firmware(cfg, "osprey-vgabios.bin");
     if (access(path, R_OK) == 0) {
         return path;
     }

@@ -115,17 +115,22 @@ static int cmos_boot_code(char c)
     }
 }
 
-/* The order in the CMOS (three devices), fw_cfg's boot device and etc/osprey-boot-order. */
-static void bootorder_apply(Machine *m, FWCfgState *fw, const char *order)
+void bootorder_set_cmos(DeviceState *rtc, const char *order)
 {
     int dev[3] = {0, 0, 0};
     for (int i = 0; i < 3 && order[i]; i++) {
         dev[i] = cmos_boot_code(order[i]);
     }
+    mc146818_set_cmos(rtc, 0x3d, (uint8_t)(dev[0] | (dev[1] << 4)));
+    mc146818_set_cmos(rtc, 0x38, (uint8_t)(dev[2] << 4));
+}
+
+/* The order in the CMOS (three devices), fw_cfg's boot device and etc/osprey-boot-order. */
+static void bootorder_apply(Machine *m, FWCfgState *fw, const char *order)
+{
     for (DeviceState *d = m->devices; d; d = d->next) {
         if (!strcmp(d->info->name, "mc146818rtc")) {
-            mc146818_set_cmos(d, 0x3d, (uint8_t)(dev[0] | (dev[1] << 4)));
-            mc146818_set_cmos(d, 0x38, (uint8_t)(dev[2] << 4));
+            bootorder_set_cmos(d, order);
         }
     }
     fw_cfg_modify_file(fw, "etc/osprey-boot-order", order, strlen(order) + 1);

@@ -11,4 +11,10 @@
 /* Add the boot order files; with -boot once=, restore order= at the first system reset. */
 bool bootorder_fw_cfg_init(Machine *m, FWCfgState *fw, Error **errp);
 
+/*
+ * SeaBIOS's boot device codes in the CMOS (a=floppy 1, c=disk 2, d=cdrom 3, n=network 4):
+ * the first two of order in 0x3d (low, high nibble), the third in 0x38's high nibble.
+ */
+void bootorder_set_cmos(DeviceState *rtc, const char *order);
+
 #endif
