@@ -50,6 +50,31 @@ struct bregs {
 #define FLAG_ZF 0x0040
 #define FLAG_IF 0x0200
 
+/*
+ * INT 10h teletype control characters (CR, LF, BS, BEL) move the cursor (row, col) and
+ * return true; any other character is a glyph for the caller to draw at the cursor.
+ */
+static inline bool teletype_control(u8 ch, u8 *row, u8 *col)
+{
+    switch (ch) {
+    case '\r':
+        *col = 0;
+        return true;
+    case '\n':
+        (*row)++;
+        return true;
+    case '\b':
+        if (*col) {
+            (*col)--;
+        }
+        return true;
+    case '\a':
+        return true;
+    default:
+        return false;
+    }
+}
+
 static inline void set_cf(struct bregs *r, int on)
 {
     r->flags = on ? (r->flags | FLAG_CF) : (r->flags & ~FLAG_CF);

@@ -190,24 +190,9 @@ static void teletype(u8 page, u8 ch, u8 attr, bool use_attr)
 {
     u16 pos = cursor_get(page);
     u8 row = pos >> 8, col = pos & 0xff;
-    switch (ch) {
-    case '\r':
-        col = 0;
-        break;
-    case '\n':
-        row++;
-        break;
-    case '\b':
-        if (col) {
-            col--;
-        }
-        break;
-    case '\a':
-        break;
-    default:
+    if (!teletype_control(ch, &row, &col)) {
         vga_put(page, row, col, ch, attr, use_attr);
         col++;
-        break;
     }
     if (col >= COLS) {
         col = 0;

@@ -420,24 +420,9 @@ static void teletype(u8 page, u8 ch, u8 attr)
     page &= 7;
     u16 pos = bda_rw(BDA_CURSOR_POS + 2 * page);
     u8 row = pos >> 8, col = pos & 0xff;
-    switch (ch) {
-    case '\r':
-        col = 0;
-        break;
-    case '\n':
-        row++;
-        break;
-    case '\b':
-        if (col) {
-            col--;
-        }
-        break;
-    case '\a':
-        break;
-    default:
+    if (!teletype_control(ch, &row, &col)) {
         char_put(page, row, col, ch, attr, m->graphics);
         col++;
-        break;
     }
     if (col >= m->cols) {
         col = 0;
