@@ -24,6 +24,10 @@ static void gen_alu(DisasContext *s, const DecodedInsn *d, AluOp op)
     IRv64 a = T64(), b = T64(), r = T64(), c = T64(), la = {0};
     bool mem = is_mem(d, 0);
 
+    if (op == ALU_ADC || op == ALU_SBB) {
+        /* The carry in first: it may branch (gen_compute_c_insn_start). */
+        gen_compute_c_insn_start(s, c);
+    }
     gen_load_operand(s, d, 0, a, mem ? &la : NULL);
     gen_load_operand(s, d, 1, b, NULL);
     switch (op) {
@@ -31,7 +35,6 @@ static void gen_alu(DisasContext *s, const DecodedInsn *d, AluOp op)
         ir_add_i64(s->f, r, a, b);
         break;
     case ALU_ADC:
-        gen_compute_c(s, c);
         ir_add_i64(s->f, r, a, b);
         ir_add_i64(s->f, r, r, c);
         break;
@@ -40,7 +43,6 @@ static void gen_alu(DisasContext *s, const DecodedInsn *d, AluOp op)
         ir_sub_i64(s->f, r, a, b);
         break;
     case ALU_SBB:
-        gen_compute_c(s, c);
         ir_sub_i64(s->f, r, a, b);
         ir_sub_i64(s->f, r, r, c);
         break;
@@ -120,8 +122,8 @@ static void gen_incdec(DisasContext *s, const DecodedInsn *d, int delta)
     IRv64 a = T64(), c = T64(), la = {0};
     bool mem = is_mem(d, 0);
 
+    gen_compute_c_insn_start(s, c);
     gen_load_operand(s, d, 0, a, mem ? &la : NULL);
-    gen_compute_c(s, c);
     ir_addi_i64(s->f, a, a, (uint64_t)(int64_t)delta);
     gen_store_operand(s, d, 0, a, mem ? &la : NULL);
     ir_mov_i64(s->f, s->cc_dst, a);
