@@ -275,9 +275,9 @@ TRANS(cmovcc)
     unsigned ot = gen_op_ot(d, 0);
     IRv64 v = T64(), old = T64(), c = T64();
 
+    gen_setcc_insn_start(s, d->opcode & 15, c);
     gen_load_operand(s, d, 1, v, NULL);
     gen_get_reg(s, ot, old, d->op[0].reg, false);
-    gen_setcc(s, d->opcode & 15, c);
     ir_movcond_i64(s->f, IR_COND_NE, v, c, ir_const_i64(s->f, 0), v, old);
     gen_set_reg(s, ot, d->op[0].reg, false, v);
     FREE(v);
@@ -290,7 +290,7 @@ TRANS(setcc)
 {
     IRv64 v = T64();
 
-    gen_setcc(s, d->opcode & 15, v);
+    gen_setcc_insn_start(s, d->opcode & 15, v);
     gen_store_operand(s, d, 0, v, NULL);
     FREE(v);
     return true;

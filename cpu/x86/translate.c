@@ -734,6 +734,62 @@ void gen_setcc(DisasContext *s, int cc, IRv64 v)
     ir_temp_free(s->f, IRT(t));
 }
 
+/* Whether gen_setcc computes condition cc of the static state cc_op without a helper. */
+static bool setcc_is_inline(int cc_op, int cc)
+{
+    int kind = CC_OP_KIND(cc_op);
+
+    switch (cc >> 1) {
+    case 1: /* B */
+        return kind != CC_OP_ADCB && kind != CC_OP_SBBB && kind != CC_OP_BMILGB;
+    case 2: /* Z */
+        return kind != CC_OP_BMILGB;
+    case 4: /* S */
+        return true;
+    case 6: /* L */
+    case 7: /* LE */
+        return kind == CC_OP_EFLAGS || kind == CC_OP_LOGICB || kind == CC_OP_SUBB;
+    default: /* O, BE, P */
+        return kind == CC_OP_EFLAGS || (kind == CC_OP_SUBB && (cc >> 1) == 3);
+    }
+}
+
+/*
+ * Condition cc into v at the start of an instruction (no EBB temp live).  With a dynamic
+ * cc_op (a Jcc/SETcc/CMOVcc first in a block), the same run-time checked guess as
+ * gen_compute_c_insn_start: the cc_op env holds while the block is translated.
+ */
+void gen_setcc_insn_start(DisasContext *s, int cc, IRv64 v)
+{
+    int guess = s->env->cc_op;
+    IRLabel slow, done;
+    IRv64 c;
+    IRv32 op;
+
+    if (s->cc_op != CC_OP_DYNAMIC || guess < 0 || guess >= CC_OP_NB ||
+        !setcc_is_inline(guess, cc)) {
+        gen_setcc(s, cc, v);
+        return;
+    }
+    slow = ir_label_new(s->f);
+    done = ir_label_new(s->f);
+    c = ir_temp_tb_i64(s->f);
+    op = ir_temp_i32(s->f);
+    ir_mov_i32(s->f, op, s->cc_op_g);
+    ir_brcondi_i32(s->f, IR_COND_NE, op, (uint32_t)guess, slow);
+    ir_temp_free(s->f, IRT(op));
+    /* The inline path as if the state were static; nothing else sees s->cc_op change. */
+    s->cc_op = guess;
+    gen_setcc(s, cc, c);
+    s->cc_op = CC_OP_DYNAMIC;
+    ir_br(s->f, done);
+    ir_set_label(s->f, slow);
+    gen_setcc(s, cc, c);
+    ir_set_label(s->f, done);
+    ir_mov_i64(s->f, v, c);
+    ir_temp_free(s->f, IRT(c));
+}
+
 void gen_jcc(DisasContext *s, int cc, IRLabel l)
 {
     IRv64 v = ir_temp_i64(s->f);

@@ -293,6 +293,36 @@ static void test_long64_carry_at_block_start(void)
     CHECK_EQ(E()->regs[R_ESP], 0x8000);
 }
 
+/* The same for SETcc and Jcc first in a block (guess SUB; then SUB, LOGIC, ADD, LOGIC). */
+static void test_long64_cond_at_block_start(void)
+{
+    /*
+     *     xor ecx,ecx; xor esi,esi; mov edx,1
+     *     cmp edx,2; call J          (LE, L)    cmp edx,0; call J       (neither)
+     *     mov edx,-1; test edx,edx; call J      (LE, L)
+     *     mov edx,0x7fffffff; add edx,1; call J (SF = OF: neither)
+     *     xor edx,edx; call J        (LE by ZF, not L)
+     *     hlt
+     * J:  setle al; movzx eax,al; lea ecx,[rax+rcx*2]; jmp K
+     * K:  jl L1; ret
+     * L1: inc esi; ret
+     */
+    static const uint8_t c[] = {
+        0x31, 0xc9, 0x31, 0xf6, 0xba, 0x01, 0x00, 0x00, 0x00, 0x83, 0xfa, 0x02,
+        0xe8, 0x29, 0x00, 0x00, 0x00, 0x83, 0xfa, 0x00, 0xe8, 0x21, 0x00, 0x00,
+        0x00, 0xba, 0xff, 0xff, 0xff, 0xff, 0x85, 0xd2, 0xe8, 0x15, 0x00, 0x00,
+        0x00, 0xba, 0xff, 0xff, 0xff, 0x7f, 0x83, 0xc2, 0x01, 0xe8, 0x08, 0x00,
+        0x00, 0x00, 0x31, 0xd2, 0xe8, 0x01, 0x00, 0x00, 0x00, 0xf4, 0x0f, 0x9e,
+        0xc0, 0x0f, 0xb6, 0xc0, 0x8d, 0x0c, 0x48, 0xeb, 0x00, 0x7c, 0x01, 0xc3,
+        0xff, 0xc6, 0xc3};
+    X86RigResult r = run(X86_RIG_LONG64, c, sizeof(c), false, NULL);
+
+    CHECK_EQ(r.stop, X86_RIG_STOP_HLT);
+    CHECK_EQ(E()->regs[R_ECX], 0x15); /* LE: 1 0 1 0 1 */
+    CHECK_EQ(E()->regs[R_ESI], 2);    /* L:  1 0 1 0 0 */
+    CHECK_EQ(E()->regs[R_ESP], 0x8000);
+}
+
 /* cc_compute_c is a shortcut: it must equal the CF of cc_compute_all for every state. */
 static void test_cc_compute_c(void)
 {
@@ -335,6 +365,7 @@ int main(void)
     test_run("long64: #PF mid-block", test_long64_fault_mid_block);
     test_run("long64: cmpxchg/bts", test_long64_cmpxchg_bt);
     test_run("long64: INC/ADC/SBB first in a block", test_long64_carry_at_block_start);
+    test_run("long64: SETcc/Jcc first in a block", test_long64_cond_at_block_start);
     x86_rig_free(rig);
     return test_summary();
 }
