@@ -24,6 +24,10 @@ static void gen_alu(DisasContext *s, const DecodedInsn *d, AluOp op)
     IRv64 a = T64(), b = T64(), r = T64(), c = T64(), la = {0};
     bool mem = is_mem(d, 0);
 
+    if (op == ALU_ADC || op == ALU_SBB) {
+        /* The carry in first: it may branch (gen_compute_c_insn_start). */
+        gen_compute_c_insn_start(s, c);
+    }
     gen_load_operand(s, d, 0, a, mem ? &la : NULL);
     gen_load_operand(s, d, 1, b, NULL);
     switch (op) {
@@ -31,7 +35,6 @@ static void gen_alu(DisasContext *s, const DecodedInsn *d, AluOp op)
         ir_add_i64(s->f, r, a, b);
         break;
     case ALU_ADC:
-        gen_compute_c(s, c);
         ir_add_i64(s->f, r, a, b);
         ir_add_i64(s->f, r, r, c);
         break;
@@ -40,7 +43,6 @@ static void gen_alu(DisasContext *s, const DecodedInsn *d, AluOp op)
         ir_sub_i64(s->f, r, a, b);
         break;
     case ALU_SBB:
-        gen_compute_c(s, c);
         ir_sub_i64(s->f, r, a, b);
         ir_sub_i64(s->f, r, r, c);
         break;
@@ -120,8 +122,8 @@ static void gen_incdec(DisasContext *s, const DecodedInsn *d, int delta)
     IRv64 a = T64(), c = T64(), la = {0};
     bool mem = is_mem(d, 0);
 
+    gen_compute_c_insn_start(s, c);
     gen_load_operand(s, d, 0, a, mem ? &la : NULL);
-    gen_compute_c(s, c);
     ir_addi_i64(s->f, a, a, (uint64_t)(int64_t)delta);
     gen_store_operand(s, d, 0, a, mem ? &la : NULL);
     ir_mov_i64(s->f, s->cc_dst, a);
@@ -273,9 +275,9 @@ TRANS(cmovcc)
     unsigned ot = gen_op_ot(d, 0);
     IRv64 v = T64(), old = T64(), c = T64();
 
+    gen_setcc_insn_start(s, d->opcode & 15, c);
     gen_load_operand(s, d, 1, v, NULL);
     gen_get_reg(s, ot, old, d->op[0].reg, false);
-    gen_setcc(s, d->opcode & 15, c);
     ir_movcond_i64(s->f, IR_COND_NE, v, c, ir_const_i64(s->f, 0), v, old);
     gen_set_reg(s, ot, d->op[0].reg, false, v);
     FREE(v);
@@ -288,7 +290,7 @@ TRANS(setcc)
 {
     IRv64 v = T64();
 
-    gen_setcc(s, d->opcode & 15, v);
+    gen_setcc_insn_start(s, d->opcode & 15, v);
     gen_store_operand(s, d, 0, v, NULL);
     FREE(v);
     return true;

@@ -28,9 +28,12 @@ static uint64_t rel_target(const DecodedInsn *d)
 TRANS(jcc)
 {
     IRLabel taken = ir_label_new(s->f);
+    IRv64 v = T64();
 
     gen_update_cc_op(s);
-    gen_jcc(s, d->opcode & 15, taken);
+    gen_setcc_insn_start(s, d->opcode & 15, v);
+    ir_brcondi_i64(s->f, IR_COND_NE, v, 0, taken);
+    FREE(v);
     gen_jmp_to(s, s->next_eip, 0);
     ir_set_label(s->f, taken);
     gen_jmp_to(s, rel_target(d), 1);

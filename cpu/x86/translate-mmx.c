@@ -29,6 +29,79 @@ static SimdClass class_of(const DecodedInsn *d)
 
 /* ---- d = op(d, s) on MMX or XMM ---- */
 
+/*
+ * The bitwise ops and PCMPEQB inline, on 64-bit lanes of the register file in env: libc's
+ * SSE2 string functions run pcmpeqb/por/pxor/pmovmskb in their inner loops, and a helper
+ * call per instruction cost more than the operation.  Byte equality without vector ops:
+ * t = d ^ s has a zero byte where the bytes are equal; ((t & 0x7f..) + 0x7f..) | t sets a
+ * byte's top bit iff the byte is non-zero, without carries between bytes; the top bits of
+ * the equal bytes, m, then spread to whole bytes as (m << 1) - (m >> 7) (mod 2^64).
+ */
+typedef enum { SWAR_NONE, SWAR_AND, SWAR_ANDN, SWAR_OR, SWAR_XOR, SWAR_CMPEQB } SwarOp;
+
+#define SWAR_LOW7 0x7f7f7f7f7f7f7f7full
+#define SWAR_HIGH 0x8080808080808080ull
+
+static SwarOp swar_op(IRHelper xmm)
+{
+    if (xmm == (IRHelper)helper_pand_xmm) {
+        return SWAR_AND;
+    }
+    if (xmm == (IRHelper)helper_pandn_xmm) {
+        return SWAR_ANDN;
+    }
+    if (xmm == (IRHelper)helper_por_xmm) {
+        return SWAR_OR;
+    }
+    if (xmm == (IRHelper)helper_pxor_xmm) {
+        return SWAR_XOR;
+    }
+    if (xmm == (IRHelper)helper_pcmpeqb_xmm) {
+        return SWAR_CMPEQB;
+    }
+    return SWAR_NONE;
+}
+
+static void gen_swar2(DisasContext *s, SwarOp op, intptr_t dst, intptr_t src, unsigned lanes)
+{
+    IRvPtr env = ir_env(s->f);
+    IRv64 a = ir_temp_i64(s->f), b = ir_temp_i64(s->f), t = ir_temp_i64(s->f);
+
+    for (unsigned i = 0; i < lanes; i++) {
+        ir_ld_i64(s->f, a, env, dst + 8 * (intptr_t)i);
+        ir_ld_i64(s->f, b, env, src + 8 * (intptr_t)i);
+        switch (op) {
+        case SWAR_AND:
+            ir_and_i64(s->f, a, a, b);
+            break;
+        case SWAR_ANDN:
+            ir_andc_i64(s->f, a, b, a);
+            break;
+        case SWAR_OR:
+            ir_or_i64(s->f, a, a, b);
+            break;
+        case SWAR_XOR:
+            ir_xor_i64(s->f, a, a, b);
+            break;
+        default:
+            ir_xor_i64(s->f, a, a, b);
+            ir_andi_i64(s->f, t, a, SWAR_LOW7);
+            ir_addi_i64(s->f, t, t, SWAR_LOW7);
+            ir_or_i64(s->f, t, t, a);
+            ir_not_i64(s->f, t, t);
+            ir_andi_i64(s->f, t, t, SWAR_HIGH);
+            ir_shli_i64(s->f, a, t, 1);
+            ir_shri_i64(s->f, t, t, 7);
+            ir_sub_i64(s->f, a, a, t);
+            break;
+        }
+        ir_st_i64(s->f, a, env, dst + 8 * (intptr_t)i);
+    }
+    ir_temp_free(s->f, IRT(a));
+    ir_temp_free(s->f, IRT(b));
+    ir_temp_free(s->f, IRT(t));
+}
+
 static bool gen_int2(DisasContext *s, const DecodedInsn *d, IRHelper mmx, IRHelper xmm)
 {
     intptr_t dst = simd_reg_off(d, 0), src;
@@ -43,6 +116,11 @@ static bool gen_int2(DisasContext *s, const DecodedInsn *d, IRHelper mmx, IRHelp
     src = simd_src_off(s, d, 1);
     if (m) {
         simd_enter_mmx(s);
+    }
+    /* Not for MMX: an MMX write also sets the aliased x87 register's exponent. */
+    if (!m && swar_op(xmm) != SWAR_NONE) {
+        gen_swar2(s, swar_op(xmm), dst, src, 2);
+        return true;
     }
     simd_call2(s, m ? mmx : xmm, dst, src, false);
     return true;
@@ -319,11 +397,51 @@ TRANS(pextrw)
     return gen_to_gpr(s, d, (IRHelper)helper_pextrw_mmx, (IRHelper)helper_pextrw_xmm, true);
 }
 
+/*
+ * PMOVMSKB inline: per 64-bit lane, the byte top bits moved to bits 0, 8, .., 56, then
+ * multiplied so that bit 8k lands at 56 + k (the partial products never overlap, so no
+ * carries), and the byte above bit 56 is the lane's mask.
+ */
+static bool gen_pmovmskb_inline(DisasContext *s, const DecodedInsn *d)
+{
+    intptr_t src = simd_reg_off(d, 1);
+    bool m = simd_is_mmx(d, 1);
+    IRvPtr env = ir_env(s->f);
+    IRv64 t, r;
+
+    if (src < 0 || d->op[0].kind != X86_OPK_GPR) {
+        return false;
+    }
+    if (!simd_begin(s, m ? SIMD_MMX : SIMD_SSE)) {
+        return true;
+    }
+    if (m) {
+        simd_enter_mmx(s);
+    }
+    t = ir_temp_i64(s->f);
+    r = ir_temp_i64(s->f);
+    ir_movi_i64(s->f, r, 0);
+    for (int i = m ? 0 : 1; i >= 0; i--) {
+        ir_ld_i64(s->f, t, env, src + 8 * (intptr_t)i);
+        ir_shri_i64(s->f, t, t, 7);
+        ir_andi_i64(s->f, t, t, 0x0101010101010101ull);
+        ir_muli_i64(s->f, t, t, 0x0102040810204080ull);
+        ir_shri_i64(s->f, t, t, 56);
+        ir_shli_i64(s->f, r, r, 8);
+        ir_or_i64(s->f, r, r, t);
+    }
+    /* A 64-bit destination (REX.W) gets the same zero-extended value. */
+    gen_set_reg(s, MO_32, d->op[0].reg, false, r);
+    ir_temp_free(s->f, IRT(t));
+    ir_temp_free(s->f, IRT(r));
+    return true;
+}
+
 TRANS(pmovmskb)
 {
-    return gen_to_gpr(s, d, (IRHelper)helper_pmovmskb_mmx, (IRHelper)helper_pmovmskb_xmm,
-                      false);
+    return gen_pmovmskb_inline(s, d);
 }
+
 
 /* MASKMOVQ mm, mm / MASKMOVDQU xmm, xmm: selected bytes to seg:[rDI]. */
 TRANS(maskmovq)

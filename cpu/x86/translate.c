@@ -504,34 +504,37 @@ void gen_compute_eflags(DisasContext *s, IRv64 v)
     ir_temp_free(s->f, IRT(op));
 }
 
-void gen_compute_c(DisasContext *s, IRv64 v)
+/*
+ * CF of the static lazy state cc_op into v, inline; false (nothing emitted) for the kinds
+ * that need the helper (ADC/SBB, BMILG).
+ */
+static bool gen_compute_c_inline(DisasContext *s, int cc_op, IRv64 v)
 {
-    IRv32 op;
+    unsigned ot = CC_OP_SIZE(cc_op);
 
-    switch (s->cc_op == CC_OP_DYNAMIC ? -1 : CC_OP_KIND(s->cc_op)) {
+    switch (CC_OP_KIND(cc_op)) {
     case CC_OP_EFLAGS:
         ir_andi_i64(s->f, v, s->cc_src, X86_EFL_CF);
-        return;
+        return true;
     case CC_OP_LOGICB:
         ir_movi_i64(s->f, v, 0);
-        return;
+        return true;
     case CC_OP_INCB:
     case CC_OP_DECB:
     case CC_OP_SARB:
         /* INC/DEC keep the old CF in bit 0; SAR/SHR shifted it out of bit 0. */
         ir_andi_i64(s->f, v, s->cc_src, 1);
-        return;
+        return true;
     case CC_OP_SHLB:
         /* The last bit shifted out: the MSB of the operand shifted by count - 1. */
-        ir_extract_i64(s->f, v, s->cc_src, (8u << CC_OP_SIZE(s->cc_op)) - 1, 1);
-        return;
+        ir_extract_i64(s->f, v, s->cc_src, (8u << ot) - 1, 1);
+        return true;
     case CC_OP_MULB:
         /* cc_src is a did-not-fit indicator of any width (see cc_compute_all). */
         ir_setcondi_i64(s->f, IR_COND_NE, v, s->cc_src, 0);
-        return;
+        return true;
     case CC_OP_ADDB: {
         /* A carry out leaves the truncated sum below either addend. */
-        unsigned ot = CC_OP_SIZE(s->cc_op);
         IRv64 a = ir_temp_i64(s->f), b = ir_temp_i64(s->f);
         ir_mov_i64(s->f, a, s->cc_dst);
         ir_mov_i64(s->f, b, s->cc_src);
@@ -540,11 +543,10 @@ void gen_compute_c(DisasContext *s, IRv64 v)
         ir_setcond_i64(s->f, IR_COND_LTU, v, a, b);
         ir_temp_free(s->f, IRT(a));
         ir_temp_free(s->f, IRT(b));
-        return;
+        return true;
     }
     case CC_OP_SUBB: {
         /* CF = minuend < subtrahend, unsigned, at the operation's size. */
-        unsigned ot = CC_OP_SIZE(s->cc_op);
         IRv64 a = ir_temp_i64(s->f), b = ir_temp_i64(s->f);
         ir_add_i64(s->f, a, s->cc_dst, s->cc_src);
         ir_mov_i64(s->f, b, s->cc_src);
@@ -553,15 +555,66 @@ void gen_compute_c(DisasContext *s, IRv64 v)
         ir_setcond_i64(s->f, IR_COND_LTU, v, a, b);
         ir_temp_free(s->f, IRT(a));
         ir_temp_free(s->f, IRT(b));
-        return;
+        return true;
     }
     default:
-        break;
+        return false;
     }
-    op = gen_cc_op_value(s);
+}
+
+static void gen_compute_c_helper(DisasContext *s, IRv64 v)
+{
+    IRv32 op = gen_cc_op_value(s);
+
     IR_CALL(s->f, helper_cc_compute_c, HF_PURE, IRT(v), IRT(s->cc_dst), IRT(s->cc_src),
             IRT(s->cc_src2), IRT(op));
     ir_temp_free(s->f, IRT(op));
+}
+
+void gen_compute_c(DisasContext *s, IRv64 v)
+{
+    if (s->cc_op != CC_OP_DYNAMIC && gen_compute_c_inline(s, s->cc_op, v)) {
+        return;
+    }
+    gen_compute_c_helper(s, v);
+}
+
+/*
+ * CF into v at the start of an instruction, before it has made any EBB temp (the branches
+ * below end extended basic blocks).  With a dynamic cc_op (an INC/DEC, ADC or SBB at the
+ * start of a block, such as busybox's `inc; cmpb; jne` string scans), guess that the block
+ * is always entered with the cc_op env holds now, while it is being translated: a block is
+ * mostly entered from the same predecessor exit.  The guess is checked at run time, and the
+ * helper handles every other cc_op, so it costs one compare when right and nothing is ever
+ * computed differently.
+ */
+void gen_compute_c_insn_start(DisasContext *s, IRv64 v)
+{
+    int guess = s->env->cc_op;
+    IRLabel slow, done;
+    IRv64 c;
+    IRv32 op;
+
+    if (s->cc_op != CC_OP_DYNAMIC || guess < 0 || guess >= CC_OP_NB ||
+        CC_OP_KIND(guess) == CC_OP_ADCB || CC_OP_KIND(guess) == CC_OP_SBBB ||
+        CC_OP_KIND(guess) == CC_OP_BMILGB) {
+        gen_compute_c(s, v);
+        return;
+    }
+    slow = ir_label_new(s->f);
+    done = ir_label_new(s->f);
+    c = ir_temp_tb_i64(s->f);
+    op = ir_temp_i32(s->f);
+    ir_mov_i32(s->f, op, s->cc_op_g);
+    ir_brcondi_i32(s->f, IR_COND_NE, op, (uint32_t)guess, slow);
+    ir_temp_free(s->f, IRT(op));
+    gen_compute_c_inline(s, guess, c);
+    ir_br(s->f, done);
+    ir_set_label(s->f, slow);
+    gen_compute_c_helper(s, c);
+    ir_set_label(s->f, done);
+    ir_mov_i64(s->f, v, c);
+    ir_temp_free(s->f, IRT(c));
 }
 
 /* Fast paths for a condition after SUB/CMP: compare the original operands. */
@@ -679,6 +732,62 @@ void gen_setcc(DisasContext *s, int cc, IRv64 v)
     }
     ir_temp_free(s->f, IRT(fl));
     ir_temp_free(s->f, IRT(t));
+}
+
+/* Whether gen_setcc computes condition cc of the static state cc_op without a helper. */
+static bool setcc_is_inline(int cc_op, int cc)
+{
+    int kind = CC_OP_KIND(cc_op);
+
+    switch (cc >> 1) {
+    case 1: /* B */
+        return kind != CC_OP_ADCB && kind != CC_OP_SBBB && kind != CC_OP_BMILGB;
+    case 2: /* Z */
+        return kind != CC_OP_BMILGB;
+    case 4: /* S */
+        return true;
+    case 6: /* L */
+    case 7: /* LE */
+        return kind == CC_OP_EFLAGS || kind == CC_OP_LOGICB || kind == CC_OP_SUBB;
+    default: /* O, BE, P */
+        return kind == CC_OP_EFLAGS || (kind == CC_OP_SUBB && (cc >> 1) == 3);
+    }
+}
+
+/*
+ * Condition cc into v at the start of an instruction (no EBB temp live).  With a dynamic
+ * cc_op (a Jcc/SETcc/CMOVcc first in a block), the same run-time checked guess as
+ * gen_compute_c_insn_start: the cc_op env holds while the block is translated.
+ */
+void gen_setcc_insn_start(DisasContext *s, int cc, IRv64 v)
+{
+    int guess = s->env->cc_op;
+    IRLabel slow, done;
+    IRv64 c;
+    IRv32 op;
+
+    if (s->cc_op != CC_OP_DYNAMIC || guess < 0 || guess >= CC_OP_NB ||
+        !setcc_is_inline(guess, cc)) {
+        gen_setcc(s, cc, v);
+        return;
+    }
+    slow = ir_label_new(s->f);
+    done = ir_label_new(s->f);
+    c = ir_temp_tb_i64(s->f);
+    op = ir_temp_i32(s->f);
+    ir_mov_i32(s->f, op, s->cc_op_g);
+    ir_brcondi_i32(s->f, IR_COND_NE, op, (uint32_t)guess, slow);
+    ir_temp_free(s->f, IRT(op));
+    /* The inline path as if the state were static; nothing else sees s->cc_op change. */
+    s->cc_op = guess;
+    gen_setcc(s, cc, c);
+    s->cc_op = CC_OP_DYNAMIC;
+    ir_br(s->f, done);
+    ir_set_label(s->f, slow);
+    gen_setcc(s, cc, c);
+    ir_set_label(s->f, done);
+    ir_mov_i64(s->f, v, c);
+    ir_temp_free(s->f, IRT(c));
 }
 
 void gen_jcc(DisasContext *s, int cc, IRLabel l)

@@ -215,8 +215,12 @@ void gen_update_cc_op(DisasContext *s);
 void gen_compute_eflags(DisasContext *s, IRv64 v);
 /* v = CF (0/1). */
 void gen_compute_c(DisasContext *s, IRv64 v);
+/* The same, first in an instruction (no EBB temp live): may branch on a guessed cc_op. */
+void gen_compute_c_insn_start(DisasContext *s, IRv64 v);
 /* v = condition cc (0-15, the Jcc/SETcc/CMOVcc encoding) as 0/1. */
 void gen_setcc(DisasContext *s, int cc, IRv64 v);
+/* The same, first in an instruction (no EBB temp live): may branch on a guessed cc_op. */
+void gen_setcc_insn_start(DisasContext *s, int cc, IRv64 v);
 /* Branch to l when condition cc holds. */
 void gen_jcc(DisasContext *s, int cc, IRLabel l);
 

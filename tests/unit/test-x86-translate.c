@@ -246,6 +246,83 @@ static void test_long64_cmpxchg_bt(void)
     CHECK_EQ(x86_get_eflags(E()) & X86_EFL_CF, 0);
 }
 
+static void clear_rsi(CPUX86State *env, uint8_t *ram)
+{
+    (void)ram;
+    env->regs[R_ESI] = 0;
+}
+
+/*
+ * INC and ADC/SBB first in a block read CF of whatever lazy state the block is entered
+ * with.  The translator guesses the cc_op of the first entry and computes CF inline when
+ * the guess holds; the blocks at L and A are entered after SUB, ADD, LOGIC, SHL and
+ * EFLAGS states, so both the guessed path and the helper path run.
+ */
+static void test_long64_carry_at_block_start(void)
+{
+    /*
+     *     xor ecx,ecx; xor edx,edx; xor edi,edi; mov eax,1
+     *     cmp eax,2; call L     (CF=1, SUB)     add eax,-1; call L  (CF=1, ADD)
+     *     test eax,eax; call L  (CF=0, LOGIC)   mov bl,0x81; shl bl,1; call L (CF=1, SHL)
+     *     stc; call L           clc; call L     cmp eax,0; call L   (CF=0, SUB)
+     *     mov eax,5; cmp eax,7; call A (CF=1)   sub eax,9; call A   (CF=1)
+     *     add eax,4; call A     (CF=1, ADD)     or eax,eax; call A  (CF=0)
+     *     hlt
+     * L:  inc edx; adc ecx,ecx; ret
+     * A:  sbb edi,edi; adc edi,edi; lea esi,[rdi+rsi*2]; ret
+     */
+    static const uint8_t c[] = {
+        0x31, 0xc9, 0x31, 0xd2, 0x31, 0xff, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x83,
+        0xf8, 0x02, 0xe8, 0x51, 0x00, 0x00, 0x00, 0x83, 0xc0, 0xff, 0xe8, 0x49,
+        0x00, 0x00, 0x00, 0x85, 0xc0, 0xe8, 0x42, 0x00, 0x00, 0x00, 0xb3, 0x81,
+        0xd0, 0xe3, 0xe8, 0x39, 0x00, 0x00, 0x00, 0xf9, 0xe8, 0x33, 0x00, 0x00,
+        0x00, 0xf8, 0xe8, 0x2d, 0x00, 0x00, 0x00, 0x83, 0xf8, 0x00, 0xe8, 0x25,
+        0x00, 0x00, 0x00, 0xb8, 0x05, 0x00, 0x00, 0x00, 0x83, 0xf8, 0x07, 0xe8,
+        0x1d, 0x00, 0x00, 0x00, 0x83, 0xe8, 0x09, 0xe8, 0x15, 0x00, 0x00, 0x00,
+        0x83, 0xc0, 0x04, 0xe8, 0x0d, 0x00, 0x00, 0x00, 0x09, 0xc0, 0xe8, 0x06,
+        0x00, 0x00, 0x00, 0xf4, 0xff, 0xc2, 0x11, 0xc9, 0xc3, 0x19, 0xff, 0x11,
+        0xff, 0x8d, 0x34, 0x77, 0xc3};
+    X86RigResult r = run(X86_RIG_LONG64, c, sizeof(c), false, clear_rsi);
+
+    CHECK_EQ(r.stop, X86_RIG_STOP_HLT);
+    CHECK_EQ(E()->regs[R_EDX], 7);
+    /* CF at L's entries, oldest first: 1 1 0 1 1 0 0. */
+    CHECK_EQ(E()->regs[R_ECX], 0x6c);
+    /* A: edi = -CF each time; esi = edi + 2 * esi over CF 1 1 1 0. */
+    CHECK_EQ(E()->regs[R_ESI], 0xfffffff2u);
+    CHECK_EQ(E()->regs[R_ESP], 0x8000);
+}
+
+/* The same for SETcc and Jcc first in a block (guess SUB; then SUB, LOGIC, ADD, LOGIC). */
+static void test_long64_cond_at_block_start(void)
+{
+    /*
+     *     xor ecx,ecx; xor esi,esi; mov edx,1
+     *     cmp edx,2; call J          (LE, L)    cmp edx,0; call J       (neither)
+     *     mov edx,-1; test edx,edx; call J      (LE, L)
+     *     mov edx,0x7fffffff; add edx,1; call J (SF = OF: neither)
+     *     xor edx,edx; call J        (LE by ZF, not L)
+     *     hlt
+     * J:  setle al; movzx eax,al; lea ecx,[rax+rcx*2]; jmp K
+     * K:  jl L1; ret
+     * L1: inc esi; ret
+     */
+    static const uint8_t c[] = {
+        0x31, 0xc9, 0x31, 0xf6, 0xba, 0x01, 0x00, 0x00, 0x00, 0x83, 0xfa, 0x02,
+        0xe8, 0x29, 0x00, 0x00, 0x00, 0x83, 0xfa, 0x00, 0xe8, 0x21, 0x00, 0x00,
+        0x00, 0xba, 0xff, 0xff, 0xff, 0xff, 0x85, 0xd2, 0xe8, 0x15, 0x00, 0x00,
+        0x00, 0xba, 0xff, 0xff, 0xff, 0x7f, 0x83, 0xc2, 0x01, 0xe8, 0x08, 0x00,
+        0x00, 0x00, 0x31, 0xd2, 0xe8, 0x01, 0x00, 0x00, 0x00, 0xf4, 0x0f, 0x9e,
+        0xc0, 0x0f, 0xb6, 0xc0, 0x8d, 0x0c, 0x48, 0xeb, 0x00, 0x7c, 0x01, 0xc3,
+        0xff, 0xc6, 0xc3};
+    X86RigResult r = run(X86_RIG_LONG64, c, sizeof(c), false, NULL);
+
+    CHECK_EQ(r.stop, X86_RIG_STOP_HLT);
+    CHECK_EQ(E()->regs[R_ECX], 0x15); /* LE: 1 0 1 0 1 */
+    CHECK_EQ(E()->regs[R_ESI], 2);    /* L:  1 0 1 0 0 */
+    CHECK_EQ(E()->regs[R_ESP], 0x8000);
+}
+
 /* cc_compute_c is a shortcut: it must equal the CF of cc_compute_all for every state. */
 static void test_cc_compute_c(void)
 {
@@ -287,6 +364,8 @@ int main(void)
     test_run("long64: basic", test_long64_basic);
     test_run("long64: #PF mid-block", test_long64_fault_mid_block);
     test_run("long64: cmpxchg/bts", test_long64_cmpxchg_bt);
+    test_run("long64: INC/ADC/SBB first in a block", test_long64_carry_at_block_start);
+    test_run("long64: SETcc/Jcc first in a block", test_long64_cond_at_block_start);
     x86_rig_free(rig);
     return test_summary();
 }
