@@ -152,6 +152,11 @@ struct AddressSpace {
     MemoryRegion *root;
     FlatView *view;
     MemoryListener *listeners;
+    /*
+     * Changes with every rebuild of view, never repeats within the process and
+     * is never 0, so a cache of a FlatRange can check that it is still current.
+     */
+    uint64_t generation;
 };
 
 #define MEMORY_PAGE_BITS 12
