@@ -291,7 +291,6 @@ typedef struct CPUX86State {
     uint64_t walk_ram_start;
     uint64_t walk_ram_size;
     uint8_t *walk_ram_host; /* host address of walk_ram_start */
-    struct MemoryRegion *walk_ram_mr;
     void *accel_cpu;            /* the accelerator's per-vCPU data (TBExecCtx, TLB...) */
     int cpu_index;
     sigjmp_buf *jmp_env;        /* where x86_raise_exception unwinds to */

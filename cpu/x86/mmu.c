@@ -52,7 +52,6 @@ static void walk_ram_fill(CPUX86State *env, AddressSpace *as, uint64_t paddr)
         env->walk_ram_start = fr->start;
         env->walk_ram_size = fr->size;
         env->walk_ram_host = fr->mr->ram + fr->offset_in_region;
-        env->walk_ram_mr = fr->mr;
     }
 }
 
@@ -73,19 +72,14 @@ uint64_t x86_phys_ld(CPUX86State *env, uint64_t paddr, unsigned size)
     return size == 8 ? val : val & ((1ull << (size * 8)) - 1);
 }
 
+/*
+ * Stores (accessed/dirty updates, rare: most walks find the bits set) keep the full
+ * path, so read-only RAM, dirty tracking and RAM write notifications see them.
+ */
 void x86_phys_st(CPUX86State *env, uint64_t paddr, unsigned size, uint64_t val)
 {
     if (env->machine) {
-        AddressSpace *as = &env->machine->as_memory;
-        paddr &= env->a20_mask;
-        uint8_t *host = walk_ram_ptr(env, as, paddr, size);
-        /* Read-only RAM, ROM and dirty tracking take the full path. */
-        if (likely(host) && env->walk_ram_mr->kind == MR_RAM && !env->walk_ram_mr->readonly &&
-            !env->walk_ram_mr->dirty_bitmap) {
-            stn_le_p(host, size, val);
-        } else {
-            address_space_st(as, paddr, size, val);
-        }
+        address_space_st(&env->machine->as_memory, paddr & env->a20_mask, size, val);
     }
 }
 
