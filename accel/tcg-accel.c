@@ -64,6 +64,14 @@ static void tcg_kick_cpus(void *opaque)
     }
 }
 
+/* DMA and other writes behind the TLBs: drop the translations they overwrote. */
+static void tcg_ram_written(void *opaque, uint64_t addr, uint64_t len)
+{
+    TCGAccelState *s = opaque;
+
+    x86_tcg_invalidate_phys(s->cpus[0], addr, len);
+}
+
 static bool tcg_init(Machine *m, const char *opts, Error **errp)
 {
     const TBBackend *be = tcg_pick_backend(opts, errp);
@@ -77,6 +85,8 @@ static bool tcg_init(Machine *m, const char *opts, Error **errp)
     for (int i = 0; i < m->nr_cpus; i++) {
         s->cpus[i] = x86_tcg_cpu_new(m->cpus[i], &m->as_memory, &m->as_io, be, TCG_CODE_BUFFER);
     }
+    x86_tcg_link_cpus(s->cpus, s->nr_cpus);
+    address_space_set_ram_written(&m->as_memory, tcg_ram_written, s);
     s->watcher = deadline_watcher_new(tcg_kick_cpus, s);
     m->accel_state = s;
     return true;
@@ -143,6 +153,7 @@ static void tcg_destroy(Machine *m)
     TCGAccelState *s = m->accel_state;
 
     if (s) {
+        address_space_set_ram_written(&m->as_memory, NULL, NULL);
         deadline_watcher_free(s->watcher);
         for (int i = 0; i < s->nr_cpus; i++) {
             x86_tcg_cpu_free(s->cpus[i]);

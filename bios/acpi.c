@@ -176,3 +176,52 @@ void acpi_setup(void)
     dprintf("acpi: %d files, RSDP at %x\n", nr_files, rsdp >= 0 ? files[rsdp].addr : 0);
     smbios_setup();
 }
+
+/* Clear the enabled flag of a MADT's Processor Local APIC entries whose CPU did not start. */
+static void madt_patch(u32 madt)
+{
+    u32 len = flat_rl(madt + 4);
+    if (len < 44 || len > 0x10000) {
+        return;
+    }
+    bool changed = false;
+    for (u32 off = 44; off + 2 <= len;) {
+        u8 type = flat_rb(madt + off), elen = flat_rb(madt + off + 1);
+        if (elen < 2 || off + elen > len) {
+            break;
+        }
+        if (type == 0 && elen >= 8) {
+            u8 apic_id = flat_rb(madt + off + 3);
+            u32 flags = flat_rl(madt + off + 4);
+            if ((flags & 1) && (apic_id >= 32 || !(cpus_started_mask & (1u << apic_id)))) {
+                flat_wl(madt + off + 4, flags & ~1u);
+                changed = true;
+            }
+        }
+        off += elen;
+    }
+    if (changed) {
+        flat_wb(madt + 9, 0);
+        u8 sum = 0;
+        for (u32 i = 0; i < len; i++) {
+            sum += flat_rb(madt + i);
+        }
+        flat_wb(madt + 9, (u8)-sum);
+    }
+}
+
+void acpi_madt_disable_missing_cpus(void)
+{
+    int rsdp = file_lookup("etc/acpi/rsdp");
+    if (cpus_started == nr_cpus || rsdp < 0) {
+        return;
+    }
+    u32 rsdt = flat_rl(files[rsdp].addr + 16);
+    u32 len = rsdt ? flat_rl(rsdt + 4) : 0;
+    for (u32 off = 36; off + 4 <= len && len < 0x1000; off += 4) {
+        u32 table = flat_rl(rsdt + off);
+        if (table && flat_rl(table) == 0x43495041) { /* "APIC" */
+            madt_patch(table);
+        }
+    }
+}

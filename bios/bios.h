@@ -23,6 +23,14 @@ typedef u32 size_t;
 #define BIOS_SEG 0xf000
 #define BIOS_FLAT(p) (0xf0000u + (u32)(u16)(u32)(p))
 
+/* The running code's segment: F000h in the system BIOS, C000h in the VGA BIOS. */
+static inline u16 code_seg(void)
+{
+    u16 cs;
+    asm volatile("movw %%cs, %0" : "=r"(cs));
+    return cs;
+}
+
 /* The register frame built by entry.S (pushal order, then segments). */
 union reg32 {
     u32 e;
@@ -41,6 +49,31 @@ struct bregs {
 #define FLAG_CF 0x0001
 #define FLAG_ZF 0x0040
 #define FLAG_IF 0x0200
+
+/*
+ * INT 10h teletype control characters (CR, LF, BS, BEL) move the cursor (row, col) and
+ * return true; any other character is a glyph for the caller to draw at the cursor.
+ */
+static inline bool teletype_control(u8 ch, u8 *row, u8 *col)
+{
+    switch (ch) {
+    case '\r':
+        *col = 0;
+        return true;
+    case '\n':
+        (*row)++;
+        return true;
+    case '\b':
+        if (*col) {
+            (*col)--;
+        }
+        return true;
+    case '\a':
+        return true;
+    default:
+        return false;
+    }
+}
 
 static inline void set_cf(struct bregs *r, int on)
 {
@@ -241,6 +274,10 @@ extern u32 ram_below_4g;
 extern u64 ram_above_4g;
 u32 high_alloc(u32 size, u32 align);  /* from the reserved zone at the top of low RAM */
 u32 fseg_alloc(u32 size, u32 align);  /* from 0xE0000-0xEFFFF (shadow RAM) */
+u32 high_zone_base(void);
+
+/* The POST Memory Manager (pmm.c). */
+void pmm_setup(void);
 
 /* Services. */
 void handle_int10(struct bregs *r);
@@ -257,10 +294,22 @@ void acpi_setup(void);
 void mptable_setup(void);
 void disk_setup(void);
 int disk_boot(int kind);  /* returns only on failure */
+int disk_boot_ide(u8 channel, u8 unit); /* the drive there, hard disk or CD-ROM */
+void disk_prioritize(u8 channel, u8 unit); /* that hard disk becomes drive 80h */
+
+/* The boot order from fw_cfg (bootorder.c). */
+extern bool boot_strict;
+void bootorder_load(void);
+bool bootorder_letters(char *order, u32 room);
+void bootorder_boot(void);
 bool linux_boot_present(void);
 void linux_boot(void);
 
-extern u16 nr_cpus;
+extern u16 nr_cpus;              /* from fw_cfg */
+extern u16 cpus_started;         /* the BSP and the APs that answered (smp.c) */
+extern u32 cpus_started_mask;    /* by initial APIC ID */
+void smp_setup(void);
+void acpi_madt_disable_missing_cpus(void);
 
 /* VBE over the Bochs DISPI registers (vbe.c). */
 extern bool vbe_active;
@@ -270,7 +319,13 @@ void vbe_disable(void);
 /* Option ROMs (optionrom.c). */
 #define MAX_BOOT_ENTRIES 8
 void option_roms_run(void);
+void option_rom_vga_run(void);
+/* INT 10h of a VGA BIOS option ROM (seg << 16 | off), 0 without one (console.c). */
+extern u32 vga_rom_int10;
+void vga_rom_adopt(void);
+void int_chain_frame(struct bregs *r, u32 vector);
 void option_rom_boot(void); /* returns when no ROM booted */
+void option_rom_boot_bdf(u16 bdf); /* the BEVs of one PCI function */
 int boot_entry_count(void);
 
 void boot_jump(u32 cs, u32 ip, u32 ss, u32 sp, u32 ds, u32 edx) __attribute__((noreturn));

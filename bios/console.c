@@ -17,6 +17,12 @@
 
 bool serial_console;
 bool vga_present;
+/*
+ * A VGA BIOS option ROM (bios/vgabios by default) owns the screen when it hooked INT 10h at
+ * POST.  Its vector is kept here; with the serial console on, INT 10h stays here, copies
+ * the text to COM1 and chains to the ROM for the screen (vga_rom_adopt).
+ */
+u32 vga_rom_int10;
 static u8 serial_row = 0xff, serial_col = 0xff; /* where the terminal's cursor is */
 static u8 serial_attr = 0xff;
 /*
@@ -100,7 +106,7 @@ static u16 cursor_get(u8 page) { return bda_rw(BDA_CURSOR_POS + 2 * (page & 7));
 static void cursor_set(u8 page, u8 row, u8 col)
 {
     bda_ww(BDA_CURSOR_POS + 2 * (page & 7), (u16)(row << 8 | col));
-    if (vga_present && page == bda_rb(BDA_ACTIVE_PAGE)) {
+    if (vga_present && !vga_rom_int10 && page == bda_rb(BDA_ACTIVE_PAGE)) {
         u16 pos = (u16)(row * COLS + col + page * (bda_rw(BDA_VIDEO_PAGE_SIZE) / 2));
         outb(0x0e, 0x3d4);
         outb(pos >> 8, 0x3d5);
@@ -113,7 +119,7 @@ static u16 page_base(u8 page) { return (u16)(page * bda_rw(BDA_VIDEO_PAGE_SIZE))
 
 static void vga_put(u8 page, u8 row, u8 col, u8 ch, u8 attr, bool use_attr)
 {
-    if (!vga_present || vbe_active || row >= ROWS || col >= COLS) {
+    if (!vga_present || vga_rom_int10 || vbe_active || row >= ROWS || col >= COLS) {
         return;
     }
     u16 off = page_base(page) + (u16)(2 * (row * COLS + col));
@@ -144,7 +150,7 @@ static void scroll(u8 page, int lines, u8 attr, u8 top, u8 left, u8 bottom, u8 r
         serial_str("\x1b[2J");
         serial_row = serial_col = 0xff;
     }
-    if (!vga_present || vbe_active) {
+    if (!vga_present || vga_rom_int10 || vbe_active) {
         return;
     }
     u16 base = page_base(page);
@@ -184,24 +190,9 @@ static void teletype(u8 page, u8 ch, u8 attr, bool use_attr)
 {
     u16 pos = cursor_get(page);
     u8 row = pos >> 8, col = pos & 0xff;
-    switch (ch) {
-    case '\r':
-        col = 0;
-        break;
-    case '\n':
-        row++;
-        break;
-    case '\b':
-        if (col) {
-            col--;
-        }
-        break;
-    case '\a':
-        break;
-    default:
+    if (!teletype_control(ch, &row, &col)) {
         vga_put(page, row, col, ch, attr, use_attr);
         col++;
-        break;
     }
     if (col >= COLS) {
         col = 0;
@@ -234,6 +225,21 @@ static void teletype(u8 page, u8 ch, u8 attr, bool use_attr)
 
 void putchar_console(char c)
 {
+    if (vga_rom_int10) {
+        /* Through INT 10h, so the VGA BIOS draws it (and the serial copy follows). */
+        struct bregs r;
+        memset(&r, 0, sizeof(r));
+        if (c == '\n') {
+            r.ax.x = 0x0e0d;
+            r.bx.x = 0x0007;
+            handle_int10(&r);
+        }
+        memset(&r, 0, sizeof(r));
+        r.ax.x = (u16)(0x0e00 | (u8)c);
+        r.bx.x = 0x0007;
+        handle_int10(&r);
+        return;
+    }
     if (c == '\n') {
         teletype(bda_rb(BDA_ACTIVE_PAGE), '\r', 0x07, false);
     }
@@ -443,8 +449,79 @@ int serial_getkey(void)
     return ascii_scan((u8)c) << 8 | c;
 }
 
+static void int10_local(struct bregs *r);
+
+/*
+ * With a VGA BIOS: the serial copy of what a call writes, computed on a copy of the call
+ * with the cursor state saved and restored, then the VGA BIOS does the call itself.
+ */
+static void int10_serial_then_rom(struct bregs *r)
+{
+    if (serial_console) {
+        u16 cursors[8];
+        for (u8 p = 0; p < 8; p++) {
+            cursors[p] = bda_rw(BDA_CURSOR_POS + 2 * p);
+        }
+        struct bregs copy = *r;
+        switch (r->ax.h) {
+        case 0x00:
+            serial_str("\x1b[0m\x1b[2J");
+            serial_row = serial_col = 0xff;
+            serial_attr = 0x07;
+            break;
+        case 0x06:
+        case 0x07:
+        case 0x09:
+        case 0x0a:
+        case 0x0e:
+        case 0x13:
+            if (bda_rb(BDA_VIDEO_MODE) == 3 || r->ax.h == 0x0e || r->ax.h == 0x13) {
+                int10_local(&copy);
+            }
+            break;
+        default:
+            break;
+        }
+        for (u8 p = 0; p < 8; p++) {
+            bda_ww(BDA_CURSOR_POS + 2 * p, cursors[p]);
+        }
+    }
+    int_chain_frame(r, vga_rom_int10);
+}
+
+extern char entry_int10[];
+
+/*
+ * After the VGA's ROM ran: if it hooked INT 10h, it owns the screen from now on.  With the
+ * serial console, INT 10h comes back here to copy text to COM1 and chains to the ROM.
+ */
+void vga_rom_adopt(void)
+{
+    u32 vector = far_rl(0, 0x10 * 4);
+    if (vector == ((u32)BIOS_SEG << 16 | (u16)(u32)entry_int10)) {
+        return;
+    }
+    vga_rom_int10 = vector;
+    serial_row = serial_col = 0xff;
+    if (serial_console) {
+        far_ww(0, 0x10 * 4, (u16)(u32)entry_int10);
+        far_ww(0, 0x10 * 4 + 2, BIOS_SEG);
+    }
+    dprintf("vga: INT 10h by the VGA BIOS at %x%s\n", vector,
+            serial_console ? ", copied to the serial console" : "");
+}
+
 /* INT 10h: video services. */
 void handle_int10(struct bregs *r)
+{
+    if (vga_rom_int10) {
+        int10_serial_then_rom(r);
+        return;
+    }
+    int10_local(r);
+}
+
+static void int10_local(struct bregs *r)
 {
     u8 page = r->bx.h;
     switch (r->ax.h) {

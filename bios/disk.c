@@ -56,6 +56,7 @@ static const u16 channel_ctl[2] = {0x3f6, 0x376};
 #define BM_ST_ERROR 0x02
 #define BM_ST_IRQ 0x04
 static u16 bmiba;
+static u16 ide_bdf = 0xffff; /* the PIIX IDE function, for the EDD 3.0 interface path */
 static u32 prdt[8] __attribute__((aligned(16)));
 
 u32 pci_read32(u16 bdf, u8 reg);
@@ -227,6 +228,7 @@ void disk_setup(void)
         u32 id = pci_read32(bdf, 0);
         if (id == 0x70108086 || id == 0x71118086) { /* PIIX3 / PIIX4 IDE */
             u32 bar = pci_read32(bdf, 0x20);
+            ide_bdf = bdf;
             if ((bar & 1) && (bar & 0xfff0)) {
                 bmiba = (u16)(bar & 0xfff0);
             }
@@ -410,8 +412,42 @@ static bool dap_read(struct bregs *r, u16 *count, u16 *seg, u16 *off, u32 *lba)
     return far_rl(r->ds, r->si.x + 12) == 0 && !(*off == 0xffff && *seg == 0xffff);
 }
 
-static void edd_params(struct bregs *r, u32 sectors, u16 cyls, u16 heads, u16 spt, u16 bps,
-                       bool removable)
+/*
+ * The EDD 3.0 device path (Phoenix "BIOS Enhanced Disk Drive Specification" 3.0, offsets
+ * 1Eh-41h of the AH=48h result): key BEDDh, host bus "PCI " with the IDE function's bus,
+ * slot, function and the channel, interface "ATA" or "ATAPI", and master/slave as the
+ * device path; the checksum makes bytes 1Eh-41h sum to zero.
+ */
+static void edd_device_path(u16 seg, u16 off, const struct drive *d)
+{
+    u8 path[0x42 - 0x1e];
+    memset(path, 0, sizeof(path));
+    path[0] = 0xdd;
+    path[1] = 0xbe;
+    path[2] = 0x24; /* the length of the device path information */
+    if (ide_bdf != 0xffff) {
+        memcpy(&path[0x24 - 0x1e], "PCI ", 4);
+        path[0x30 - 0x1e] = (u8)(ide_bdf >> 8);
+        path[0x31 - 0x1e] = (u8)((ide_bdf >> 3) & 0x1f);
+        path[0x32 - 0x1e] = (u8)(ide_bdf & 7);
+        path[0x33 - 0x1e] = d->base == 0x1f0 ? 0 : 1;
+    } else {
+        memcpy(&path[0x24 - 0x1e], "ISA ", 4);
+        path[0x30 - 0x1e] = (u8)d->base;
+        path[0x31 - 0x1e] = (u8)(d->base >> 8);
+    }
+    memcpy(&path[0x28 - 0x1e], d->atapi ? "ATAPI   " : "ATA     ", 8);
+    path[0x38 - 0x1e] = d->slave ? 1 : 0;
+    u8 sum = 0;
+    for (u32 i = 0; i < sizeof(path) - 1; i++) {
+        sum += path[i];
+    }
+    path[sizeof(path) - 1] = (u8)-sum;
+    far_copy_to(seg, off + 0x1e, path, sizeof(path));
+}
+
+static void edd_params(struct bregs *r, const struct drive *d, u32 sectors, u16 cyls,
+                       u16 heads, u16 spt, u16 bps, bool removable)
 {
     u16 size = far_rw(r->ds, r->si.x);
     if (size < 26) {
@@ -430,6 +466,10 @@ static void edd_params(struct bregs *r, u32 sectors, u16 cyls, u16 heads, u16 sp
     if (size >= 30) {
         far_wl(seg, off + 26, 0xffffffffu); /* no DPTE */
         out = 30;
+    }
+    if (size >= 0x42) {
+        edd_device_path(seg, off, d);
+        out = 0x42;
     }
     far_ww(seg, off, out);
     success(r);
@@ -472,7 +512,7 @@ static void int13_cdrom(struct bregs *r)
         fail(r, 0x03); /* write protected */
         return;
     case 0x48:
-        edd_params(r, 0xffffffffu, 0xffff, 0xff, 0x3f, 2048, true);
+        edd_params(r, &cdrom, 0xffffffffu, 0xffff, 0xff, 0x3f, 2048, true);
         return;
     case 0x4b:
         if (!cd_booted) {
@@ -592,7 +632,7 @@ void handle_int13(struct bregs *r)
         return;
     }
     case 0x48:
-        edd_params(r, d->sectors, d->cyls, d->heads, d->spt, 512, false);
+        edd_params(r, d, d->sectors, d->cyls, d->heads, d->spt, 512, false);
         return;
     }
     dprintf("int13: AX=%04x DL=%02x not supported\n", r->ax.x, dl);
@@ -659,6 +699,37 @@ static int boot_hd(void)
     }
     printf("Booting from Hard Disk...\n");
     boot_jump(0, 0x7c00, 0, 0x7c00, 0, 0x80);
+}
+
+static int ide_channel(const struct drive *d) { return d->base == channel_base[0] ? 0 : 1; }
+
+void disk_prioritize(u8 channel, u8 unit)
+{
+    for (int i = 0; i < nr_disks; i++) {
+        if (ide_channel(&disks[i]) == channel && disks[i].slave == unit) {
+            struct drive chosen = disks[i];
+            for (int j = i; j > 0; j--) {
+                disks[j] = disks[j - 1];
+            }
+            disks[0] = chosen;
+            return;
+        }
+    }
+}
+
+int disk_boot_ide(u8 channel, u8 unit)
+{
+    if (have_cdrom && ide_channel(&cdrom) == channel && cdrom.slave == unit) {
+        return boot_cdrom();
+    }
+    for (int i = 0; i < nr_disks; i++) {
+        if (ide_channel(&disks[i]) == channel && disks[i].slave == unit) {
+            disk_prioritize(channel, unit);
+            return boot_hd();
+        }
+    }
+    printf("Booting from ide%u-%u: no drive there.\n", channel, unit);
+    return -1;
 }
 
 int disk_boot(int kind)

@@ -12,6 +12,29 @@
     .code16
     .section .text.entry, "ax"
 
+/*
+ * Where the start-up IPI sends the application processors (bios/smp.c): 0xF0000, the first
+ * byte of the F segment, so the vector is 0xF0 and CS = 0xF000.  Each AP records its
+ * initial APIC ID (CPUID.1:EBX[31:24]) and counts itself, then stays halted with
+ * interrupts off until the OS sends it INIT and SIPI again.
+ */
+    .global ap_trampoline
+ap_trampoline:
+    cli
+    ljmpw $BIOS_SEG, $ap_park
+ap_park:
+    movw $BIOS_SEG, %ax
+    movw %ax, %ds
+    movl $1, %eax
+    cpuid
+    shrl $24, %ebx
+    andl $31, %ebx
+    lock btsl %ebx, ap_started_mask
+    lock incw ap_count
+1:  cli
+    hlt
+    jmp 1b
+
 /* i440FX config register write: reg in %bl, value in %bh (bus 0, dev 0, fn 0). */
 pam_write:
     movl $0x80000000, %eax
@@ -223,6 +246,9 @@ entry_iret:
     .global boot_jump
 boot_jump:
     cli
+    movb $2, %al                /* osprey-boot-status: the handover, for the speed figure */
+    movw $0x4f0, %dx
+    outb %al, %dx
     movl %esp, %ebp
     movl 24(%ebp), %edx
     movw 20(%ebp), %ax
@@ -342,13 +368,123 @@ big_real_enter:
     popfl
     retl
 
+/*
+ * int_chain_frame(struct bregs *r, u32 vector): run another INT handler (the VGA BIOS's
+ * INT 10h) on the registers of r, as INT would (FLAGS pushed, far call), and store the
+ * registers and the arithmetic flags it returns back into r.  r is on the BIOS stack (SS).
+ */
+    .global int_chain_frame
+int_chain_frame:
+    pushl %ebp
+    movl %esp, %ebp
+    pushal
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    movl 12(%ebp), %eax
+    movl %eax, %cs:chain_target
+    movl 8(%ebp), %ebx
+    pushl %ebx
+    movl %ss:0(%ebx), %edi
+    movl %ss:4(%ebx), %esi
+    movl %ss:8(%ebx), %ebp
+    movl %ss:20(%ebx), %edx
+    movl %ss:24(%ebx), %ecx
+    movl %ss:28(%ebx), %eax
+    movw %ss:36(%ebx), %es
+    movw %ss:38(%ebx), %ds
+    movl %ss:16(%ebx), %ebx
+    pushfw
+    lcallw *%cs:chain_target
+    pushfw
+    pushl %ebx
+    movl 6(%esp), %ebx
+    movl %edi, %ss:0(%ebx)
+    movl %esi, %ss:4(%ebx)
+    movl %ebp, %ss:8(%ebx)
+    movl %edx, %ss:20(%ebx)
+    movl %ecx, %ss:24(%ebx)
+    movl %eax, %ss:28(%ebx)
+    movw %es, %ss:36(%ebx)
+    movw %ds, %ss:38(%ebx)
+    popl %eax
+    movl %eax, %ss:16(%ebx)
+    popw %ax
+    andw $0x08d5, %ax           /* CF, PF, AF, ZF, SF, OF from the handler */
+    movw %ss:46(%ebx), %dx
+    andw $0xf72a, %dx
+    orw %ax, %dx
+    movw %dx, %ss:46(%ebx)
+    addl $4, %esp
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popal
+    popl %ebp
+    retl
+
 /* The PnP BIOS real-mode entry: every function answers "not supported" (82h). */
     .global pnp_entry
 pnp_entry:
     movw $0x82, %ax
     lretw
 
+/*
+ * The PMM entry (pmm.c): a 16-bit far call with the function and its arguments on the
+ * caller's stack.  They are copied to pmm_args, handle_pmm runs on a stack of its own
+ * (the caller may be on the BIOS stack), and its result goes back in DX:AX; every other
+ * register, the segments and the flags are kept.
+ */
+    .global pmm_entry
+pmm_entry:
+    pushfw
+    cli
+    pushw %ds
+    pushw %es
+    pushw %fs
+    pushw %gs
+    pushal
+    movzwl %sp, %esi
+    addl $32 + 8 + 2 + 4, %esi  /* pushal, 4 segments, flags, return CS:IP */
+    movw %ss, %ax
+    movw %ax, %ds
+    movw $BIOS_SEG, %ax
+    movw %ax, %es
+    movl $pmm_args, %edi
+    movl $12, %ecx
+    cld
+    addr32 rep movsb
+    movw %ax, %ds
+    movw %ss, %cs:pmm_saved_ss
+    movl %esp, %cs:pmm_saved_esp
+    movw %ax, %ss
+    movl $pmm_stack_top, %esp
+    calll handle_pmm
+    movw %cs:pmm_saved_ss, %ss
+    movl %cs:pmm_saved_esp, %esp
+    movzwl %sp, %ebp
+    movw %ax, 28(%ebp)          /* the saved EAX's low half */
+    shrl $16, %eax
+    movw %ax, 20(%ebp)          /* the saved EDX's low half */
+    popal
+    popw %gs
+    popw %fs
+    popw %es
+    popw %ds
+    popfw
+    lretw
+
     .balign 4
+pmm_saved_esp:
+    .long 0
+pmm_saved_ss:
+    .word 0
+
+    .balign 4
+chain_target:
+    .long 0
 rom_target:
     .long 0
 rom_saved_esp:
@@ -362,6 +498,10 @@ bios_stack:
     .space 8192
     .global stack_top
 stack_top:
+    .balign 16
+pmm_stack:
+    .space 1024
+pmm_stack_top:
 
     .section .reset, "ax"
     .global reset_vector

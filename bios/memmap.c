@@ -13,7 +13,7 @@ struct e820_entry e820_map[E820_MAX];
 int e820_count;
 u32 ram_below_4g;
 u64 ram_above_4g;
-static u32 high_zone_next, high_zone_end;
+static u32 high_zone_next, high_zone_end, high_zone_start;
 static u32 fseg_next = 0xe0000, fseg_end = 0xf0000;
 
 static u8 cmos_read(u8 reg)
@@ -63,6 +63,7 @@ void memmap_init(void)
     }
     high_zone_end = ram_below_4g;
     high_zone_next = (ram_below_4g - HIGH_ZONE_SIZE) & ~0xffffu;
+    high_zone_start = high_zone_next;
 
     e820_add(0, EBDA_SEG << 4, E820_RAM);
     e820_add(EBDA_SEG << 4, 0xa0000 - (EBDA_SEG << 4), E820_RESERVED);
@@ -90,3 +91,6 @@ static u32 zone_alloc(u32 *next, u32 end, u32 size, u32 align)
 
 u32 high_alloc(u32 size, u32 align) { return zone_alloc(&high_zone_next, high_zone_end, size, align); }
 u32 fseg_alloc(u32 size, u32 align) { return zone_alloc(&fseg_next, fseg_end, size, align); }
+
+/* Where the reserved table zone begins: the end of the RAM the OS gets below 4 GiB. */
+u32 high_zone_base(void) { return high_zone_start; }

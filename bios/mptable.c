@@ -81,6 +81,9 @@ void mptable_setup(void)
     table_len = MP_HEADER_SIZE;
     entry_count = 0;
     for (u16 cpu = 0; cpu < nr_cpus && cpu < 16; cpu++) {
+        if (!(cpus_started_mask & (1u << cpu))) {
+            continue; /* it did not answer the start-up IPI in POST */
+        }
         put8(0);                       /* processor */
         put8((u8)cpu);                 /* local APIC ID */
         put8(0x14);                    /* local APIC version */

@@ -216,13 +216,22 @@ static void shadow_enable(void)
     }
 }
 
-void option_roms_run(void)
+static bool vga_rom_done;
+
+/* The VGA's ROM (the VGA BIOS) first, before POST prints anything: it sets the mode. */
+void option_rom_vga_run(void)
 {
     pnp_install_init();
     shadow_enable();
-    if (vga_bdf != 0xffff) {
+    if (vga_bdf != 0xffff && !vga_rom_done) {
+        vga_rom_done = true;
         run_device_rom(vga_bdf, true);
     }
+}
+
+void option_roms_run(void)
+{
+    option_rom_vga_run();
     for (u16 bdf = 0; bdf < 256; bdf++) {
         u32 id = pci_read32(bdf, 0);
         if ((id & 0xffff) == 0xffff || !id) {
@@ -236,18 +245,40 @@ void option_roms_run(void)
 
 int boot_entry_count(void) { return nr_bev; }
 
+static void bev_call(int i)
+{
+    printf("Booting from ROM at %04x:%04x (%02x:%02x.%x)\n", bev[i].seg, bev[i].off,
+           bev[i].bdf >> 8, (bev[i].bdf >> 3) & 31, bev[i].bdf & 7);
+    asm volatile("sti");
+    outb(2, 0x4f0); /* osprey-boot-status: the handover, for the speed figure */
+    option_rom_call((u32)bev[i].seg << 16 | bev[i].off, 0, (u32)BIOS_SEG << 16 | (u16)(u32)&pnp);
+}
+
+/* A bootindex= device's ROM: its BEVs only; returns when none booted. */
+void option_rom_boot_bdf(u16 bdf)
+{
+    bool any = false;
+    for (int i = 0; i < nr_bev; i++) {
+        if (bev[i].bdf == bdf) {
+            any = true;
+            bev_call(i);
+        }
+    }
+    if (!any) {
+        printf("Booting from %02x:%02x.%x: no option ROM with a boot entry.\n", bdf >> 8,
+               (bdf >> 3) & 31, bdf & 7);
+    }
+}
+
 /* Boot from the network ROMs' BEVs in order; returns when none booted. */
 void option_rom_boot(void)
 {
     if (!nr_bev) {
-        printf("Network boot: no option ROM with a boot entry (-device ...,romfile=).\n");
+        printf("Network boot: no option ROM with a boot entry (iPXE's efi-rtl8139.rom from "
+               "ipxe-qemu is the default with -boot n; or -device ...,romfile=).\n");
         return;
     }
     for (int i = 0; i < nr_bev; i++) {
-        printf("Booting from ROM at %04x:%04x (%02x:%02x.%x)\n", bev[i].seg, bev[i].off,
-               bev[i].bdf >> 8, (bev[i].bdf >> 3) & 31, bev[i].bdf & 7);
-        asm volatile("sti");
-        option_rom_call((u32)bev[i].seg << 16 | bev[i].off, 0,
-                        (u32)BIOS_SEG << 16 | (u16)(u32)&pnp);
+        bev_call(i);
     }
 }

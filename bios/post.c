@@ -10,7 +10,7 @@
 
 u16 nr_cpus = 1;
 static bool nographic;
-static char boot_order[8] = "cdn";
+static char boot_order[17] = "cdn";
 
 extern char entry_int10[], entry_int11[], entry_int12[], entry_int13[], entry_int14[];
 extern char entry_int15[], entry_int16[], entry_int17[], entry_int18[], entry_int19[];
@@ -126,6 +126,9 @@ static void rtc_init(void)
 /* The order to try: "bootorder" from -boot order=..., else CMOS 0x3D/0x38. */
 static void boot_order_init(void)
 {
+    if (bootorder_letters(boot_order, sizeof(boot_order))) {
+        return;
+    }
     u16 dev = fw_cfg_read_i16(0x0c);
     u8 cmos[3];
     outb(0x3d, 0x70);
@@ -158,24 +161,33 @@ void post_main(void)
         nr_cpus = fw_cfg_read_i16(0x05);
     }
     memmap_init();
+    pmm_setup();
     ivt_init();
     bda_init();
     pic_init();
     lapic_init();
     pit_init();
+    smp_setup();
     rtc_init();
     keyboard_init();
     pci_setup();
     vga_present = vga_bdf != 0xffff;
     serial_console = nographic || !vga_present;
     vga_text_init();
+    option_rom_vga_run();
+    vga_rom_adopt();
     printf("Osprey BIOS " OSPREY_BIOS_VERSION "\n");
     printf("%u MiB RAM, %u CPU%s\n", (unsigned)((ram_below_4g + ram_above_4g) >> 20),
-           nr_cpus, nr_cpus == 1 ? "" : "s");
+           cpus_started, cpus_started == 1 ? "" : "s");
+    if (cpus_started < nr_cpus) {
+        printf("%u of %u CPUs did not start\n", nr_cpus - cpus_started, nr_cpus);
+    }
     acpi_setup();
+    acpi_madt_disable_missing_cpus();
     mptable_setup();
     boot_order_init();
     disk_setup();
+    bootorder_load();
     option_roms_run();
     asm volatile("int $0x19");
     for (;;) {
@@ -239,12 +251,13 @@ static bool is_menu_key(int key)
 /*
  * -boot menu=on: offer the menu for etc/boot-menu-wait ms (splash-time=; 2.5 s by default),
  * on the screen and the serial console; ESC or F12 opens it, a digit moves that device to the
- * front of the boot order.  Without menu=on nothing waits.
+ * front of the boot order, ahead of bootindex= devices (returns true then).  Without
+ * menu=on nothing waits.
  */
-static void boot_menu(void)
+static bool boot_menu(void)
 {
     if (!fw_cfg_present() || !fw_cfg_read_i16(0x0e)) {
-        return;
+        return false;
     }
     u32 wait_ms = 2500, size;
     u16 key = fw_cfg_find_file("etc/boot-menu-wait", &size);
@@ -267,7 +280,7 @@ static void boot_menu(void)
         asm volatile("hlt");
     }
     if (k < 0) {
-        return;
+        return false;
     }
     static const char letters[] = "cdn";
     static const char *const names[] = {"Hard disk", "CD-ROM", "Network (option ROM)"};
@@ -282,22 +295,22 @@ static void boot_menu(void)
         }
         u8 c = (u8)k;
         if (c == 0x1b) {
-            return; /* the usual order */
+            return false; /* the usual order */
         }
         if (c >= '1' && c < '1' + count) {
-            char chosen = letters[c - '1'];
-            char order[8];
+            char picked = letters[c - '1'];
+            char order[sizeof(boot_order)];
             int n = 0;
-            order[n++] = chosen;
-            for (const char *p = boot_order; *p && n < 7; p++) {
-                if (*p != chosen) {
+            order[n++] = picked;
+            for (const char *p = boot_order; *p && n < (int)sizeof(boot_order) - 1; p++) {
+                if (*p != picked) {
                     order[n++] = *p;
                 }
             }
             order[n] = 0;
             memcpy(boot_order, order, (size_t)n + 1);
             printf("Booting %s first.\n", names[c - '1']);
-            return;
+            return true;
         }
     }
 }
@@ -307,7 +320,14 @@ void handle_int19(struct bregs *r)
     if (linux_boot_present()) {
         linux_boot();
     }
-    boot_menu();
+    bool chosen = boot_menu();
+    if (!chosen) {
+        bootorder_boot();
+    }
+    if (boot_strict && !chosen) {
+        printf("Strict boot order (-boot strict=on): no other device is tried.\n");
+        asm volatile("int $0x18");
+    }
     for (const char *p = boot_order; *p; p++) {
         switch (*p) {
         case 'c':

@@ -4,8 +4,8 @@
  * Modes from 640x480 to 1920x1080 at 8, 16, 24 and 32 bits per pixel, each with a linear
  * framebuffer (the VGA's BAR 0) and a 64 KiB window at A000h banked through 4F05h.
  *
- * For now this lives in the system BIOS's INT 10h; a separate VGA BIOS option ROM is the
- * issue's goal (docs/bios.md).
+ * Built twice: into the VGA BIOS option ROM (bios/vgabios, the default), and into the system
+ * BIOS's INT 10h for a VGA without that ROM (romfile= of another image, or none).
  */
 #include "bios.h"
 
@@ -100,7 +100,7 @@ static const struct vbe_mode *find_mode(u16 number)
 static void far_far_ptr(u16 seg, u16 off, const void *p)
 {
     far_ww(seg, off, (u16)(u32)p);
-    far_ww(seg, off + 2, BIOS_SEG);
+    far_ww(seg, off + 2, code_seg());
 }
 
 /* 4F00h: controller information at ES:DI (512 bytes when the caller signs it "VBE2"). */

@@ -123,6 +123,15 @@ static DriveInfo *drive_new(Machine *m, const char *optstr, Error **errp)
         !opts_get_bool(o, "snapshot", m->cfg->snapshot, &bo.snapshot, errp)) {
         goto fail;
     }
+    uint64_t bootindex;
+    if (!opts_get_uint(o, "bootindex", UINT64_MAX, &bootindex, errp)) {
+        goto fail;
+    }
+    if (bootindex != UINT64_MAX && bootindex > INT32_MAX) {
+        error_setg(errp, "bootindex=%llu: too large", (unsigned long long)bootindex);
+        goto fail;
+    }
+    d->bootindex = bootindex == UINT64_MAX ? -1 : (int)bootindex;
     if (d->cdrom) {
         bo.read_only = true;
         bo.snapshot = false;

@@ -22,6 +22,7 @@ typedef struct DriveInfo {
     bool cdrom;         /* media=cdrom */
     BlockBackend *blk;  /* never NULL: an empty CD-ROM has a backend without medium */
     bool claimed;       /* a device attached it */
+    int bootindex;      /* bootindex=: the firmware's boot priority (lower first), -1 none */
     struct DriveInfo *next;
 } DriveInfo;
 

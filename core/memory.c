@@ -880,6 +880,9 @@ static MemTxResult address_space_rw(AddressSpace *as, uint64_t addr, uint8_t *bu
             if (mr->dirty_bitmap) {
                 dirty_mark(mr, offset, n);
             }
+            if (as->ram_written) {
+                as->ram_written(as->ram_written_opaque, a, n);
+            }
         }
         done += n;
     }
@@ -891,6 +894,14 @@ static MemTxResult bad_access_size(AddressSpace *as, uint64_t addr, unsigned siz
 {
     log_guest_error("%s: %s of invalid size %u at 0x%" PRIx64 "\n", as->name, what, size, addr);
     return MEMTX_ERROR;
+}
+
+void address_space_set_ram_written(AddressSpace *as,
+                                   void (*fn)(void *opaque, uint64_t addr, uint64_t len),
+                                   void *opaque)
+{
+    as->ram_written = fn;
+    as->ram_written_opaque = opaque;
 }
 
 MemTxResult address_space_ld(AddressSpace *as, uint64_t addr, unsigned size, uint64_t *value)
@@ -938,6 +949,9 @@ MemTxResult address_space_st(AddressSpace *as, uint64_t addr, unsigned size, uin
                 stn_le_p(mr->ram + offset, size, value);
                 if (unlikely(mr->dirty_bitmap != NULL)) {
                     dirty_mark(mr, offset, size);
+                }
+                if (as->ram_written) {
+                    as->ram_written(as->ram_written_opaque, addr, size);
                 }
                 return MEMTX_OK;
             }

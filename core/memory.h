@@ -157,6 +157,13 @@ struct AddressSpace {
      * is never 0, so a cache of a FlatRange can check that it is still current.
      */
     uint64_t generation;
+    /*
+     * Told of every write to RAM made through this space's dispatch (devices' DMA, the
+     * page walker, firmware loads), so that the DBT can drop translations of code the
+     * write replaced.  The DBT's own fast-path stores do not come here.
+     */
+    void (*ram_written)(void *opaque, uint64_t addr, uint64_t len);
+    void *ram_written_opaque;
 };
 
 #define MEMORY_PAGE_BITS 12
@@ -212,6 +219,11 @@ void address_space_init(AddressSpace *as, MemoryRegion *root, const char *name);
 void address_space_destroy(AddressSpace *as);
 void address_space_add_listener(AddressSpace *as, MemoryListener *l);
 void address_space_remove_listener(AddressSpace *as, MemoryListener *l);
+
+/* Install (fn != NULL) or remove the RAM write notifier of as (see AddressSpace). */
+void address_space_set_ram_written(AddressSpace *as,
+                                   void (*fn)(void *opaque, uint64_t addr, uint64_t len),
+                                   void *opaque);
 
 /* The range containing addr, or NULL for a hole.  Valid until the next map change. */
 const FlatRange *address_space_lookup(AddressSpace *as, uint64_t addr);

@@ -372,6 +372,8 @@ static bool opt_boot(OptionParser *p, const char *arg)
         return false;
     }
     set_str(&p->cfg->boot_order, once ? once : order ? order : "cad");
+    set_str(&p->cfg->boot_order_after_once, once ? (order ? order : "cad") : NULL);
+    p->cfg->boot_strict = strict;
     p->cfg->boot_menu = menu;
     p->cfg->boot_splash_ms = (uint32_t)MIN(splash_time, (uint64_t)0xffff);
     return finish_opts(p, o);
@@ -994,6 +996,7 @@ void machine_config_free(MachineConfig *cfg)
     char **strs[] = {&cfg->machine_type, &cfg->machine_opts, &cfg->accel, &cfg->accel_opts,
                      &cfg->cpu_model, &cfg->kernel, &cfg->initrd, &cfg->append, &cfg->bios,
                      &cfg->boot_order, &cfg->debugcon, &cfg->qtest, &cfg->qtest_log,
+                     &cfg->boot_order_after_once,
                      &cfg->display, &cfg->vnc, &cfg->vga, &cfg->keymap, &cfg->rtc,
                      &cfg->name, &cfg->pidfile};
     for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {

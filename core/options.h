@@ -30,6 +30,8 @@ struct MachineConfig {
     char *bios;
     StrList firmware_dirs;  /* -L */
     char *boot_order;       /* -boot order=... */
+    char *boot_order_after_once; /* -boot once=: the order after the first reset */
+    bool boot_strict;       /* -boot strict=on: only the bootindex devices */
     bool boot_menu;         /* -boot menu=on */
     uint32_t boot_splash_ms; /* -boot splash-time=: how long the firmware offers its menu */
 

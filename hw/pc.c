@@ -19,6 +19,7 @@
 #include "cpu/x86/cpuid.h"
 #include "hw/acpi/acpi-build.h"
 #include "hw/audio/pcspk.h"
+#include "hw/i386/bootorder.h"
 #include "hw/i386/direct-boot.h"
 #include "hw/i386/e820.h"
 #include "hw/i386/mptable.h"
@@ -304,31 +305,20 @@ static DeviceState *pc_create(Machine *m, const char *type, const char *const *p
 }
 
 /* -vga std (the default, at 00:02.0 as in QEMU) or none; -nodefaults drops the default. */
+static char *pc_default_vga_rom(const MachineConfig *cfg);
+
 static bool pc_init_vga(Machine *m, Error **errp)
 {
     const char *vga = m->cfg->vga;
     if (vga ? !strcmp(vga, "none") : m->cfg->nodefaults) {
         return true;
     }
-    const char *props[] = {"addr", "02.0", NULL};
-    return pc_create(m, "VGA", props, errp) != NULL;
-}
-
-/* SeaBIOS's boot device codes in CMOS 0x3d/0x38: a=floppy, c=disk, d=cdrom, n=network. */
-static int pc_cmos_boot_code(char c)
-{
-    switch (c) {
-    case 'a':
-        return 1;
-    case 'c':
-        return 2;
-    case 'd':
-        return 3;
-    case 'n':
-        return 4;
-    default:
-        return 0;
-    }
+    /* With Osprey's BIOS the VGA BIOS is Osprey's too (bios/vgabios), in the ROM BAR. */
+    char *rom = pc_default_vga_rom(m->cfg);
+    const char *props[] = {"addr", "02.0", rom ? "romfile" : NULL, rom, NULL};
+    bool ok = pc_create(m, "VGA", props, errp) != NULL;
+    free(rom);
+    return ok;
 }
 
 /* The CMOS bytes a PC BIOS reads to size memory and pick boot devices. */
@@ -363,14 +353,7 @@ static void pc_cmos_init(Machine *m, DeviceState *rtc)
     /* No floppy drives; equipment: FPU present (bit 1), PS/2 mouse (bit 2), VGA (00). */
     mc146818_set_cmos(rtc, 0x10, 0x00);
     mc146818_set_cmos(rtc, 0x14, 0x06);
-    /* Boot order: first two in 0x3d (low, high nibble), the third in 0x38's high nibble. */
-    const char *order = cfg->boot_order ? cfg->boot_order : "";
-    int dev[3] = {0, 0, 0};
-    for (int i = 0; i < 3 && order[i]; i++) {
-        dev[i] = pc_cmos_boot_code(order[i]);
-    }
-    mc146818_set_cmos(rtc, 0x3d, dev[0] | (dev[1] << 4));
-    mc146818_set_cmos(rtc, 0x38, dev[2] << 4);
+    bootorder_set_cmos(rtc, cfg->boot_order ? cfg->boot_order : "");
 }
 
 /* The RTC with the BIOS's CMOS contents. */
@@ -534,29 +517,43 @@ static bool pc_wants_default_bios(const MachineConfig *cfg)
     return has_cpu && !cfg->bios && !cfg->kernel;
 }
 
+/* BUILD/bios/NAME when this executable runs from a build tree and it is there, else NULL. */
+static char *pc_firmware_in_build(const char *name)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash;
+
+    if (n <= 0) {
+        return NULL;
+    }
+    exe[n] = 0;
+    slash = strrchr(exe, '/');
+    if (!slash) {
+        return NULL;
+    }
+    *slash = 0;
+    char *path = xasprintf("%s/bios/%s", exe, name);
+    if (access(path, R_OK) == 0) {
+        return path;
+    }
+    free(path);
+    return NULL;
+}
+
 /*
  * Osprey's BIOS (bios/, built as BUILD/bios/osprey-bios.bin): next to the
  * executable in a build tree, else osprey-bios.bin in the -L directories.
  */
 static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
 {
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            char *path = xasprintf("%s/bios/osprey-bios.bin", exe);
-            bool found = access(path, R_OK) == 0;
-            bool ok = found && pc_load_bios(m, board, path, errp);
-            free(path);
-            if (found) {
-                return ok;
-            }
-        }
+    char *path = pc_firmware_in_build("osprey-bios.bin");
+    if (path) {
+        bool ok = pc_load_bios(m, board, path, errp);
+        free(path);
+        return ok;
     }
-    char *path = pc_find_firmware(m->cfg, "osprey-bios.bin");
+    path = pc_find_firmware(m->cfg, "osprey-bios.bin");
     if (access(path, R_OK) != 0) {
         error_setg(errp, "no firmware to run: osprey-bios.bin not found next to the "
                    "executable (bios/) or in -L directories; build it with make, or give "
@@ -567,6 +564,32 @@ static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
     bool ok = pc_load_bios(m, board, path, errp);
     free(path);
     return ok;
+}
+
+/*
+ * osprey-vgabios.bin for the board's VGA when Osprey's BIOS runs (the default firmware, or
+ * -bios naming osprey-bios.bin): next to the executable (bios/), else in the -L
+ * directories; NULL (no VGA ROM) otherwise.  SeaBIOS write-protects the option ROM area
+ * after POST, where this ROM keeps its stack, so it gets no VGA ROM by default.
+ */
+static char *pc_default_vga_rom(const MachineConfig *cfg)
+{
+    const char *base = cfg->bios ? strrchr(cfg->bios, '/') : NULL;
+    base = base ? base + 1 : cfg->bios;
+    bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
+    if (!has_cpu || (cfg->bios ? strcmp(base, "osprey-bios.bin") : cfg->kernel != NULL)) {
+        return NULL;
+    }
+    char *path = pc_firmware_in_build("osprey-vgabios.bin");
+    if (path) {
+        return path;
+    }
+    path = pc_find_firmware(cfg, "osprey-vgabios.bin");
+    if (access(path, R_OK) == 0) {
+        return path;
+    }
+    free(path);
+    return NULL;
 }
 
 static void pc_e820_layout(Machine *m, PcBoard *board, E820Layout *layout)
@@ -690,7 +713,6 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
     /* No -boot reboot-timeout is kept yet: -1, QEMU's default, means never retry. */
     uint8_t fail_wait[4];
     stl_le_p(fail_wait, UINT32_MAX);
-    /* Device paths of bootindex= devices go here once there are bootable devices. */
     /* -boot menu=on,splash-time=MS: how long the firmware offers its boot menu (as QEMU). */
     uint8_t menu_wait[2];
     stw_le_p(menu_wait, (uint16_t)cfg->boot_splash_ms);
@@ -705,7 +727,7 @@ static bool pc_init_fw_cfg(Machine *m, PcBoard *board, Error **errp)
         return false;
     }
     return fw_cfg_add_file(fw, "etc/e820", e820, (size_t)map.nr * E820_ENTRY_BYTES, errp) &&
-           fw_cfg_add_file(fw, "bootorder", "", 0, errp) &&
+           bootorder_fw_cfg_init(m, fw, errp) &&
            fw_cfg_add_file(fw, "etc/boot-fail-wait", fail_wait, sizeof(fail_wait), errp) &&
            pc_fw_cfg_add_acpi(m, board, errp);
 }

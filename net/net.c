@@ -358,13 +358,14 @@ static bool net_netdev_create(Machine *m, const char *optstr, Error **errp)
         /* -object filter-dump,id=,netdev=,file=[,maxlen=] */
         const char *netdev = opts_get(o, "netdev");
         const char *file = opts_get(o, "file");
+        const char *maxlen = opts_get(o, "maxlen"); /* read before the unused-key check */
         NetClientState *nc = netdev ? net_find_netdev(m, netdev) : NULL;
         if (!id || !file || !netdev) {
             error_setg(errp, "filter-dump needs id=, netdev= and file=");
         } else if (!nc) {
             error_setg(errp, "filter-dump: netdev '%s' not found", netdev);
         } else if (opts_check_unused(o, "filter-dump", errp)) {
-            ok = net_attach_dump(nc, file, opts_get(o, "maxlen"), errp);
+            ok = net_attach_dump(nc, file, maxlen, errp);
         }
         opts_free(o);
         return ok;

@@ -199,17 +199,17 @@ static void slirp_refresh(SlirpState *s)
     uint32_t timeout = UINT32_MAX;
     s->nr_pfds = 0;
     slirp_pollfds_fill(s->slirp, &timeout, slirp_add_poll, s);
-    if (s->nr_pfds) {
-        /* Run what is already ready now, then fill again for the handlers. */
-        if (poll(s->pfds, s->nr_pfds, 0) >= 0) {
-            slirp_pollfds_poll(s->slirp, 0, slirp_get_revents, s);
-        } else {
-            slirp_pollfds_poll(s->slirp, 1, slirp_get_revents, s);
-        }
-        timeout = UINT32_MAX;
-        s->nr_pfds = 0;
-        slirp_pollfds_fill(s->slirp, &timeout, slirp_add_poll, s);
-    }
+    /*
+     * Run what is already ready now, then fill again for the handlers.  Even with no socket
+     * to watch: slirp_pollfds_poll also runs slirp's TCP timers, and a connection whose host
+     * socket is not polled (slirp's buffer toward the guest is full) still needs its
+     * retransmit timer when a frame to the guest was lost.
+     */
+    int ready = s->nr_pfds ? poll(s->pfds, s->nr_pfds, 0) : 0;
+    slirp_pollfds_poll(s->slirp, ready < 0, slirp_get_revents, s);
+    timeout = UINT32_MAX;
+    s->nr_pfds = 0;
+    slirp_pollfds_fill(s->slirp, &timeout, slirp_add_poll, s);
     /* Drop handlers for sockets slirp no longer asks about. */
     for (int i = 0; i < s->nr_watched;) {
         bool keep = false;

@@ -8,6 +8,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 pkgs="build-essential pkg-config python3 git
       libsdl2-dev libvncserver-dev libpixman-1-dev libpng-dev zlib1g-dev libslirp-dev"
+# console-setup-linux: its PSF console fonts become the VGA BIOS's 8x8/8x14/8x16 font tables
+# (bios/vgabios/psf2font.py, at build time).
+pkgs="$pkgs console-setup-linux"
 if [ "${1:-}" = "--test" ]; then
     # QEMU is the behaviour reference and benchmark yardstick; cpio/busybox build boot tests.
     pkgs="$pkgs qemu-system-x86 qemu-utils seabios cpio"

@@ -391,25 +391,62 @@ void x86_tlb_free(X86TCGCPU *c)
     c->tlb_sets = NULL;
 }
 
-/*
- * TB cache hooks: a physical page gained / lost translated code.  Every set: a write
- * through another PCID's entry must not skip the self-modifying-code check.
- */
-void x86_tlb_page_has_code(void *opaque, uint64_t page_addr)
-{
-    X86TCGCPU *c = opaque;
+/* The vCPUs whose TB caches a write to guest memory can make stale (see X86TCGCPU.peers). */
+#define FOR_EACH_PEER(c, p)                                                            \
+    for (X86TCGCPU **p##_it = (c)->peers ? (c)->peers : &(c),                            \
+                   **p##_end = p##_it + ((c)->peers ? (c)->nr_peers : 1), *p;          \
+         p##_it < p##_end && (p = *p##_it, 1); p##_it++)
 
+void x86_tcg_link_cpus(X86TCGCPU **cpus, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cpus[i]->peers = cpus;
+        cpus[i]->nr_peers = n;
+    }
+}
+
+static bool any_peer_has_code(X86TCGCPU *c, uint64_t page_addr)
+{
+    FOR_EACH_PEER(c, p) {
+        if (tb_page_has_code(p->cache, page_addr)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Set or clear NOTDIRTY on c's TLB entries for one physical page, in every set: a write
+ * through another PCID's entry must not skip the self-modifying-code check either.
+ */
+static void tlb_mark_code_page(X86TCGCPU *c, uint64_t page_addr, bool has_code)
+{
     for (unsigned s = 0; s < X86_TLB_SETS; s++) {
         X86TLBSet *set = &c->tlb_sets[s];
         for (int m = 0; m < X86_NB_MMU_MODES; m++) {
             for (uint32_t k = 0; k < set->nused[m]; k++) { /* unlisted entries are clear */
                 unsigned i = set->used[m][k];
                 TLBFastEntry *e = &set->tlb[m][i];
-                if (e->addr_write != X86_TLB_INVALID && set->paddr[m][i] == page_addr) {
+                if (e->addr_write == X86_TLB_INVALID || set->paddr[m][i] != page_addr) {
+                    continue;
+                }
+                if (has_code) {
                     e->addr_write |= X86_TLB_NOTDIRTY;
+                } else {
+                    e->addr_write &= ~(uint64_t)X86_TLB_NOTDIRTY;
                 }
             }
         }
+    }
+}
+
+/* TB cache hooks: a physical page gained / lost translated code in opaque's cache. */
+void x86_tlb_page_has_code(void *opaque, uint64_t page_addr)
+{
+    X86TCGCPU *c = opaque;
+
+    FOR_EACH_PEER(c, p) {
+        tlb_mark_code_page(p, page_addr, true);
     }
 }
 
@@ -417,16 +454,30 @@ void x86_tlb_page_no_code(void *opaque, uint64_t page_addr)
 {
     X86TCGCPU *c = opaque;
 
-    for (unsigned s = 0; s < X86_TLB_SETS; s++) {
-        X86TLBSet *set = &c->tlb_sets[s];
-        for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-            for (uint32_t k = 0; k < set->nused[m]; k++) { /* unlisted entries are clear */
-                unsigned i = set->used[m][k];
-                TLBFastEntry *e = &set->tlb[m][i];
-                if (e->addr_write != X86_TLB_INVALID && set->paddr[m][i] == page_addr) {
-                    e->addr_write &= ~(uint64_t)X86_TLB_NOTDIRTY;
-                }
+    if (any_peer_has_code(c, page_addr)) {
+        return;
+    }
+    FOR_EACH_PEER(c, p) {
+        tlb_mark_code_page(p, page_addr, false);
+    }
+}
+
+void x86_tcg_invalidate_phys(X86TCGCPU *c, uint64_t addr, uint64_t len)
+{
+    uint64_t end = addr + len < addr ? UINT64_MAX : addr + len;
+
+    if (!len) {
+        return;
+    }
+    for (uint64_t page = addr & PAGE_MASK_4K; page < end; page += 4096) {
+        FOR_EACH_PEER(c, p) {
+            if (tb_page_has_code(p->cache, page)) {
+                tb_invalidate_phys_range(p->cache, MAX(addr, page), MIN(end, page + 4096),
+                                         NULL, NULL);
             }
+        }
+        if (page + 4096 < page) {
+            break;
         }
     }
 }
@@ -480,7 +531,7 @@ static TLBFastEntry *tlb_set_entry(X86TCGCPU *c, uint64_t vaddr, int mmu_idx, ui
         e->addend = (uintptr_t)host - (uintptr_t)page;
         if (fr->mr->kind == MR_ROM || fr->mr->readonly || fr->mr->dirty_bitmap) {
             flags_w = X86_TLB_MMIO;
-        } else if (tb_page_has_code(c->cache, ppage)) {
+        } else if (any_peer_has_code(c, ppage)) {
             flags_w = X86_TLB_NOTDIRTY;
         }
     } else {
@@ -570,7 +621,10 @@ static void notdirty_write(X86TCGCPU *c, uint64_t paddr, unsigned size)
     bool hit = false;
     const TranslationBlock *cur = c->smc_running ? NULL : c->ctx.cur_tb;
 
-    tb_invalidate_phys_range(c->cache, paddr, paddr + size, cur, &hit);
+    FOR_EACH_PEER(c, p) {
+        tb_invalidate_phys_range(p->cache, paddr, paddr + size, p == c ? cur : NULL,
+                                 p == c ? &hit : NULL);
+    }
     if (hit) {
         c->smc_single = true;
         c->env->exception_index = -1;

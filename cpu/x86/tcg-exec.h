@@ -111,6 +111,13 @@ typedef struct X86TCGCPU {
      * its mapping stays the same.
      */
     TBJumpCache jc_victim;
+    /*
+     * Every vCPU of the machine, this one included (NULL: this one alone).  Each has its
+     * own TB cache, so a store to code, by any CPU or by DMA, invalidates in all of them,
+     * and a page with code in any of them takes stores through the slow path everywhere.
+     */
+    struct X86TCGCPU **peers;
+    int nr_peers;
     TBExecCtx ctx;
     IRFunc *irf;
     AddressSpace *as_mem, *as_io;
@@ -167,6 +174,10 @@ TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_ba
 void x86_tlb_init(X86TCGCPU *c);
 void x86_tlb_free(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
+/* cpus[0..n) are one machine's vCPUs: writes to code in one invalidate all (see peers). */
+void x86_tcg_link_cpus(X86TCGCPU **cpus, int n);
+/* Guest memory [addr, addr + len) was written behind the TLBs (DMA, firmware loads). */
+void x86_tcg_invalidate_phys(X86TCGCPU *c, uint64_t addr, uint64_t len);
 void x86_tlb_page_no_code(void *opaque, uint64_t page_addr);
 
 #endif

@@ -346,9 +346,19 @@ static ssize_t rtl8139_normal_receive(RTL8139State *s, const uint8_t *buf, size_
     hdr[3] = total >> 8;
     uint32_t crc = rtl8139_crc32(buf, len);
     uint8_t crcb[4] = {crc, crc >> 8, crc >> 16, crc >> 24};
+    /*
+     * With RCR.WRAP the whole frame lies after its header, past the end of the ring if need be
+     * (8139too reads it in one piece from there): only the next frame starts over at 0.
+     * Without it every piece wraps to the start.
+     */
+    uint32_t data_off = wr + 4, crc_off = wr + 4 + len;
+    if (!(s->rcr & RCR_WRAP)) {
+        data_off %= size;
+        crc_off %= size;
+    }
     rtl8139_rx_write(s, wr, hdr, 4);
-    rtl8139_rx_write(s, (wr + 4) % size, buf, len);
-    rtl8139_rx_write(s, (wr + 4 + len) % size, crcb, 4);
+    rtl8139_rx_write(s, data_off, buf, len);
+    rtl8139_rx_write(s, crc_off, crcb, 4);
     s->cbr = (wr + need) % size;
     log_mask(LOG_TRACE, "rtl8139: received %zu bytes at ring offset 0x%x\n", len, wr);
     s->stat_rx_ok++;
@@ -989,6 +999,35 @@ static bool rtl8139_load_rom(RTL8139State *s, Error **errp)
     return true;
 }
 
+/*
+ * QEMU gives the NIC iPXE's ROM by default; Osprey does when the machine may boot from the
+ * network (-boot with n, or bootindex= on this NIC), since a ROM costs every other boot
+ * iPXE's init and its "Press Ctrl-B" waits.  romfile= (even empty) overrides this.
+ */
+static void rtl8139_default_rom(RTL8139State *s)
+{
+    const MachineConfig *cfg = s->pci.qdev.machine->cfg;
+    bool network_boot = s->pci.bootindex || (cfg && cfg->boot_order &&
+                                             strchr(cfg->boot_order, 'n'));
+    if (s->romfile || !network_boot) {
+        return;
+    }
+    /* The combined ROM first (the BIOS runs its x86 image), as QEMU's default. */
+    static const char *const names[] = {"efi-rtl8139.rom", "pxe-rtl8139.rom"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        s->romfile = xstrdup(names[i]);
+        Error *err = NULL;
+        if (rtl8139_load_rom(s, &err)) {
+            return;
+        }
+        error_free(err);
+        free(s->romfile);
+        s->romfile = NULL;
+    }
+    warn_report("rtl8139: no boot ROM for network boot: neither efi-rtl8139.rom nor "
+                "pxe-rtl8139.rom was found (Debian package ipxe-qemu, or romfile=PATH)");
+}
+
 static bool rtl8139_realize(DeviceState *dev, Error **errp)
 {
     RTL8139State *s = (RTL8139State *)dev;
@@ -1013,7 +1052,9 @@ static bool rtl8139_realize(DeviceState *dev, Error **errp)
     memory_region_init_io(&s->mmio, "rtl8139-mmio", &rtl8139_ops, s, RTL8139_IO_SIZE);
     pci_register_bar(d, 0, PCI_BAR_SPACE_IO, &s->io);
     pci_register_bar(d, 1, PCI_BAR_MEM_32, &s->mmio);
-    if (s->romfile && *s->romfile && !rtl8139_load_rom(s, errp)) {
+    if (!s->romfile) {
+        rtl8139_default_rom(s);
+    } else if (*s->romfile && !rtl8139_load_rom(s, errp)) {
         pci_device_unrealize(d);
         memory_region_destroy(&s->io);
         memory_region_destroy(&s->mmio);
@@ -1143,6 +1184,7 @@ static const VMStateDescription rtl8139_vmstate = {
 
 static const Property rtl8139_props[] = {
     DEFINE_PROP_PCI_ADDR(RTL8139State, pci),
+    DEFINE_PROP_PCI_BOOTINDEX(RTL8139State, pci),
     DEFINE_PROP_STRING("netdev", RTL8139State, netdev, "the -netdev id this NIC is wired to"),
     DEFINE_PROP_STRING("mac", RTL8139State, mac_str,
                        "MAC address (default 52:54:00:12:34:56, then ...:57, ...)"),

@@ -88,6 +88,7 @@ struct PCIDevice {
     PCIBus *bus;
     int devfn;
     char *addr;    /* "addr" property: "slot[.fn]" or NULL */
+    char *bootindex; /* "bootindex" property (devices that boot: NICs), or NULL */
     int irq_level; /* the level this function drives on its INTx pin */
     int intx_pirq; /* the PIRQ the bus counts this function on, or -1 */
     /*
@@ -136,6 +137,9 @@ void pci_bus_config_write(PCIBus *bus, int devfn, uint32_t addr, uint32_t val, i
 
 #define DEFINE_PROP_PCI_ADDR(State, field) \
     DEFINE_PROP_STRING("addr", State, field.addr, "slot[.function] (default: first free slot)")
+#define DEFINE_PROP_PCI_BOOTINDEX(State, field) \
+    DEFINE_PROP_STRING("bootindex", State, field.bootindex, \
+                       "boot priority for the firmware's bootorder (lower first)")
 
 bool pci_device_realize(PCIDevice *d, Error **errp);
 void pci_device_unrealize(PCIDevice *d);

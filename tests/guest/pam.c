@@ -10,11 +10,6 @@
 #define PAM5 0x5e
 #define SEGMENT 0xe0000ul
 
-static inline void outl(uint16_t port, uint32_t v)
-{
-    asm volatile("outl %0, %1" :: "a"(v), "Nd"(port));
-}
-
 static void set_pam5_low(uint8_t mode)
 {
     outl(0xcf8, 0x80000000u | (PAM5 & ~3u));

@@ -19,8 +19,10 @@ Cases (ok NAME | FAIL NAME: why | skip NAME: why):
                    and sends 2 MiB to the peer's nc (sha256 checked in the peer)
     clean-log      no BUG:/WARNING:/Oops/panic/Call Trace in either kernel log
 
-Opt-in (OSPREY_NET_LINUX=1): a 64 MiB download over 8139too has been seen to stall on a
-loaded host (once for 51 s, twice for good), so it stays out of make check until that is found.
+The 8139too download once stalled (for good, or for 51 s): with RCR.WRAP the device put a
+frame's data at the ring's start when its header ended the ring, so 8139too read stale bytes
+and TCP lost a segment, and slirp's retransmit timer did not run while it had no socket to
+poll.  Both are fixed; 64 MiB over 8139too is the check that they stay fixed.
 The guest prints its own timings; the throughput figures go to make bench (tests/bench).
 In the sanitizer build the boots are skipped (the register-level qtests cover the device there).
 """
@@ -105,6 +107,7 @@ if [ -n "$peer" ]; then
         sleep 1
     done
 fi
+@SEND@
 echo token-@TOKEN@ > /tmp/token
 t=$(now_cs)
 echo OSPREY-NC-READY
@@ -148,11 +151,43 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def http_server(directory):
+def http_server(directory, host="127.0.0.1"):
     handler = lambda *a, **k: Quiet(*a, directory=directory, **k)  # noqa: E731
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv = http.server.ThreadingHTTPServer((host, 0), handler)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
+
+
+class Sink:
+    """A host TCP server on 127.0.0.1 that takes one connection, reads it to EOF and keeps
+    (bytes, seconds from accept to EOF): the guest's upload, reached as 10.0.2.2."""
+
+    def __init__(self, host="127.0.0.1"):
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.sock.listen(1)
+        self.sock.settimeout(600)
+        self.port = self.sock.getsockname()[1]
+        self.result = None
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        t = time.monotonic()
+        n = 0
+        with conn:
+            while True:
+                d = conn.recv(1 << 20)
+                if not d:
+                    break
+                n += len(d)
+        self.result = (n, time.monotonic() - t)
+
+    def close(self):
+        self.sock.close()
 
 
 def free_port():
@@ -167,20 +202,25 @@ def make_file(path, mib, seed):
     """Pseudo-random content (incompressible, deterministic), returns its sha256."""
     h = hashlib.sha256()
     block = hashlib.sha256(seed).digest() * 32768  # 1 MiB
-    with open(path, "wb") as f:
+    # Written aside and renamed: a server still sending the old file (another run sharing
+    # the directory) keeps its own copy instead of seeing it truncated.
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "wb") as f:
         for i in range(mib):
             chunk = bytes([i & 0xff]) + block[1:]
             f.write(chunk)
             h.update(chunk)
+    os.replace(tmp, path)
     return h.hexdigest()
 
 
 def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP_MIB,
-              peer=False):
+              peer=False, send_mib=0, cplus=True):
     """One boot doing everything; returns (boot, facts dict).  Shared with tests/bench:
-    single_nic gives the guest one C+ RTL8139 only (what QEMU's rtl8139 is).  peer: a
-    second, smaller VM runs alongside, wired to a third NIC by -netdev socket; its Boot is
-    facts["peer"]."""
+    single_nic gives the guest one RTL8139 only (C+, or 8139too with cplus=False; QEMU's
+    is always C+).  peer: a second, smaller VM runs alongside, wired to a third NIC by
+    -netdev socket; its Boot is facts["peer"].  send_mib: the guest also sends that many
+    MiB to a host sink (guest TX); facts["send"] = (bytes, seconds) as the host saw them."""
     assets = linuxboot.fetch_assets()
     if "KMODS_AMD64" not in assets:
         raise linuxboot.AssetsError("fetch-assets.sh did not produce KMODS_AMD64", False)
@@ -193,6 +233,13 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP
     token = "%08x" % (int(time.time() * 1000) & 0xffffffff)
     hport = free_port()
     script = GUEST_SCRIPT.replace("@PORT@", str(srv.server_address[1])).replace("@TOKEN@", token)
+    sink = Sink() if send_mib else None
+    send = ""
+    if sink:
+        # From tmpfs, so the guest's own disk or random generator is not what is measured.
+        send = ("dd if=/dev/zero of=/tmp/send bs=1048576 count=%d 2>/dev/null\n"
+                "nc 10.0.2.2 %d < /tmp/send; rm -f /tmp/send" % (send_mib, sink.port))
+    script = script.replace("@SEND@", send)
     initrd = linuxboot.make_initramfs(assets["BUSYBOX_AMD64"], name + ".gz", mode="script",
                                       kmods=assets["KMODS_AMD64"], kmod=["8139cp", "8139too"],
                                       script=script)
@@ -201,9 +248,12 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP
              "-device", "rtl8139,netdev=u0,revision=0x10,mac=52:54:00:12:34:10",
              "-netdev", "user,id=u1,net=10.0.3.0/24",
              "-device", "rtl8139,netdev=u1,mac=52:54:00:12:34:20"]
-    if single_nic or "qemu" in os.path.basename(emu[0]):
+    if "qemu" in os.path.basename(emu[0]):
         # QEMU's rtl8139 has no revision property: only the C+ NIC there.
         extra = [extra[0], extra[1], "-device", "rtl8139,netdev=u0,mac=52:54:00:12:34:10"]
+    elif single_nic:
+        extra = extra[:4] if not cplus else [extra[0], extra[1], "-device",
+                                              "rtl8139,netdev=u0,mac=52:54:00:12:34:10"]
     peer_boot = None
     if peer:
         sport = free_port()
@@ -254,6 +304,9 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP
     finally:
         boot.finish()
         srv.shutdown()
+        if sink:
+            facts["send"] = sink.result
+            sink.close()
         if peer_boot:
             # Normally done by now; if the first VM never connected, do not wait long.
             peer_boot.timeout = min(peer_boot.timeout,
@@ -271,12 +324,6 @@ def main():
         for case in CASES:
             print("skip %s: sanitizer build: the guest boot runs in the normal build's make check"
                   % case)
-        return 0
-    if os.environ.get("OSPREY_NET_LINUX") != "1":
-        # Opt-in: the 8139too download has been seen to stall (51 s once, for good twice,
-        # on a loaded host); until that is found, make check must not hang on it.
-        for case in CASES:
-            print("skip %s: opt-in (OSPREY_NET_LINUX=1): the 8139too download can stall" % case)
         return 0
     try:
         boot, facts = run_guest(peer=True)

@@ -62,6 +62,38 @@ def test_ids_and_reset_values():
         check_eq(nic.r16(TSAD) & 0xf, 0xf, "all four TX descriptors owned by the driver")
 
 
+def test_rx_wrap_mode_frame_after_header():
+    """RCR.WRAP (8139too's setting): a frame whose header ends exactly at the end of the ring
+    continues past the end, in one piece after its header, and only the next frame starts
+    over at offset 0.  (Its data once went to offset 0: 8139too read stale bytes instead.)"""
+    size = 8192
+    with Nic() as nic:
+        qt = nic.qt
+        qt.memwrite(RXBUF, bytes(size + 2048))
+        rx_setup(nic, RCR_APM | RCR_WRAP)
+        # Five frames of 1500 ring bytes and one of 688 bring the write offset to size - 4.
+        lens = [1500 - 8] * 5 + [688 - 8, 300, 200]
+        off = 0
+        for i, n in enumerate(lens):
+            frame = eth_frame(MAC, bytes([(i * 13 + k) & 0xff for k in range(n - 14)]))
+            nic.inject(frame)
+            nic.wait_isr(INT_ROK)
+            nic.w16(ISR, INT_ROK)
+            hdr = qt.memread(RXBUF + off, 4)
+            status, length = struct.unpack("<HH", hdr)
+            check_eq(status & 1, 1, "frame %d at 0x%x: ROK" % (i, off))
+            check_eq(length, n + 4, "frame %d: length" % i)
+            data = qt.memread(RXBUF + off + 4, n)
+            check_eq(data, frame, "frame %d at 0x%x: data right after its header" % (i, off))
+            if i == 6:
+                check_eq(off, size - 4, "frame 6's header is the last 4 bytes of the ring")
+            off = (off + 4 + length + 3) & ~3
+            off %= size
+            check_eq(nic.r16(CBR), off, "frame %d: CBR" % i)
+            nic.w16(CAPR, (off - 16) & 0xffff)
+        check_eq(off, 512, "frames 6 and 7 went to the start of the ring: 304 + 208 bytes")
+
+
 def test_eeprom():
     with Nic() as nic:
         check_eq(eeprom_read(nic, 0), 0x8129, "word 0: signature")
@@ -417,6 +449,22 @@ def test_interrupt_masking_and_timer():
         qt.clock_step(2000000)
         check_eq(nic.r16(ISR) & INT_TIMEOUT, INT_TIMEOUT, "TimeOut at 10 ms")
         check_eq(nic.irq(), 1, "timer interrupt")
+        # Once per match: the counter runs on past TimerInt and matches again only after
+        # its 2^32-clock wrap (130 s); a TCTR write restarts it from 0.
+        nic.w16(ISR, INT_TIMEOUT)
+        qt.clock_step(100000000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, 0, "no second TimeOut before TCTR wraps")
+        nic.w32(TCTR, 0)
+        qt.clock_step(9900000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, 0, "TCTR restarted: not yet at 9.9 ms")
+        qt.clock_step(200000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, INT_TIMEOUT, "TCTR restarted: TimeOut at 10 ms")
+        nic.w16(ISR, INT_TIMEOUT)
+        nic.w32(TIMERINT, 33000)  # below the count (about 10 ms now): only after the wrap
+        qt.clock_step(1000000000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, 0, "TimerInt behind TCTR: no TimeOut in 1 s")
+        qt.clock_step(130000000000)
+        check_eq(nic.r16(ISR) & INT_TIMEOUT, INT_TIMEOUT, "TimerInt behind TCTR: after the wrap")
         nic.w32(TIMERINT, 0)
         nic.w16(ISR, INT_TIMEOUT)
         qt.clock_step(200000000)
@@ -601,6 +649,7 @@ if __name__ == "__main__":
         ("rtl8139/ids-and-reset-values", test_ids_and_reset_values),
         ("rtl8139/eeprom", test_eeprom),
         ("rtl8139/rx-ring-wrap-and-capr", test_rx_ring_wrap_and_capr),
+        ("rtl8139/rx-wrap-mode-frame-after-header", test_rx_wrap_mode_frame_after_header),
         ("rtl8139/rx-accept-rules", test_rx_accept_rules),
         ("rtl8139/tx-normal", test_tx_normal),
         ("rtl8139/tx-cplus-fragments-and-checksums", test_tx_cplus_fragments_and_checksums),

@@ -169,6 +169,7 @@ static inline uint8_t inb(uint16_t port)
     asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
     return v;
 }
+static inline void outl(uint16_t port, uint32_t v) { asm volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
 #define DEFINE_CR(n)                                                            \
     static inline unsigned long read_cr##n(void)                                \
     {                                                                           \
