@@ -276,8 +276,10 @@ static inline int flatview_find(const FlatView *fv, uint64_t addr)
 
 static void address_space_rebuild(AddressSpace *as)
 {
+    static uint64_t last_generation;
     FlatView *old = as->view;
     as->view = flatview_build(as->root);
+    as->generation = ++last_generation;
     /*
      * Freed at once: dispatch code never holds a FlatRange across a device
      * callback, which is the only way to get here while a lookup is live.

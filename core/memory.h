@@ -153,6 +153,11 @@ struct AddressSpace {
     FlatView *view;
     MemoryListener *listeners;
     /*
+     * Changes with every rebuild of view, never repeats within the process and
+     * is never 0, so a cache of a FlatRange can check that it is still current.
+     */
+    uint64_t generation;
+    /*
      * Told of every write to RAM made through this space's dispatch (devices' DMA, the
      * page walker, firmware loads), so that the DBT can drop translations of code the
      * write replaced.  The DBT's own fast-path stores do not come here.

@@ -282,6 +282,15 @@ typedef struct CPUX86State {
     XMMReg simd_tmp;
 
     Machine *machine;
+    /*
+     * mmu.c: the RAM or ROM range the page walker used last, so paging-structure
+     * reads skip the flat-view search.  Valid while walk_ram_generation equals
+     * the machine's as_memory generation (0: empty).
+     */
+    uint64_t walk_ram_generation;
+    uint64_t walk_ram_start;
+    uint64_t walk_ram_size;
+    uint8_t *walk_ram_host; /* host address of walk_ram_start */
     void *accel_cpu;            /* the accelerator's per-vCPU data (TBExecCtx, TLB...) */
     int cpu_index;
     sigjmp_buf *jmp_env;        /* where x86_raise_exception unwinds to */

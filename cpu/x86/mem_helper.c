@@ -271,6 +271,66 @@ void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb)
     }
 }
 
+/*
+ * Whether tb's guest code touches the virtual page at page (page aligned).
+ * Outside long mode linear addresses wrap at 4 GiB: compare 32-bit pages.
+ */
+static bool tb_on_vpage(const TranslationBlock *tb, uint64_t page, uint64_t mask)
+{
+    uint64_t first = tb->pc & mask;
+    uint64_t last = (tb->pc + (tb->size ? tb->size - 1 : 0)) & mask;
+    return first == (page & mask) || last == (page & mask);
+}
+
+static uint64_t vpage_mask(const CPUX86State *env)
+{
+    return PAGE_MASK_4K & ((env->efer & EFER_LMA) ? ~0ull : 0xffffffffull);
+}
+
+/*
+ * INVLPG: take out of a set's jump cache only the blocks with code on that
+ * page (to jc_victim, which checks the physical PC before it answers), so a
+ * process's other hot blocks stay in its jump cache.  An overflowed list
+ * means any slot may be in use: clear everything then.
+ */
+static void jc_clear_page(X86TCGCPU *c, X86TLBSet *set, uint64_t page)
+{
+    uint32_t kept = 0;
+    uint64_t mask = vpage_mask(c->env);
+
+    if (set->jc_overflow) {
+        jc_clear_listed(c, set);
+        return;
+    }
+    for (uint32_t k = 0; k < set->jc_nused; k++) {
+        uint16_t h = set->jc_used[k];
+        TranslationBlock *tb = set->jc.entry[h];
+        if (tb && tb_on_vpage(tb, page, mask)) {
+            /* jc_victim checks only the first page's mapping: not for two-page blocks. */
+            if (tb->page_addr[1] == TB_NO_PAGE) {
+                c->jc_victim.entry[h] = tb;
+            }
+            set->jc.entry[h] = NULL;
+        } else if (tb) {
+            set->jc_used[kept++] = h;
+        }
+    }
+    set->jc_nused = kept;
+}
+
+/* The same for jc_global, which keeps no list: look at every slot. */
+static void jc_global_clear_page(X86TCGCPU *c, uint64_t page)
+{
+    uint64_t mask = vpage_mask(c->env);
+
+    for (uint32_t h = 0; h < TB_JC_SIZE; h++) {
+        TranslationBlock *tb = c->jc_global.entry[h];
+        if (tb && tb_on_vpage(tb, page, mask)) {
+            c->jc_global.entry[h] = NULL;
+        }
+    }
+}
+
 /* INVLPG: the page goes from every PCID's TLB (more than the SDM requires; allowed). */
 void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
 {
@@ -280,7 +340,8 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
     if (!c) {
         return;
     }
-    if (c->tlb_has_large) {
+    /* A large page's entries are one per 4 KiB of it: only a full flush finds them all. */
+    if (c->tlb_has_large && (vaddr & c->large_mask) == c->large_addr) {
         x86_tlb_flush(env, true);
         return;
     }
@@ -294,9 +355,9 @@ void x86_tlb_flush_page(CPUX86State *env, uint64_t vaddr)
             tlb_entry_clear(&set->tlb[m][idx]);
             set->global[m][idx] = 0;
         }
-        jc_clear_listed(c, set);
+        jc_clear_page(c, set, vaddr & PAGE_MASK_4K);
     }
-    tb_jc_clear(&c->jc_global);
+    jc_global_clear_page(c, vaddr & PAGE_MASK_4K);
 }
 
 void x86_tlb_init(X86TCGCPU *c)
@@ -452,6 +513,16 @@ static TLBFastEntry *tlb_set_entry(X86TCGCPU *c, uint64_t vaddr, int mmu_idx, ui
 
     c->stats.tlb_fills++;
     if (psize > 4096) {
+        /* Grow the region to the smallest aligned one that holds this page too. */
+        uint64_t mask = ~(psize - 1);
+        if (c->tlb_has_large) {
+            mask &= c->large_mask;
+            while ((c->large_addr ^ vaddr) & mask) {
+                mask <<= 1;
+            }
+        }
+        c->large_addr = vaddr & mask;
+        c->large_mask = mask;
         c->tlb_has_large = true;
     }
     if (fr && (fr->mr->kind == MR_RAM || fr->mr->kind == MR_ROM) && fr->start <= ppage &&

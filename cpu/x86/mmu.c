@@ -27,15 +27,55 @@
 #define PHYS_RSVD_MASK (((1ull << 52) - 1) & ~((1ull << X86_PHYS_ADDR_BITS) - 1))
 #define ADDR_MASK_4K (((1ull << X86_PHYS_ADDR_BITS) - 1) & ~0xfffull)
 
+/*
+ * The host address of [paddr, paddr + size) when it lies in the cached RAM/ROM
+ * range of the current flat view, else NULL.  Page walks read a handful of
+ * entries from a few table pages, nearly always in the one big RAM range.
+ */
+static inline uint8_t *walk_ram_ptr(CPUX86State *env, AddressSpace *as, uint64_t paddr,
+                                    unsigned size)
+{
+    uint64_t rel = paddr - env->walk_ram_start;
+    if (likely(env->walk_ram_generation == as->generation && rel < env->walk_ram_size &&
+               size <= env->walk_ram_size - rel)) {
+        return env->walk_ram_host + rel;
+    }
+    return NULL;
+}
+
+/* Remember the range that holds paddr when it is host memory. */
+static void walk_ram_fill(CPUX86State *env, AddressSpace *as, uint64_t paddr)
+{
+    const FlatRange *fr = address_space_lookup(as, paddr);
+    if (fr && fr->mr->kind != MR_IO && fr->mr->ram) {
+        env->walk_ram_generation = as->generation;
+        env->walk_ram_start = fr->start;
+        env->walk_ram_size = fr->size;
+        env->walk_ram_host = fr->mr->ram + fr->offset_in_region;
+    }
+}
+
 uint64_t x86_phys_ld(CPUX86State *env, uint64_t paddr, unsigned size)
 {
     uint64_t val = ~0ull;
     if (env->machine) {
-        address_space_ld(&env->machine->as_memory, paddr & env->a20_mask, size, &val);
+        AddressSpace *as = &env->machine->as_memory;
+        paddr &= env->a20_mask;
+        uint8_t *host = walk_ram_ptr(env, as, paddr, size);
+        if (likely(host)) {
+            val = ldn_le_p(host, size);
+        } else {
+            address_space_ld(as, paddr, size, &val);
+            walk_ram_fill(env, as, paddr);
+        }
     }
     return size == 8 ? val : val & ((1ull << (size * 8)) - 1);
 }
 
+/*
+ * Stores (accessed/dirty updates, rare: most walks find the bits set) keep the full
+ * path, so read-only RAM, dirty tracking and RAM write notifications see them.
+ */
 void x86_phys_st(CPUX86State *env, uint64_t paddr, unsigned size, uint64_t val)
 {
     if (env->machine) {

@@ -125,6 +125,9 @@ typedef struct X86TCGCPU {
 
     TLBFast tlb_fast;
     bool tlb_has_large;  /* some entry came from a page larger than 4 KiB */
+    /* Where they are: every large page lies in the aligned region large_addr/large_mask. */
+    uint64_t large_addr;
+    uint64_t large_mask;
     /*
      * The TLB, one set per PCID in use (CR4.PCIDE; without it only PCID 0): a CR3 write
      * that keeps the TLB (bit 63) switches sets instead of refilling.  cur is the set of
