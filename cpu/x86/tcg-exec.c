@@ -36,6 +36,27 @@ static void map_changed(MemoryListener *l, AddressSpace *as)
     tlb_flush_all(c);
 }
 
+/*
+ * A block found by the physical address of its first byte (hash table, jc_victim) may run
+ * on into a second page whose mapping changed after it was translated: check that page too.
+ * (The jump caches drop a block when either of its pages is flushed.)
+ */
+static bool tb_second_page_matches(CPUX86State *env, const TranslationBlock *tb)
+{
+    uint64_t vpage2, phys;
+    uint32_t err;
+
+    if (tb->page_addr[1] == TB_NO_PAGE) {
+        return true;
+    }
+    vpage2 = (tb->pc & ~0xfffull) + 4096;
+    if (!(env->efer & EFER_LMA)) {
+        vpage2 &= 0xffffffffull; /* linear addresses wrap at 4 GiB */
+    }
+    return x86_translate_code_addr(env, vpage2, &phys, &err) &&
+           (phys & ~0xfffull) == tb->page_addr[1];
+}
+
 /* lookup_and_goto_ptr from generated code: lookups only, never translation or faults. */
 static TranslationBlock *lookup_hook(TBExecCtx *ctx)
 {
@@ -60,6 +81,9 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
     tb = x86_jc_victim_lookup(c, pc, cs_base, flags, 0, phys);
     if (!tb) {
         tb = tb_lookup(c->cache, &key);
+    }
+    if (tb && !tb_second_page_matches(env, tb)) {
+        tb = NULL; /* the exec loop retranslates it */
     }
     if (tb) {
         c->stats.lookup_hash_hits++;
@@ -241,6 +265,11 @@ static TranslationBlock *tb_find(X86TCGCPU *c, uint32_t cflags, bool *flushed)
     tb = x86_jc_victim_lookup(c, pc, cs_base, flags, cflags, phys);
     if (!tb) {
         tb = tb_lookup(c->cache, &key);
+    }
+    if (tb && !tb_second_page_matches(env, tb)) {
+        /* Stale for this mapping: drop it, so the new translation is the one found. */
+        tb_invalidate(c->cache, tb);
+        tb = NULL;
     }
     if (tb) {
         c->stats.hash_hits++;

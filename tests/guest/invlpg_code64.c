@@ -2,8 +2,10 @@
  * guest-bits: 64
  * INVLPG and code: after a page's mapping changes and INVLPG names it, a call to an address
  * on it runs the code of the new frame (SDM vol. 3, 4.10.4.1), and code on other pages,
- * also an instruction straddling two of them, keeps running correctly after the INVLPG.  (A DBT caches translated code by virtual address: these are
- * the cases its per-page invalidation must get right.)
+ * also an instruction straddling two of them, keeps running correctly after the INVLPG, and
+ * a straddling instruction whose second page alone is remapped runs the new bytes.  (A DBT
+ * caches translated code by virtual address: these are the cases its per-page invalidation
+ * and its block lookup must get right.)
  */
 #include "guest.h"
 
@@ -15,7 +17,7 @@ static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
 static uint64_t pds[4][512] __attribute__((aligned(4096)));
 static uint64_t pt[512] __attribute__((aligned(4096)));
-static uint8_t frames[5][4096] __attribute__((aligned(4096)));
+static uint8_t frames[6][4096] __attribute__((aligned(4096)));
 #define VA(i) (0x400000ull + (uint64_t)(i) * 4096u) /* pds[0][2] -> pt[i] */
 #define STRADDLE_OFF 4093u /* mov $imm32, %eax at VA(2) + 4093: two imm bytes on VA(3) */
 
@@ -81,11 +83,17 @@ void guest_main(void)
         CHECK_EQ(call(VA(2) + STRADDLE_OFF), 0x55554444, "straddling mov after INVLPG of page 0");
     }
 
-    /*
-     * Not checked: INVLPG of only the second page of a straddling instruction.  Osprey's
-     * block lookup checks only the physical page of a block's first byte and still runs
-     * the old bytes (docs/performance.md, "The next bottlenecks").
-     */
+    /* Only the second page of the straddling instruction changes its frame. */
+    frames[5][0] = 0x66;
+    frames[5][1] = 0x66;
+    frames[5][2] = 0xc3;
+    map(3, 5);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(call(VA(2) + STRADDLE_OFF), 0x66664444,
+                 "straddling mov after its second page was remapped");
+    }
+    map(3, 4);
+    CHECK_EQ(call(VA(2) + STRADDLE_OFF), 0x55554444, "straddling mov, second page back");
 
     /* And back: the old translation of page 0 must not come back either. */
     map(0, 0);
