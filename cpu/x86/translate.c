@@ -579,6 +579,16 @@ void gen_compute_c(DisasContext *s, IRv64 v)
     gen_compute_c_helper(s, v);
 }
 
+/* The run-time check of a guessed cc_op: branch to slow unless env holds guess. */
+static void gen_br_unless_cc_op(DisasContext *s, int guess, IRLabel slow)
+{
+    IRv32 op = ir_temp_i32(s->f);
+
+    ir_mov_i32(s->f, op, s->cc_op_g);
+    ir_brcondi_i32(s->f, IR_COND_NE, op, (uint32_t)guess, slow);
+    ir_temp_free(s->f, IRT(op));
+}
+
 /*
  * CF into v at the start of an instruction, before it has made any EBB temp (the branches
  * below end extended basic blocks).  With a dynamic cc_op (an INC/DEC, ADC or SBB at the
@@ -593,7 +603,6 @@ void gen_compute_c_insn_start(DisasContext *s, IRv64 v)
     int guess = s->env->cc_op;
     IRLabel slow, done;
     IRv64 c;
-    IRv32 op;
 
     if (s->cc_op != CC_OP_DYNAMIC || guess < 0 || guess >= CC_OP_NB ||
         CC_OP_KIND(guess) == CC_OP_ADCB || CC_OP_KIND(guess) == CC_OP_SBBB ||
@@ -604,10 +613,7 @@ void gen_compute_c_insn_start(DisasContext *s, IRv64 v)
     slow = ir_label_new(s->f);
     done = ir_label_new(s->f);
     c = ir_temp_tb_i64(s->f);
-    op = ir_temp_i32(s->f);
-    ir_mov_i32(s->f, op, s->cc_op_g);
-    ir_brcondi_i32(s->f, IR_COND_NE, op, (uint32_t)guess, slow);
-    ir_temp_free(s->f, IRT(op));
+    gen_br_unless_cc_op(s, guess, slow);
     gen_compute_c_inline(s, guess, c);
     ir_br(s->f, done);
     ir_set_label(s->f, slow);
@@ -764,7 +770,6 @@ void gen_setcc_insn_start(DisasContext *s, int cc, IRv64 v)
     int guess = s->env->cc_op;
     IRLabel slow, done;
     IRv64 c;
-    IRv32 op;
 
     if (s->cc_op != CC_OP_DYNAMIC || guess < 0 || guess >= CC_OP_NB ||
         !setcc_is_inline(guess, cc)) {
@@ -774,10 +779,7 @@ void gen_setcc_insn_start(DisasContext *s, int cc, IRv64 v)
     slow = ir_label_new(s->f);
     done = ir_label_new(s->f);
     c = ir_temp_tb_i64(s->f);
-    op = ir_temp_i32(s->f);
-    ir_mov_i32(s->f, op, s->cc_op_g);
-    ir_brcondi_i32(s->f, IR_COND_NE, op, (uint32_t)guess, slow);
-    ir_temp_free(s->f, IRT(op));
+    gen_br_unless_cc_op(s, guess, slow);
     /* The inline path as if the state were static; nothing else sees s->cc_op change. */
     s->cc_op = guess;
     gen_setcc(s, cc, c);
