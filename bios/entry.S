@@ -9,6 +9,25 @@
 #define BIOS_SEG 0xf000
 #define FRAME_SIZE 48
 
+/*
+ * Big real mode: load DS, ES, FS and GS with 4 GiB flat descriptors through a moment in
+ * protected mode, then go back to real mode (the cached limits stay).  Clobbers EAX.
+ */
+.macro BIG_REAL_SEGMENTS
+    lgdtl %cs:gdt_desc
+    movl %cr0, %eax
+    orb $1, %al
+    movl %eax, %cr0
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %fs
+    movw %ax, %gs
+    movl %cr0, %eax
+    andb $0xfe, %al
+    movl %eax, %cr0
+.endm
+
     .code16
     .section .text.entry, "ax"
 
@@ -64,18 +83,7 @@ post_entry:
     orb $2, %al
     andb $0xfe, %al
     outb %al, $0x92
-    lgdtl %cs:gdt_desc
-    movl %cr0, %eax
-    orb $1, %al
-    movl %eax, %cr0
-    movw $0x10, %ax
-    movw %ax, %ds
-    movw %ax, %es
-    movw %ax, %fs
-    movw %ax, %gs
-    movl %cr0, %eax
-    andb $0xfe, %al
-    movl %eax, %cr0
+    BIG_REAL_SEGMENTS
     xorw %ax, %ax
     movw %ax, %ds
     movw %ax, %es
@@ -311,18 +319,7 @@ option_rom_call:
     movw %bx, %ss
     movl %cs:rom_saved_esp, %esp
     movw %ax, %cs:rom_result
-    lgdtl %cs:gdt_desc
-    movl %cr0, %eax
-    orb $1, %al
-    movl %eax, %cr0
-    movw $0x10, %ax
-    movw %ax, %ds
-    movw %ax, %es
-    movw %ax, %fs
-    movw %ax, %gs
-    movl %cr0, %eax
-    andb $0xfe, %al
-    movl %eax, %cr0
+    BIG_REAL_SEGMENTS
     popw %gs
     popw %fs
     popw %es
@@ -347,18 +344,7 @@ big_real_enter:
     pushw %gs
     subl $8, %esp
     sgdtl (%esp)
-    lgdtl %cs:gdt_desc
-    movl %cr0, %eax
-    orb $1, %al
-    movl %eax, %cr0
-    movw $0x10, %ax
-    movw %ax, %ds
-    movw %ax, %es
-    movw %ax, %fs
-    movw %ax, %gs
-    movl %cr0, %eax
-    andb $0xfe, %al
-    movl %eax, %cr0
+    BIG_REAL_SEGMENTS
     lgdtl (%esp)
     addl $8, %esp
     popw %gs
