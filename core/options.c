@@ -288,13 +288,30 @@ static bool opt_cpu(OptionParser *p, const char *arg)
         x86_cpu_list(stdout);
         return opt_done(p, 0);
     }
-    /* Feature flags (-cpu qemu64,+ssse3) are not parsed yet: refuse them clearly. */
-    if (strchr(arg, ',')) {
-        return opt_error(p, "CPU feature flags ('%s'): not supported yet", arg);
+    /* -cpu MODEL[,+flag|-flag|flag=on|off...]: checked here, applied by the board. */
+    char model[64];
+    const char *comma = strchr(arg, ',');
+    size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+    snprintf(model, sizeof(model), "%.*s", (int)MIN(len, sizeof(model) - 1), arg);
+    if (len >= sizeof(model) || !x86_cpu_model_find(model)) {
+        return opt_error(p, "unknown CPU model '%.*s' (try -cpu help)", (int)len, arg);
     }
-    if (!x86_cpu_model_find(arg)) {
-        return opt_error(p, "unknown CPU model '%s' (try -cpu help)", arg);
+    if (comma) {
+        char err[256];
+        X86CpuFeatureMods mods;
+        if (!strcmp(model, "host")) {
+            return opt_error(p, "-cpu host takes no feature flags ('%s')", comma + 1);
+        }
+        if (!x86_cpu_parse_features(x86_cpu_model_lookup(model), comma + 1, &mods, err,
+                                    sizeof(err))) {
+            return opt_error(p, "%s", err);
+        }
+        set_str(&p->cfg->cpu_features, comma + 1);
+    } else {
+        free(p->cfg->cpu_features);
+        p->cfg->cpu_features = NULL;
     }
+    arg = model;
     set_str(&p->cfg->cpu_model, arg);
     return true;
 }
@@ -994,7 +1011,7 @@ void machine_config_free(MachineConfig *cfg)
         return;
     }
     char **strs[] = {&cfg->machine_type, &cfg->machine_opts, &cfg->accel, &cfg->accel_opts,
-                     &cfg->cpu_model, &cfg->kernel, &cfg->initrd, &cfg->append, &cfg->bios,
+                     &cfg->cpu_model, &cfg->cpu_features, &cfg->kernel, &cfg->initrd, &cfg->append, &cfg->bios,
                      &cfg->boot_order, &cfg->debugcon, &cfg->qtest, &cfg->qtest_log,
                      &cfg->boot_order_after_once,
                      &cfg->display, &cfg->vnc, &cfg->vga, &cfg->keymap, &cfg->rtc,

@@ -25,6 +25,7 @@ struct MachineConfig {
     int smp_cpus;
     int smp_max_cpus;
     char *cpu_model;
+    char *cpu_features;     /* -cpu flags after the model ("+ssse3,-pcid"), or NULL */
 
     char *kernel, *initrd, *append;
     char *bios;

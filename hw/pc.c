@@ -166,9 +166,18 @@ static const X86IntrOps pc_pic_only_intr_ops = {
 };
 
 /* The vCPUs' state; the accelerator attaches to them.  APs wait for SIPI. */
-static void pc_init_cpus(Machine *m, PcBoard *board)
+static bool pc_init_cpus(Machine *m, PcBoard *board, Error **errp)
 {
     const MachineConfig *cfg = m->cfg;
+    const X86CpuModel *model = cfg->cpu_model ? x86_cpu_model_lookup(cfg->cpu_model) : NULL;
+    X86CpuFeatureMods mods = {{0}};
+    char err[256];
+    /* -cpu was validated when parsed; NULL means the default model. */
+    if (cfg->cpu_features &&
+        !x86_cpu_parse_features(model, cfg->cpu_features, &mods, err, sizeof(err))) {
+        error_setg(errp, "-cpu: %s", err);
+        return false;
+    }
     m->nr_cpus = cfg->smp_cpus;
     for (int i = 0; i < m->nr_cpus; i++) {
         CPUX86State *env = XNEW(CPUX86State);
@@ -176,8 +185,8 @@ static void pc_init_cpus(Machine *m, PcBoard *board)
         env->cpu_index = i;
         env->exception_index = -1;
         env->old_exception = -1;
-        /* -cpu was validated when parsed; NULL means the default model. */
-        env->cpu_model = cfg->cpu_model ? x86_cpu_model_lookup(cfg->cpu_model) : NULL;
+        env->cpu_model = model;
+        env->cpu_mods = mods;
         env->intr_ops = &pc_pic_only_intr_ops;
         env->intr_opaque = board;
         x86_cpu_reset(env);
@@ -188,6 +197,7 @@ static void pc_init_cpus(Machine *m, PcBoard *board)
     for (int i = 0; i < ISA_NUM_IRQS; i++) {
         irq_init(&m->isa_irqs[i], pc_isa_irq_handler, board, i);
     }
+    return true;
 }
 
 /*
@@ -807,8 +817,7 @@ bool pc_machine_init(Machine *m, Error **errp)
     m->board = board;
     m->board_free = pc_board_free;
     pc_init_ram(m, board);
-    pc_init_cpus(m, board);
-    if (!pc_init_pic_pit(m, board, errp) || !pc_init_apics(m, board, errp)) {
+    if (!pc_init_cpus(m, board, errp) || !pc_init_pic_pit(m, board, errp) || !pc_init_apics(m, board, errp)) {
         return false;
     }
     if (cfg->bios && !pc_load_bios(m, board, cfg->bios, errp)) {

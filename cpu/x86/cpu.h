@@ -197,6 +197,11 @@ typedef union FPReg {
  * here.  Any callback may be NULL (no APIC: CR8 reads 0, the TSC deadline
  * MSR reads 0 and ignores writes).
  */
+/* -cpu flags added to / removed from the model, per cpuid_features[] word. */
+typedef struct X86CpuFeatureMods {
+    uint32_t plus[4], minus[4];
+} X86CpuFeatureMods;
+
 typedef struct X86IntrOps {
     /* INTA cycle: the vector the CPU takes now, or -1 when nothing is left. */
     int (*ack)(void *opaque);
@@ -275,6 +280,7 @@ typedef struct CPUX86State {
     uint64_t exception_next_eip;
     int old_exception;          /* for #DF detection during delivery, or -1 */
     uint64_t cpuid_features[4]; /* leaf 1 EDX/ECX, leaf 0x80000001 EDX/ECX as advertised */
+    X86CpuFeatureMods cpu_mods; /* -cpu MODEL,+flag,-flag on top of the model */
     const struct X86CpuModel *cpu_model; /* cpuid.c; NULL = the default model */
     bool cpuid_apic;            /* advertise the local APIC (the board has one) */
 

@@ -66,7 +66,20 @@ void x86_cpu_list(FILE *f)
     for (size_t i = 0; i < ARRAY_SIZE(x86_models); i++) {
         fprintf(f, "  %-12s %s\n", x86_models[i].name, x86_models[i].desc);
     }
-    fprintf(f, "  %-12s %s\n", "max", "the richest model (same as qemu64)");
+    fprintf(f, "  %-12s %s\n", "max", "the default model (qemu64)");
+    fprintf(f, "  %-12s %s\n", "host", "KVM: the host's CPUID; the DBT: the default model");
+    x86_cpu_list_features(f);
+}
+
+void x86_cpu_implemented_features(uint32_t words[4])
+{
+    memset(words, 0, 4 * sizeof(words[0]));
+    for (size_t i = 0; i < ARRAY_SIZE(x86_models); i++) {
+        words[0] |= x86_models[i].edx1;
+        words[1] |= x86_models[i].ecx1;
+        words[2] |= x86_models[i].edx_ext;
+        words[3] |= x86_models[i].ecx_ext;
+    }
 }
 
 const X86CpuModel *x86_cpu_model_lookup(const char *name)
@@ -119,6 +132,15 @@ void x86_cpuid_fill_features(CPUX86State *env)
     env->cpuid_features[1] = m->ecx1 | (env->cpuid_apic ? CPUID_EXT_TSC_DEADLINE : 0);
     env->cpuid_features[2] = m->max_ext_leaf ? m->edx_ext : 0;
     env->cpuid_features[3] = m->max_ext_leaf ? m->ecx_ext : 0;
+    for (int w = 0; w < 4; w++) {
+        env->cpuid_features[w] |= env->cpu_mods.plus[w];
+        env->cpuid_features[w] &= ~(uint64_t)env->cpu_mods.minus[w];
+    }
+}
+
+bool x86_cpu_model_has_ext_leaves(const X86CpuModel *model)
+{
+    return (model ? model : &x86_models[0])->max_ext_leaf != 0;
 }
 
 bool x86_cpu_has_lm(const CPUX86State *env)

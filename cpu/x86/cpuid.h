@@ -26,6 +26,18 @@ void x86_cpuid_fill_features(CPUX86State *env);
 /* The four registers of leaf/subleaf for env. */
 void x86_cpuid(const CPUX86State *env, uint32_t leaf, uint32_t subleaf, uint32_t *eax,
                uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
+/* The feature words some model advertises: what -cpu MODEL,+flag may add. */
+void x86_cpu_implemented_features(uint32_t words[4]);
+/* Whether model has leaf 0x80000001 (where syscall, nx, lm, lahf-lm live). */
+bool x86_cpu_model_has_ext_leaves(const X86CpuModel *model);
+/*
+ * cpu-features.c: parse "+sse3,-pcid,cx16=off" (the part of -cpu after the model) into mods;
+ * false with a message in err for an unknown, unimplemented or board-owned flag.
+ */
+bool x86_cpu_parse_features(const X86CpuModel *model, const char *list, X86CpuFeatureMods *mods,
+                            char *err, size_t errlen);
+/* `-cpu help`: the flags that can be added. */
+void x86_cpu_list_features(FILE *f);
 /* Whether the model supports long mode (CPUID.80000001:EDX.LM). */
 bool x86_cpu_has_lm(const CPUX86State *env);
 
