@@ -577,27 +577,32 @@ static bool pc_load_default_bios(Machine *m, PcBoard *board, Error **errp)
 }
 
 /*
- * osprey-vgabios.bin for the board's VGA when Osprey's BIOS runs (the default firmware, or
- * -bios naming osprey-bios.bin): next to the executable (bios/), else in the -L
- * directories; NULL (no VGA ROM) otherwise.  SeaBIOS write-protects the option ROM area
- * after POST, where this ROM keeps its stack, so it gets no VGA ROM by default.
+ * The board's VGA BIOS.  Osprey's BIOS (the default firmware, or -bios naming
+ * osprey-bios.bin) gets osprey-vgabios.bin: next to the executable (bios/), else in the -L
+ * directories.  SeaBIOS write-protects the option ROM area after POST, where that ROM keeps
+ * its stack, so any other firmware gets SeaBIOS's own VGA BIOS (vgabios-stdvga.bin, in -L or
+ * /usr/share/seabios), as QEMU gives it.  NULL: no VGA ROM (qtest, or a bare -kernel boot).
  */
 static char *pc_default_vga_rom(const MachineConfig *cfg)
 {
     const char *base = cfg->bios ? strrchr(cfg->bios, '/') : NULL;
     base = base ? base + 1 : cfg->bios;
     bool has_cpu = !cfg->qtest && !(cfg->accel && !strcmp(cfg->accel, "qtest"));
-    if (!has_cpu || (cfg->bios ? strcmp(base, "osprey-bios.bin") : cfg->kernel != NULL)) {
+    if (!has_cpu || (!cfg->bios && cfg->kernel != NULL)) {
         return NULL;
     }
-    char *path = pc_firmware_in_build("osprey-vgabios.bin");
+    bool osprey_bios = !cfg->bios || !strcmp(base, "osprey-bios.bin");
+    const char *name = osprey_bios ? "osprey-vgabios.bin" : "vgabios-stdvga.bin";
+    char *path = osprey_bios ? pc_firmware_in_build(name) : NULL;
     if (path) {
         return path;
     }
-    path = pc_find_firmware(cfg, "osprey-vgabios.bin");
+    path = pc_find_firmware(cfg, name);
     if (access(path, R_OK) == 0) {
         return path;
     }
+    warn_report("no VGA BIOS: %s not found (-L DIR, or -device VGA,romfile=); the screen stays "
+                "blank until the guest programs the VGA", name);
     free(path);
     return NULL;
 }

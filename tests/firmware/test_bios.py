@@ -659,6 +659,38 @@ def pixel(shot, x, y):
     return tuple(pixels[(y * width + x) * 3:(y * width + x) * 3 + 3])
 
 
+def case_seabios_vga():
+    """-bios SeaBIOS gets SeaBIOS's VGA BIOS (vgabios-stdvga.bin) by default, as in QEMU:
+    its banner is drawn on the VGA text screen (no -nographic, nothing on serial)."""
+    stdvga = "/usr/share/seabios/vgabios-stdvga.bin"
+    if not os.path.exists(SEABIOS) or not os.path.exists(stdvga):
+        raise Skip("%s or %s missing (Debian package seabios)" % (SEABIOS, stdvga))
+    with tempfile.TemporaryDirectory(prefix="osprey-seavga-") as tmp:
+        qmp_path = os.path.join(tmp, "qmp")
+        proc = subprocess.Popen([OSPREY, "-bios", SEABIOS, "-display", "none", "-nic", "none",
+                                 "-qmp", "unix:%s,server=on,wait=off" % qmp_path],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            deadline, lit, shot = time.monotonic() + 60, 0, None
+            while time.monotonic() < deadline and lit < 500:
+                time.sleep(0.5)
+                if not os.path.exists(qmp_path):
+                    continue
+                shot = qmp_screendump(qmp_path, os.path.join(tmp, "shot.ppm"))
+                w, h, _ = shot
+                # The banner's first text rows: lit pixels of the 8x16 (9-wide) font.
+                lit = sum(1 for y in range(0, min(h, 48)) for x in range(0, min(w, 400))
+                          if max(pixel(shot, x, y)) > 100)
+        finally:
+            proc.kill()
+            out = proc.communicate()[0].decode(errors="replace")
+    check(shot is not None, "no screendump: %s" % out[-300:])
+    check(shot[:2] == (720, 400), "SeaBIOS screen is %dx%d, want 720x400 text" % shot[:2])
+    check(lit >= 500, "nothing drawn in the top rows (%d lit pixels): %s" % (lit, out[-300:]))
+    check("no VGA BIOS" not in out, "warned about a missing VGA BIOS: %s" % out[-300:])
+
+
 def case_vgabios():
     """The VGA BIOS option ROM (build/bios/osprey-vgabios.bin) in the VGA's ROM BAR: the ROM
     image itself, then a probe that asks for the fonts (AX=1130h) and sets modes 13h, 12h
@@ -990,6 +1022,7 @@ CASES = [
     ("no-boot-device-qemu", case_no_boot_device_qemu),
     ("ram-size", case_ram_size),
     ("seabios-banner", case_seabios_banner),
+    ("seabios-vga", case_seabios_vga),
     ("bootsector", case_bootsector),
     ("vbe", case_vbe),
     ("boot-menu", case_boot_menu),
