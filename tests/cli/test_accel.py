@@ -12,10 +12,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from casekit import Cases, Skip  # noqa: E402
+
 OSPREY = os.environ.get("OSPREY", os.path.join(os.path.dirname(__file__), "..", "..",
                                                "build", "osprey"))
 PASS_STATUS = 33
-failures = 0
+CASES = Cases()
+case = CASES.run
 TMP = tempfile.mkdtemp(prefix="osprey-accel-")
 
 # A 64 KiB firmware image: at the reset vector, print "K" on the debug console (0xe9) and
@@ -79,10 +83,6 @@ def kvm_works():
         return False
 
 
-class Skip(Exception):
-    pass
-
-
 def run(args, env=None, stdin=None, timeout=30):
     e = dict(os.environ)
     e.update(env or {})
@@ -94,19 +94,6 @@ def run(args, env=None, stdin=None, timeout=30):
 
 def err_lines(err):
     return [ln for ln in err.splitlines() if ln.strip()]
-
-
-def case(name, fn):
-    global failures
-    try:
-        fn()
-        print("ok " + name)
-    except Skip as e:
-        print("skip %s: %s" % (name, e))
-    except (AssertionError, subprocess.TimeoutExpired) as e:
-        failures += 1
-        print("FAIL %s: %s" % (name, e))
-    sys.stdout.flush()
 
 
 def need_kvm():
@@ -284,7 +271,7 @@ def main():
     case("info_registers_same_under_both", t_info_registers_same_under_both)
     case("guest_reset", t_guest_reset)
     case("cpuid_model_and_host", t_cpuid_model_and_host)
-    return 1 if failures else 0
+    return CASES.status()
 
 
 if __name__ == "__main__":

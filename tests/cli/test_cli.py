@@ -5,26 +5,19 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from casekit import Cases  # noqa: E402
+
 OSPREY = os.environ.get("OSPREY", os.path.join(os.path.dirname(__file__), "..", "..",
                                                "build", "osprey"))
-failures = 0
+CASES = Cases()
+case = CASES.run
 
 
 def run(*args, timeout=20):
     p = subprocess.run([OSPREY, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=timeout, stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
-def case(name, fn):
-    global failures
-    try:
-        fn()
-        print("ok " + name)
-    except AssertionError as e:
-        failures += 1
-        print("FAIL %s: %s" % (name, e))
-    sys.stdout.flush()
 
 
 def hmp(args, commands, timeout=20):
@@ -268,4 +261,4 @@ case("cli/chardev-errors", t_chardev_errors)
 case("cli/bios-image", t_bios_image)
 case("cli/no-firmware", t_no_firmware)
 case("cli/tcg-backend", t_tcg_backend)
-sys.exit(1 if failures else 0)
+sys.exit(CASES.status())

@@ -13,10 +13,14 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from casekit import Cases, Skip  # noqa: E402
+
 OSPREY = os.environ.get("OSPREY", os.path.join(os.path.dirname(__file__), "..", "..",
                                                "build", "osprey"))
 PASS_STATUS = 33
-failures = 0
+CASES = Cases()
+case = CASES.run
 TMP = tempfile.mkdtemp(prefix="osprey-cpuflags-")
 
 PXOR = b"\x66\x0f\xef\xc0"          # pxor xmm0, xmm0 (SSE2)
@@ -62,10 +66,6 @@ def firmware(probe):
     return path
 
 
-class Skip(Exception):
-    pass
-
-
 def run(args, timeout=60):
     p = subprocess.run([OSPREY, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        stdin=subprocess.DEVNULL, timeout=timeout)
@@ -91,19 +91,6 @@ def guest(cpu, probe=NOP, accel="tcg"):
 def has(words, name):
     word, bit = BIT[name]
     return bool(words[word] >> bit & 1)
-
-
-def case(name, fn):
-    global failures
-    try:
-        fn()
-        print("ok " + name)
-    except Skip as e:
-        print("skip %s: %s" % (name, e))
-    except (AssertionError, subprocess.TimeoutExpired) as e:
-        failures += 1
-        print("FAIL %s: %s" % (name, e))
-    sys.stdout.flush()
 
 
 def t_default_model():
@@ -189,7 +176,7 @@ def main():
     case("refused_clearly", t_refused_clearly)
     case("help_lists_flags", t_help_lists_flags)
     case("kvm_same_flags", t_kvm_same_flags)
-    return 1 if failures else 0
+    return CASES.status()
 
 
 if __name__ == "__main__":

@@ -11,11 +11,15 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from casekit import Cases  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("OSPREY_BUILD", os.path.join(ROOT, "build"))
 OSPREY = os.environ.get("OSPREY", os.path.join(BUILD, "osprey"))
 LOOPS = 3000
-failures = 0
+CASES = Cases()
+case = CASES.run
 
 
 def firmware():
@@ -60,17 +64,6 @@ def stats_line(out):
     m = re.search(r"^osprey-stats: (.*)$", out, re.M)
     assert m, "no osprey-stats line in:\n" + out
     return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
-
-
-def case(name, fn):
-    global failures
-    try:
-        fn()
-        print("ok " + name)
-    except (AssertionError, subprocess.TimeoutExpired) as e:
-        failures += 1
-        print("FAIL %s: %s" % (name, e))
-    sys.stdout.flush()
 
 
 def test_tb_stats():
@@ -134,7 +127,7 @@ def main():
     case("tb_summary", test_tb_summary)
     case("perfmap", test_perfmap)
     case("off_by_default", test_off_by_default)
-    return 1 if failures else 0
+    return CASES.status()
 
 
 if __name__ == "__main__":
