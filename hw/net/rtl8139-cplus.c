@@ -357,6 +357,7 @@ void rtl8139_cplus_transmit(RTL8139State *s)
                 tx_frame(s, s->tx_buf, asm_len, first_opts1, first_opts2);
                 s->stat_tx_ok++;
                 s->isr |= INT_TOK;
+                rtl8139_mitigate(s, RTL8139_MIT_TX);
             }
         }
     }
@@ -453,6 +454,7 @@ ssize_t rtl8139_cplus_receive(RTL8139State *s, const uint8_t *buf, size_t len)
     s->rx_cplus_index = (st & DESC_EOR) ? 0 : (idx + 1) % RTL8139_CPLUS_RING;
     s->stat_rx_ok++;
     s->isr |= INT_ROK;
+    rtl8139_mitigate(s, RTL8139_MIT_RX);
     rtl8139_update_irq(s);
     return len;
 }

@@ -16,8 +16,8 @@
  *   are padded to the 60-byte Ethernet minimum, as a wire would, and carry
  *   a correct CRC: the virtual wire has no runt or CRC-error frames, so RCR's
  *   AR and AER never have anything to accept.
- * - Interrupt mitigation (IntrMitigate) is stored but interrupts are never
- *   delayed.
+ * - Interrupt mitigation (IntrMitigate) holds ROK/TOK back from the line by
+ *   a frame count and a timer, counted in units of RTL8139_MIT_UNIT_NS.
  */
 #include "hw/net/rtl8139.h"
 
@@ -77,7 +77,10 @@ static unsigned rtl8139_mcast_hash(const uint8_t *addr)
 
 void rtl8139_update_irq(RTL8139State *s)
 {
-    pci_set_irq(&s->pci, (s->isr & s->imr) != 0);
+    /* ISR shows a held ROK/TOK at once; only the line waits for the mitigation. */
+    uint16_t held = (s->mit_held[RTL8139_MIT_RX] ? INT_ROK : 0) |
+                    (s->mit_held[RTL8139_MIT_TX] ? INT_TOK : 0);
+    pci_set_irq(&s->pci, (s->isr & s->imr & ~held) != 0);
 }
 
 static bool rtl8139_bus_master(RTL8139State *s)
@@ -363,6 +366,7 @@ static ssize_t rtl8139_normal_receive(RTL8139State *s, const uint8_t *buf, size_
     log_mask(LOG_TRACE, "rtl8139: received %zu bytes at ring offset 0x%x\n", len, wr);
     s->stat_rx_ok++;
     s->isr |= INT_ROK;
+    rtl8139_mitigate(s, RTL8139_MIT_RX);
     rtl8139_update_irq(s);
     return len;
 }
@@ -440,6 +444,7 @@ static void rtl8139_transmit_one(RTL8139State *s, int n)
     s->tsd[n] |= TSD_OWN | TSD_TOK;
     s->stat_tx_ok++;
     s->isr |= INT_TOK;
+    rtl8139_mitigate(s, RTL8139_MIT_TX);
 }
 
 /* Send every descriptor the driver handed over, in ring order from tx_next. */
@@ -494,6 +499,66 @@ static void rtl8139_timer_cb(void *opaque)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Interrupt mitigation (C+ IntrMitigate, 0xE2) */
+
+/*
+ * The register is (TxTimer << 12) | (TxPackets << 8) | (RxTimer << 4) | RxPackets (the layout
+ * Linux's Realtek drivers give; the C+ datasheet leaves it out, and so its timer unit: Osprey
+ * counts 256 bit times at 100 Mbit/s).  With both fields of a direction 0 its interrupts are
+ * immediate.  Otherwise the first frame's interrupt is held until Packets frames have been
+ * handled or Timer units have passed, whichever comes first (no Timer: only the count).
+ */
+#define RTL8139_MIT_UNIT_NS 2560
+
+static void rtl8139_mit_release(RTL8139State *s, int dir)
+{
+    s->mit_held[dir] = false;
+    s->mit_frames[dir] = 0;
+    timer_del(s->mit_timer[dir]);
+}
+
+void rtl8139_mitigate(RTL8139State *s, int dir)
+{
+    unsigned shift = dir == RTL8139_MIT_TX ? 8 : 0;
+    unsigned packets = (s->intrmit >> shift) & 0xf;
+    unsigned units = (s->intrmit >> (shift + 4)) & 0xf;
+    if (!packets && !units) {
+        return;
+    }
+    if (packets && ++s->mit_frames[dir] >= packets) {
+        rtl8139_mit_release(s, dir);
+        return;
+    }
+    if (!s->mit_held[dir]) {
+        s->mit_held[dir] = true;
+        if (units) {
+            int64_t now = clock_get_ns(machine_vclock(s->pci.qdev.machine));
+            timer_mod(s->mit_timer[dir], now + (int64_t)units * RTL8139_MIT_UNIT_NS);
+        }
+    }
+}
+
+static void rtl8139_mit_rx_cb(void *opaque)
+{
+    RTL8139State *s = opaque;
+    rtl8139_mit_release(s, RTL8139_MIT_RX);
+    rtl8139_update_irq(s);
+}
+
+static void rtl8139_mit_tx_cb(void *opaque)
+{
+    RTL8139State *s = opaque;
+    rtl8139_mit_release(s, RTL8139_MIT_TX);
+    rtl8139_update_irq(s);
+}
+
+static void rtl8139_mit_release_all(RTL8139State *s)
+{
+    rtl8139_mit_release(s, RTL8139_MIT_RX);
+    rtl8139_mit_release(s, RTL8139_MIT_TX);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Reset and link */
 
 static void rtl8139_soft_reset(RTL8139State *s)
@@ -510,6 +575,7 @@ static void rtl8139_soft_reset(RTL8139State *s)
     s->cpcr = 0;
     s->tx_cplus_index = s->rx_cplus_index = 0;
     s->mulint = 0;
+    rtl8139_mit_release_all(s);
     rtl8139_update_irq(s);
 }
 
@@ -554,6 +620,7 @@ static void rtl8139_reset(DeviceState *dev)
     s->tw_parm = 0;
     s->phy2_parm = 0;
     s->intrmit = 0;
+    rtl8139_mit_release_all(s);
     s->rxmaxsize = 0;
     s->etthr = 0;
     memset(s->rdsar, 0, sizeof(s->rdsar));
@@ -858,9 +925,9 @@ static void rtl8139_write_byte(RTL8139State *s, uint32_t off, uint8_t val)
     case REG_INTRMIT:
     case REG_INTRMIT + 1:
         set_byte16(&s->intrmit, off, val);
-        if (s->intrmit) {
-            log_unimp("rtl8139: interrupt mitigation (interrupts are not delayed)\n");
-        }
+        /* New settings start from nothing held: what was waiting goes out now. */
+        rtl8139_mit_release_all(s);
+        rtl8139_update_irq(s);
         break;
     case REG_RDSAR ... REG_RDSAR + 7:
         set_byte32(&s->rdsar[(off - REG_RDSAR) / 4], off, val);
@@ -1075,6 +1142,8 @@ static bool rtl8139_realize(DeviceState *dev, Error **errp)
              "model=rtl8139,macaddr=%02x:%02x:%02x:%02x:%02x:%02x", s->macaddr[0],
              s->macaddr[1], s->macaddr[2], s->macaddr[3], s->macaddr[4], s->macaddr[5]);
     s->timer = timer_new(machine_vclock(dev->machine), rtl8139_timer_cb, s);
+    s->mit_timer[RTL8139_MIT_RX] = timer_new(machine_vclock(dev->machine), rtl8139_mit_rx_cb, s);
+    s->mit_timer[RTL8139_MIT_TX] = timer_new(machine_vclock(dev->machine), rtl8139_mit_tx_cb, s);
     s->flush_bh = bh_new(dev->machine->loop, rtl8139_flush_bh, s);
     s->tx_buf = xmalloc(RTL8139_TX_BUF_MAX);
     return true;
@@ -1086,6 +1155,8 @@ static void rtl8139_unrealize(DeviceState *dev)
     net_client_free(s->nc);
     s->nc = NULL;
     timer_free(s->timer);
+    timer_free(s->mit_timer[RTL8139_MIT_RX]);
+    timer_free(s->mit_timer[RTL8139_MIT_TX]);
     bh_delete(s->flush_bh);
     free(s->tx_buf);
     pci_device_unrealize(&s->pci);
@@ -1102,6 +1173,8 @@ static int rtl8139_post_load(void *opaque)
     pci_device_post_load(&s->pci);
     s->tx_next &= 3;
     s->eeprom.addr &= 0x3f;
+    /* The mitigation state is not migrated: held interrupts go out on arrival. */
+    rtl8139_mit_release_all(s);
     rtl8139_arm_timer(s);
     rtl8139_update_irq(s);
     return 0;

@@ -128,6 +128,7 @@ typedef struct RTL8139State {
     MemoryRegion rom;
     NetClientState *nc;
     Timer *timer;      /* TimerInt */
+    Timer *mit_timer[2]; /* IntrMitigate's RX and TX timers (RTL8139_MIT_RX/TX) */
     BH *flush_bh;
     char *netdev;      /* properties */
     char *mac_str;
@@ -157,6 +158,8 @@ typedef struct RTL8139State {
     uint8_t phy2_parm;
     uint8_t tx_next;       /* normal mode: next TSD the chip will look at */
     uint16_t cpcr, intrmit, rxmaxsize;
+    uint8_t mit_frames[2]; /* frames since their interrupt was last let through */
+    bool mit_held[2];      /* ROK / TOK is being held back by IntrMitigate */
     uint8_t etthr;
     uint32_t rdsar[2];
     uint32_t dtccr[2];
@@ -168,6 +171,9 @@ typedef struct RTL8139State {
 
 /* rtl8139.c */
 void rtl8139_update_irq(RTL8139State *s);
+/* A frame was received (RTL8139_MIT_RX) or sent (RTL8139_MIT_TX): apply IntrMitigate. */
+enum { RTL8139_MIT_RX, RTL8139_MIT_TX };
+void rtl8139_mitigate(RTL8139State *s, int dir);
 bool rtl8139_dma_read(RTL8139State *s, uint64_t addr, void *buf, size_t len);
 bool rtl8139_dma_write(RTL8139State *s, uint64_t addr, const void *buf, size_t len);
 int rtl8139_accept(RTL8139State *s, const uint8_t *buf, size_t len, uint16_t *status);

@@ -8,6 +8,7 @@ and captures what the NIC sends.
 import os
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pcilib import cfg_read, with_qmp  # noqa: E402
@@ -471,6 +472,86 @@ def test_interrupt_masking_and_timer():
         check_eq(nic.r16(ISR) & INT_TIMEOUT, 0, "TimerInt 0 disables the timer")
 
 
+INTRMIT = 0xe2
+MIT_UNIT_NS = 2560  # one IntrMitigate timer unit (hw/net/rtl8139.c)
+
+
+def test_interrupt_mitigation():
+    """IntrMitigate = TxTimer << 12 | TxPackets << 8 | RxTimer << 4 | RxPackets: ISR shows
+    ROK/TOK at once, the line waits for the frame count or the timer."""
+    with Nic() as nic:
+        qt = nic.qt
+        rx_setup(nic, RCR_APM)
+        nic.w16(IMR, INT_TOK | INT_ROK)
+        frame = eth_frame(BCAST, b"m" * 60)
+        qt.memwrite(TXBUF, frame)
+
+        def send(n):
+            nic.w32(TSAD0 + 4 * n, TXBUF)
+            nic.w32(TSD0 + 4 * n, len(frame))
+            nic.capture()
+
+        nic.w16(INTRMIT, 0x0300)                      # TX: 3 frames, no timer
+        check_eq(nic.r16(INTRMIT), 0x0300, "IntrMitigate reads back")
+        send(0)
+        check_eq(nic.r16(ISR) & INT_TOK, INT_TOK, "TOK in ISR at once")
+        check_eq(nic.irq(), 0, "TX frame 1 of 3: line held")
+        qt.clock_step(10 ** 9)
+        check_eq(nic.irq(), 0, "no timer set: still held after 1 s")
+        send(1)
+        check_eq(nic.irq(), 0, "TX frame 2 of 3: line held")
+        send(2)
+        check_eq(nic.irq(), 1, "TX frame 3 of 3: interrupt")
+        nic.w16(ISR, 0xffff)
+        check_eq(nic.irq(), 0, "acknowledged")
+
+        nic.w16(INTRMIT, 0x4000)                      # TX: timer 4 units, no count
+        send(3)
+        check_eq(nic.irq(), 0, "TX timer: held")
+        qt.clock_step(4 * MIT_UNIT_NS - 100)
+        check_eq(nic.irq(), 0, "TX timer: still held just before 4 units")
+        qt.clock_step(200)
+        check_eq(nic.irq(), 1, "TX timer: interrupt after 4 units")
+        nic.w16(ISR, 0xffff)
+
+        nic.w16(INTRMIT, 0x0002)                      # RX: 2 frames
+        nic.inject(eth_frame(MAC, b"a" * 60))
+        nic.wait_isr(INT_ROK)
+        check_eq(nic.irq(), 0, "RX frame 1 of 2: line held")
+        nic.inject(eth_frame(MAC, b"b" * 60))
+        deadline = time.monotonic() + 5
+        while nic.irq() == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        check_eq(nic.irq(), 1, "RX frame 2 of 2: interrupt")
+        nic.w16(CAPR, (nic.r16(CBR) - 16) & 0xffff)
+        nic.w16(ISR, 0xffff)
+
+        nic.w16(INTRMIT, 0x0020)                      # RX: timer 2 units
+        nic.inject(eth_frame(MAC, b"c" * 60))
+        nic.wait_isr(INT_ROK)
+        check_eq(nic.irq(), 0, "RX timer: held")
+        qt.clock_step(2 * MIT_UNIT_NS + 1)
+        check_eq(nic.irq(), 1, "RX timer: interrupt after 2 units")
+        nic.w16(ISR, 0xffff)
+
+        nic.w16(INTRMIT, 0x0f00)                      # held, then the register is rewritten
+        send(0)
+        check_eq(nic.irq(), 0, "TX 1 of 15: held")
+        nic.w16(INTRMIT, 0)
+        check_eq(nic.irq(), 1, "writing IntrMitigate lets a held interrupt out")
+        nic.w16(ISR, 0xffff)
+        send(1)
+        check_eq(nic.irq(), 1, "IntrMitigate 0: every frame interrupts")
+        nic.w16(ISR, 0xffff)
+        nic.w16(INTRMIT, 0x0f00)
+        send(2)
+        check_eq(nic.irq(), 0, "held before reset")
+        nic.w8(CR, CR_RST)
+        nic.w16(IMR, INT_TOK)
+        nic.w8(CR, CR_TE)
+        check_eq(nic.irq(), 0, "software reset clears ISR and what was held")
+
+
 def test_software_and_system_reset():
     with Nic() as nic:
         rx_setup(nic, RCR_APM)
@@ -657,6 +738,7 @@ if __name__ == "__main__":
         ("rtl8139/tx-cplus-bad-ip-lengths", test_tx_cplus_bad_ip_lengths),
         ("rtl8139/rx-cplus", test_rx_cplus),
         ("rtl8139/interrupt-masking-and-timer", test_interrupt_masking_and_timer),
+        ("rtl8139/interrupt-mitigation", test_interrupt_mitigation),
         ("rtl8139/software-reset", test_software_and_system_reset),
         ("rtl8139/link-and-qmp-set-link", test_link_and_monitor),
         ("rtl8139/two-vms-over-socket", test_two_vms_over_socket),
