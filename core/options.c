@@ -311,8 +311,7 @@ static bool opt_cpu(OptionParser *p, const char *arg)
         free(p->cfg->cpu_features);
         p->cfg->cpu_features = NULL;
     }
-    arg = model;
-    set_str(&p->cfg->cpu_model, arg);
+    set_str(&p->cfg->cpu_model, model);
     return true;
 }
 
@@ -1011,7 +1010,8 @@ void machine_config_free(MachineConfig *cfg)
         return;
     }
     char **strs[] = {&cfg->machine_type, &cfg->machine_opts, &cfg->accel, &cfg->accel_opts,
-                     &cfg->cpu_model, &cfg->cpu_features, &cfg->kernel, &cfg->initrd, &cfg->append, &cfg->bios,
+                     &cfg->cpu_model, &cfg->cpu_features, &cfg->kernel, &cfg->initrd,
+                     &cfg->append, &cfg->bios,
                      &cfg->boot_order, &cfg->debugcon, &cfg->qtest, &cfg->qtest_log,
                      &cfg->boot_order_after_once,
                      &cfg->display, &cfg->vnc, &cfg->vga, &cfg->keymap, &cfg->rtc,
