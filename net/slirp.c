@@ -305,88 +305,47 @@ static void slirp_tick(void *opaque)
 /* The NetClient */
 
 /*
- * A pure TCP ACK from slirp (IPv4, ACK the only flag, no payload): its flow (addresses and
- * ports, 12 bytes from the IP header on) and acknowledgement number.  Only bytes inside
- * the frame are read.
- */
-static bool slirp_pure_ack(const uint8_t *f, size_t len, const uint8_t **flow, uint32_t *ack)
-{
-    if (len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 ||
-        f[23] != 6 || ((f[20] & 0x3f) | f[21])) {
-        return false; /* not IPv4 TCP, or a fragment */
-    }
-    size_t ihl = (f[14] & 0xf) * 4;
-    size_t ip_len = (size_t)f[16] << 8 | f[17];
-    if (ihl < 20 || ip_len < ihl + 20 || 14 + ip_len > len) {
-        return false;
-    }
-    const uint8_t *tcp = f + 14 + ihl;
-    size_t thl = (tcp[12] >> 4) * 4;
-    if (thl < 20 || ihl + thl != ip_len || tcp[13] != 0x10) {
-        return false;
-    }
-    *flow = f + 14 + 12;
-    *ack = (uint32_t)tcp[8] << 24 | (uint32_t)tcp[9] << 16 | (uint32_t)tcp[10] << 8 | tcp[11];
-    return true;
-}
-
-#define SLIRP_THIN_FLOWS 8
-
-/*
  * Send slirp's answers to a batch on to the guest.  slirp acknowledges every segment at
  * once, so a batch of the guest's segments comes back as as many ACKs, each one a frame,
- * an interrupt and a pass through the guest's TCP.  An ACK that a later pure ACK of the
- * same flow in this batch acknowledges beyond carries nothing the later one does not (TCP
- * acknowledgements are cumulative), so it is left out, as ACK-thinning routers do.
- * Duplicate ACKs (the same number: a loss signal) and everything else go on unchanged.
+ * an interrupt and a pass through the guest's TCP; the ACKs a later one supersedes are
+ * left out (net_thin_tcp_acks).
  */
 static void slirp_flush_answers(SlirpState *s)
 {
     SlirpTxFrame *list = s->rx_head;
     s->rx_head = NULL;
     s->rx_tail = &s->rx_head;
-    /* Reverse, so the walk below meets each flow's latest ACK first. */
-    SlirpTxFrame *rev = NULL;
+    int n = 0;
+    for (SlirpTxFrame *f = list; f; f = f->next) {
+        n++;
+    }
+    if (n > 1) {
+        const uint8_t **frames = xcalloc(n, sizeof(*frames));
+        size_t *lens = xcalloc(n, sizeof(*lens));
+        bool *keep = xcalloc(n, sizeof(*keep));
+        int i = 0;
+        for (SlirpTxFrame *f = list; f; f = f->next, i++) {
+            frames[i] = f->data;
+            lens[i] = f->len;
+            keep[i] = true;
+        }
+        net_thin_tcp_acks(n, frames, lens, keep);
+        i = 0;
+        for (SlirpTxFrame *f = list; f; f = f->next, i++) {
+            if (!keep[i]) {
+                f->len = 0; /* net_send ignores empty frames; freed below */
+            }
+        }
+        free(frames);
+        free(lens);
+        free(keep);
+    }
     while (list) {
         SlirpTxFrame *f = list;
         list = f->next;
-        f->next = rev;
-        rev = f;
-    }
-    const uint8_t *flows[SLIRP_THIN_FLOWS];
-    uint32_t latest[SLIRP_THIN_FLOWS];
-    int nr_flows = 0;
-    SlirpTxFrame *keep = NULL;
-    while (rev) {
-        SlirpTxFrame *f = rev;
-        rev = f->next;
-        const uint8_t *flow;
-        uint32_t ack;
-        bool drop = false;
-        if (slirp_pure_ack(f->data, f->len, &flow, &ack)) {
-            int i = 0;
-            while (i < nr_flows && memcmp(flows[i], flow, 12)) {
-                i++;
-            }
-            if (i < nr_flows) {
-                drop = (int32_t)(latest[i] - ack) > 0;
-            } else if (nr_flows < SLIRP_THIN_FLOWS) {
-                flows[nr_flows] = flow;
-                latest[nr_flows++] = ack;
-            }
+        if (f->len) {
+            net_send(s->nc, f->data, f->len);
         }
-        if (drop) {
-            free(f);
-        } else {
-            f->next = keep; /* back in the original order */
-            keep = f;
-        }
-    }
-    /* flows[] point into kept frames, which live until here. */
-    while (keep) {
-        SlirpTxFrame *f = keep;
-        keep = f->next;
-        net_send(s->nc, f->data, f->len);
         free(f);
     }
 }
