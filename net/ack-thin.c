@@ -38,6 +38,21 @@ static bool pure_tcp_ack(const uint8_t *f, size_t len, const uint8_t **flow, uin
     return true;
 }
 
+size_t net_tcp_payload_len(const uint8_t *f, size_t len)
+{
+    if (len < ETH_HLEN + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4 ||
+        f[ETH_HLEN + 9] != 6) {
+        return 0;
+    }
+    size_t ihl = (f[14] & 0xf) * 4;
+    size_t ip_len = (size_t)f[ETH_HLEN + 2] << 8 | f[ETH_HLEN + 3];
+    if (ihl < 20 || ip_len < ihl + 20 || ETH_HLEN + ip_len > len) {
+        return 0;
+    }
+    size_t thl = (f[ETH_HLEN + ihl + 12] >> 4) * 4;
+    return ip_len > ihl + thl ? ip_len - ihl - thl : 0;
+}
+
 static bool same_flow(const uint8_t *a, const uint8_t *b)
 {
     /* Addresses (8 bytes) and the TCP ports that follow the IP header (4 bytes). */

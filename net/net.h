@@ -129,6 +129,8 @@ bool net_init_socket(Machine *m, struct Opts *o, const char *id, NetClientState 
  * in the batch acknowledges beyond.  Everything else keeps its keep[i] unchanged.
  */
 void net_thin_tcp_acks(int n, const uint8_t *const frames[], const size_t lens[], bool keep[]);
+/* The TCP payload bytes of an IPv4 TCP frame; 0 for anything else (or a malformed one). */
+size_t net_tcp_payload_len(const uint8_t *frame, size_t len);
 
 bool net_dump_open(NetClientState *nc, const char *file, uint64_t limit, Error **errp);
 void net_dump_frame(NetClientState *nc, const uint8_t *buf, size_t len);

@@ -66,6 +66,7 @@ typedef struct SlirpState {
     SlirpTxFrame *tx_head, **tx_tail;
     size_t tx_bytes;
     int64_t tx_first_ns; /* host monotonic time the oldest one was queued */
+    bool tx_has_data;    /* one of them carries TCP payload: worth holding (slirp_receive) */
     /* While a batch goes in: slirp's answers, sent on (thinned) when it is done. */
     bool batching;
     SlirpTxFrame *rx_head, **rx_tail;
@@ -357,6 +358,7 @@ static void slirp_tx_drain(SlirpState *s)
         return;
     }
     s->batching = true;
+    s->tx_has_data = false;
     while (s->tx_head) {
         SlirpTxFrame *f = s->tx_head;
         s->tx_head = f->next;
@@ -375,13 +377,15 @@ static ssize_t slirp_receive(NetClientState *nc, const uint8_t *buf, size_t len)
 {
     SlirpState *s = nc->opaque;
     /*
-     * Not slirp_input() here, inside the guest's TX register write: that costs a slice end
-     * (a kick, a main-loop round with its system calls) per frame, and slirp's immediate
-     * ACK reaches the guest before its next write, so Nagle never merges the small writes
-     * of a program like nc and every 1 KiB write becomes a frame, an ACK and an interrupt.
-     * Queued, the frames go in when the guest idles (HLT ends the slice), when a window's
-     * worth has gathered (the kick below), or when the slice's budget runs out, and the
-     * guest sends fewer, fuller segments as it would over a link with a real round trip.
+     * Not slirp_input() here, inside the guest's TX register write.  slirp ACKs every
+     * segment at once, so its ACK reached the guest before its next write: Nagle never
+     * merged the small writes of a program like nc, and every 1 KiB write became a frame,
+     * an ACK, an interrupt and a main-loop round.  So a TCP segment with data is held,
+     * and goes in when the guest idles (HLT ends the slice), when a window's worth has
+     * gathered (the kick below) or after SLIRP_TX_MAX_DELAY_NS, as over a link with a real
+     * round trip; slirp's ACKs to the batch are then thinned (slirp_flush_answers).
+     * Anything else (the guest's ACKs while it downloads, DNS, DHCP) goes in at the end
+     * of the slice, as soon as before: holding an ACK only stalls slirp's sending.
      */
     if (s->tx_bytes + len > SLIRP_TX_MAX_BYTES) {
         slirp_tx_drain(s);
@@ -391,8 +395,10 @@ static ssize_t slirp_receive(NetClientState *nc, const uint8_t *buf, size_t len)
     }
     slirp_frame_append(&s->tx_tail, buf, len);
     s->tx_bytes += len;
+    bool data = net_tcp_payload_len(buf, len) > 0;
+    s->tx_has_data |= data;
     bh_schedule(s->refresh_bh);
-    if (s->tx_bytes >= SLIRP_TX_KICK_BYTES) {
+    if (!data || s->tx_bytes >= SLIRP_TX_KICK_BYTES) {
         machine_kick(s->m);
     }
     return len;
@@ -628,12 +634,12 @@ static void slirp_refresh_bh(void *opaque)
 {
     SlirpState *s = opaque;
     /*
-     * While the guest keeps running, its queued frames wait (see slirp_receive): the
-     * vCPU's slice also ends for every interrupt it is sent, so this runs often, and
+     * While the guest keeps running, its queued data segments wait (see slirp_receive):
+     * the vCPU's slice also ends for every interrupt it is sent, so this runs often, and
      * answering at once would again hand the guest its ACK before its next write.  The
      * BH stays scheduled meanwhile; the loop does not sleep while the guest runs.
      */
-    if (s->tx_head && !s->m->vcpus_idle && s->tx_bytes < SLIRP_TX_KICK_BYTES &&
+    if (s->tx_has_data && !s->m->vcpus_idle && s->tx_bytes < SLIRP_TX_KICK_BYTES &&
         host_clock_monotonic_ns() - s->tx_first_ns < SLIRP_TX_MAX_DELAY_NS) {
         bh_schedule(s->refresh_bh);
         return;

@@ -127,6 +127,22 @@ static void test_malformed_kept(void)
     CHECK_EQ(thin(&b), 6);
 }
 
+static void test_payload_len(void)
+{
+    Batch b = {0};
+    add(&b, 1000, 0x18, 100, 26);
+    add(&b, 1000, 0x10, 100, 0);
+    add(&b, 1000, 0x18, 100, 26);
+    b.lens[2] = 60; /* the IP length claims more than the frame holds */
+    add(&b, 1000, 0x18, 100, 26);
+    b.buf[3][23] = 17; /* UDP */
+    CHECK_EQ(net_tcp_payload_len(b.frames[0], b.lens[0]), 26);
+    CHECK_EQ(net_tcp_payload_len(b.frames[1], b.lens[1]), 0);
+    CHECK_EQ(net_tcp_payload_len(b.frames[2], b.lens[2]), 0);
+    CHECK_EQ(net_tcp_payload_len(b.frames[3], b.lens[3]), 0);
+    CHECK_EQ(net_tcp_payload_len(b.frames[0], 20), 0);
+}
+
 int main(void)
 {
     test_run("ackthin-superseded-dropped", test_superseded_dropped);
@@ -135,5 +151,6 @@ int main(void)
     test_run("ackthin-only-pure-acks", test_only_pure_acks);
     test_run("ackthin-sequence-wrap", test_sequence_wrap);
     test_run("ackthin-malformed-kept", test_malformed_kept);
+    test_run("tcp-payload-len", test_payload_len);
     return test_summary();
 }
