@@ -34,7 +34,7 @@
 #define SLIRP_TX_KICK_BYTES (24u << 10)
 /* A guest that somehow keeps sending without ending its slice is fed in directly. */
 #define SLIRP_TX_MAX_BYTES (1u << 20)
-/* A busy guest's frame (an ACK, a DNS query) waits at most this long (host time). */
+/* A busy guest's held data segments wait at most this long (host time). */
 #define SLIRP_TX_MAX_DELAY_NS 200000
 
 typedef struct SlirpTxFrame {
