@@ -310,6 +310,7 @@ int machine_run(Machine *m)
         if (m->runstate == RUN_STATE_RUNNING && m->accel->run_slice) {
             idle = m->accel->run_slice(m);
         }
+        m->vcpus_idle = idle;
         main_loop_wait(m->loop, idle ? -1 : 0);
         machine_process_requests(m);
     }

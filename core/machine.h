@@ -94,6 +94,12 @@ typedef struct Machine {
     void *accel_state;
 
     RunState runstate;
+    /*
+     * The last run_slice found every vCPU halted (always true when the vCPUs run in
+     * threads of their own, or there are none): the guest waits for something.  A
+     * backend that gathers the guest's frames into batches sends them then.
+     */
+    bool vcpus_idle;
     bool quit_requested;
     int exit_status;
     ShutdownCause shutdown_request;

@@ -123,6 +123,15 @@ bool net_init_socket(Machine *m, struct Opts *o, const char *id, NetClientState 
                      Error **errp);
 
 /* pcap file output (net/dump.c). */
+/*
+ * net/ack-thin.c: of n frames about to go to a guest in one batch, clear keep[i] for each
+ * pure TCP ACK (IPv4, ACK the only flag, no payload) that a later pure ACK of the same flow
+ * in the batch acknowledges beyond.  Everything else keeps its keep[i] unchanged.
+ */
+void net_thin_tcp_acks(int n, const uint8_t *const frames[], const size_t lens[], bool keep[]);
+/* The TCP payload bytes of an IPv4 TCP frame; 0 for anything else (or a malformed one). */
+size_t net_tcp_payload_len(const uint8_t *frame, size_t len);
+
 bool net_dump_open(NetClientState *nc, const char *file, uint64_t limit, Error **errp);
 void net_dump_frame(NetClientState *nc, const uint8_t *buf, size_t len);
 

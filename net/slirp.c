@@ -24,6 +24,25 @@
 
 #define SLIRP_MAX_GUESTFWD 8
 
+/*
+ * Frames from the guest wait in a queue and reach slirp_input() in batches from the main
+ * loop, not inside the vCPU's TX register write (see slirp_receive).  Past this many queued
+ * bytes the vCPU's slice is ended so the batch goes in: about half of the 64 KiB window
+ * slirp's TCP (no window scaling) allows in flight, so the guest is never stopped by a
+ * full window while its earlier segments wait here.
+ */
+#define SLIRP_TX_KICK_BYTES (24u << 10)
+/* A guest that somehow keeps sending without ending its slice is fed in directly. */
+#define SLIRP_TX_MAX_BYTES (1u << 20)
+/* A busy guest's held data segments wait at most this long (host time). */
+#define SLIRP_TX_MAX_DELAY_NS 200000
+
+typedef struct SlirpTxFrame {
+    struct SlirpTxFrame *next;
+    size_t len;
+    uint8_t data[];
+} SlirpTxFrame;
+
 typedef struct SlirpGuestFwd {
     struct SlirpState *s;
     CharFrontend fe;
@@ -43,6 +62,14 @@ typedef struct SlirpState {
     Timer *tick;       /* slirp_pollfds_fill's timeout: TCP timers want polling */
     BH *refresh_bh;
     bool in_poll;
+    /* Guest frames not yet given to slirp_input(), oldest first. */
+    SlirpTxFrame *tx_head, **tx_tail;
+    size_t tx_bytes;
+    int64_t tx_first_ns; /* host monotonic time the oldest one was queued */
+    bool tx_has_data;    /* one of them carries TCP payload: worth holding (slirp_receive) */
+    /* While a batch goes in: slirp's answers, sent on (thinned) when it is done. */
+    bool batching;
+    SlirpTxFrame *rx_head, **rx_tail;
     SlirpGuestFwd guestfwd[SLIRP_MAX_GUESTFWD];
     int nr_guestfwd;
     char *vhostname, *tftp, *bootfile, *domain;
@@ -56,13 +83,28 @@ typedef struct SlirpTimerWrap {
 } SlirpTimerWrap;
 
 static void slirp_refresh(SlirpState *s);
+static void slirp_tx_drain(SlirpState *s);
 
 /* ---------------------------------------------------------------------- */
 /* libslirp callbacks */
 
+static void slirp_frame_append(SlirpTxFrame ***tail, const void *buf, size_t len)
+{
+    SlirpTxFrame *f = xmalloc(sizeof(*f) + len);
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data, buf, len);
+    **tail = f;
+    *tail = &f->next;
+}
+
 static ssize_t slirp_cb_send_packet(const void *buf, size_t len, void *opaque)
 {
     SlirpState *s = opaque;
+    if (s->batching && len <= NET_MAX_FRAME) {
+        slirp_frame_append(&s->rx_tail, buf, len);
+        return len;
+    }
     /* The guest may be slow; slirp's TCP retransmits what a full queue drops. */
     net_send(s->nc, buf, len);
     return len;
@@ -195,6 +237,8 @@ static void slirp_refresh(SlirpState *s)
     if (s->in_poll) {
         return;
     }
+    /* The guest's frames first: their ACKs open windows that the poll below then fills. */
+    slirp_tx_drain(s);
     s->in_poll = true;
     uint32_t timeout = UINT32_MAX;
     s->nr_pfds = 0;
@@ -261,18 +305,102 @@ static void slirp_tick(void *opaque)
 /* ---------------------------------------------------------------------- */
 /* The NetClient */
 
+/*
+ * Send slirp's answers to a batch on to the guest.  slirp acknowledges every segment at
+ * once, so a batch of the guest's segments comes back as as many ACKs, each one a frame,
+ * an interrupt and a pass through the guest's TCP; the ACKs a later one supersedes are
+ * left out (net_thin_tcp_acks).
+ */
+static void slirp_flush_answers(SlirpState *s)
+{
+    SlirpTxFrame *list = s->rx_head;
+    s->rx_head = NULL;
+    s->rx_tail = &s->rx_head;
+    int n = 0;
+    for (SlirpTxFrame *f = list; f; f = f->next) {
+        n++;
+    }
+    if (n > 1) {
+        const uint8_t **frames = xcalloc(n, sizeof(*frames));
+        size_t *lens = xcalloc(n, sizeof(*lens));
+        bool *keep = xcalloc(n, sizeof(*keep));
+        int i = 0;
+        for (SlirpTxFrame *f = list; f; f = f->next, i++) {
+            frames[i] = f->data;
+            lens[i] = f->len;
+            keep[i] = true;
+        }
+        net_thin_tcp_acks(n, frames, lens, keep);
+        i = 0;
+        for (SlirpTxFrame *f = list; f; f = f->next, i++) {
+            if (!keep[i]) {
+                f->len = 0; /* net_send ignores empty frames; freed below */
+            }
+        }
+        free(frames);
+        free(lens);
+        free(keep);
+    }
+    while (list) {
+        SlirpTxFrame *f = list;
+        list = f->next;
+        if (f->len) {
+            net_send(s->nc, f->data, f->len);
+        }
+        free(f);
+    }
+}
+
+/* Hand the queued guest frames to slirp, in order. */
+static void slirp_tx_drain(SlirpState *s)
+{
+    if (!s->tx_head || s->batching) {
+        return;
+    }
+    s->batching = true;
+    s->tx_has_data = false;
+    while (s->tx_head) {
+        SlirpTxFrame *f = s->tx_head;
+        s->tx_head = f->next;
+        if (!s->tx_head) {
+            s->tx_tail = &s->tx_head;
+        }
+        s->tx_bytes -= f->len;
+        slirp_input(s->slirp, f->data, (int)f->len);
+        free(f);
+    }
+    s->batching = false;
+    slirp_flush_answers(s);
+}
+
 static ssize_t slirp_receive(NetClientState *nc, const uint8_t *buf, size_t len)
 {
     SlirpState *s = nc->opaque;
-    slirp_input(s->slirp, buf, (int)len);
     /*
-     * The frame may have opened a connection, queued data for a socket, or (an ACK)
-     * opened the guest's window: slirp's TCP has no window scaling, so at most 64 KiB
-     * are in flight, and the next data must be read from the host socket soon.  End
-     * the vCPU's slice so the main loop polls slirp now rather than in milliseconds.
+     * Not slirp_input() here, inside the guest's TX register write.  slirp ACKs every
+     * segment at once, so its ACK reached the guest before its next write: Nagle never
+     * merged the small writes of a program like nc, and every 1 KiB write became a frame,
+     * an ACK, an interrupt and a main-loop round.  So a TCP segment with data is held,
+     * and goes in when the guest idles (HLT ends the slice), when a window's worth has
+     * gathered (the kick below) or after SLIRP_TX_MAX_DELAY_NS, as over a link with a real
+     * round trip; slirp's ACKs to the batch are then thinned (slirp_flush_answers).
+     * Anything else (the guest's ACKs while it downloads, DNS, DHCP) goes in at the end
+     * of the slice, as soon as before: holding an ACK only stalls slirp's sending.
      */
+    if (s->tx_bytes + len > SLIRP_TX_MAX_BYTES) {
+        slirp_tx_drain(s);
+    }
+    if (!s->tx_head) {
+        s->tx_first_ns = host_clock_monotonic_ns();
+    }
+    slirp_frame_append(&s->tx_tail, buf, len);
+    s->tx_bytes += len;
+    bool data = net_tcp_payload_len(buf, len) > 0;
+    s->tx_has_data |= data;
     bh_schedule(s->refresh_bh);
-    machine_kick(s->m);
+    if (!data || s->tx_bytes >= SLIRP_TX_KICK_BYTES) {
+        machine_kick(s->m);
+    }
     return len;
 }
 
@@ -284,6 +412,16 @@ static void slirp_client_cleanup(NetClientState *nc)
     }
     while (s->nr_watched) {
         slirp_unwatch(s, s->watched[0]);
+    }
+    while (s->tx_head) {
+        SlirpTxFrame *f = s->tx_head;
+        s->tx_head = f->next;
+        free(f);
+    }
+    while (s->rx_head) {
+        SlirpTxFrame *f = s->rx_head;
+        s->rx_head = f->next;
+        free(f);
     }
     if (s->slirp) {
         slirp_cleanup(s->slirp);
@@ -494,7 +632,19 @@ static bool parse_addr(Opts *o, const char *key, struct in_addr *out, Error **er
 
 static void slirp_refresh_bh(void *opaque)
 {
-    slirp_refresh(opaque);
+    SlirpState *s = opaque;
+    /*
+     * While the guest keeps running, its queued data segments wait (see slirp_receive):
+     * the vCPU's slice also ends for every interrupt it is sent, so this runs often, and
+     * answering at once would again hand the guest its ACK before its next write.  The
+     * BH stays scheduled meanwhile; the loop does not sleep while the guest runs.
+     */
+    if (s->tx_has_data && !s->m->vcpus_idle && s->tx_bytes < SLIRP_TX_KICK_BYTES &&
+        host_clock_monotonic_ns() - s->tx_first_ns < SLIRP_TX_MAX_DELAY_NS) {
+        bh_schedule(s->refresh_bh);
+        return;
+    }
+    slirp_refresh(s);
 }
 
 bool net_init_user(Machine *m, Opts *o, const char *id, NetClientState **out, Error **errp)
@@ -566,6 +716,8 @@ bool net_init_user(Machine *m, Opts *o, const char *id, NetClientState **out, Er
 
     SlirpState *s = XNEW(SlirpState);
     s->m = m;
+    s->tx_tail = &s->tx_head;
+    s->rx_tail = &s->rx_head;
     s->vhostname = opts_has(o, "hostname") ? xstrdup(opts_get(o, "hostname")) : NULL;
     s->tftp = opts_has(o, "tftp") ? xstrdup(opts_get(o, "tftp")) : NULL;
     s->bootfile = opts_has(o, "bootfile") ? xstrdup(opts_get(o, "bootfile")) : NULL;

@@ -35,8 +35,13 @@
 /* ---------------------------------------------------------------------- */
 /* Helpers */
 
-/* The Ethernet FCS (reflected CRC-32), a byte at a time from a table filled at start-up. */
-static uint32_t rtl8139_crc_table[256];
+/*
+ * The Ethernet FCS (reflected CRC-32), eight bytes at a time ("slicing by 8"): table k
+ * gives a byte's contribution k bytes further back, so eight lookups replace eight rounds
+ * of the byte loop.  Every received frame is summed, so this is on the receive path's
+ * profile (a byte at a time it was a tenth of the emulator's time receiving over slirp).
+ */
+static uint32_t rtl8139_crc_table[8][256];
 
 static void __attribute__((constructor)) rtl8139_crc_table_init(void)
 {
@@ -45,15 +50,30 @@ static void __attribute__((constructor)) rtl8139_crc_table_init(void)
         for (int k = 0; k < 8; k++) {
             c = (c >> 1) ^ (0xedb88320 & -(c & 1));
         }
-        rtl8139_crc_table[i] = c;
+        rtl8139_crc_table[0][i] = c;
+    }
+    for (int k = 1; k < 8; k++) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = rtl8139_crc_table[k - 1][i];
+            rtl8139_crc_table[k][i] = (c >> 8) ^ rtl8139_crc_table[0][c & 0xff];
+        }
     }
 }
 
 uint32_t rtl8139_crc32(const uint8_t *buf, size_t len)
 {
+    const uint32_t (*t)[256] = rtl8139_crc_table;
     uint32_t crc = 0xffffffff;
-    for (size_t i = 0; i < len; i++) {
-        crc = (crc >> 8) ^ rtl8139_crc_table[(crc ^ buf[i]) & 0xff];
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint32_t lo = crc ^ ldl_le_p(buf + i);
+        uint32_t hi = ldl_le_p(buf + i + 4);
+        crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^
+              t[4][lo >> 24] ^ t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^
+              t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    }
+    for (; i < len; i++) {
+        crc = (crc >> 8) ^ t[0][(crc ^ buf[i]) & 0xff];
     }
     return ~crc;
 }

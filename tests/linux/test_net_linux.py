@@ -15,6 +15,8 @@ Cases (ok NAME | FAIL NAME: why | skip NAME: why):
     wget-8139cp    8 MiB the same way over the C+ NIC (10.0.3.2), sha256 right
     hostfwd        the host reaches a guest nc through hostfwd: 4 MiB up (sha256 checked in the
                    guest) and a token back
+    upload         the guest sends 4 MiB with nc to a host TCP sink on 127.0.0.1 (as 10.0.2.2):
+                   the path where slirp gets the guest's segments in batches and thins its ACKs
     socket-pair    over the socket backend the first VM wgets a token from the peer VM's httpd
                    and sends 2 MiB to the peer's nc (sha256 checked in the peer)
     clean-log      no BUG:/WARNING:/Oops/panic/Call Trace in either kernel log
@@ -315,8 +317,9 @@ def run_guest(emu=None, big_mib=BIG_MIB, name="net", single_nic=False, up_mib=UP
     return boot, facts
 
 
-CASES = ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "socket-pair",
+CASES = ("drivers", "dhcp", "wget-8139too", "wget-8139cp", "hostfwd", "upload", "socket-pair",
          "clean-log")
+SEND_MIB = 4
 
 
 def main():
@@ -326,7 +329,7 @@ def main():
                   % case)
         return 0
     try:
-        boot, facts = run_guest(peer=True)
+        boot, facts = run_guest(peer=True, send_mib=SEND_MIB)
     except linuxboot.AssetsError as e:
         for case in CASES:
             print("%s %s: %s" % ("skip" if e.unreachable else "FAIL", case, e))
@@ -358,6 +361,9 @@ def main():
     ok = (facts["upload"] is not None and facts["upload"][1] == "token-" + facts["token"]
           and up is not None and up[2].split()[3] == facts.get("upload_sha"))
     case("hostfwd", ok, "host got %r, guest saw %r" % (facts["upload"], up and up[2]))
+    send = facts.get("send")
+    case("upload", send is not None and send[0] == SEND_MIB << 20,
+         "the host sink got %r, wanted %d bytes (%s)" % (send, SEND_MIB << 20, boot.outcome()))
     pb = facts["peer"]
     sent = boot.find(r"^OSPREY-PEER-SENT ")
     reply = boot.find(r"^OSPREY-PEER-REPLY ")
