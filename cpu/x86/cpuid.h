@@ -26,6 +26,8 @@ void x86_cpuid_fill_features(CPUX86State *env);
 /* The four registers of leaf/subleaf for env. */
 void x86_cpuid(const CPUX86State *env, uint32_t leaf, uint32_t subleaf, uint32_t *eax,
                uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
+/* CPUID.7.0:EDX.ARCH_CAPABILITIES, and so the IA32_ARCH_CAPABILITIES MSR. */
+bool x86_cpu_has_arch_capabilities(const CPUX86State *env);
 /* Whether the model supports long mode (CPUID.80000001:EDX.LM). */
 bool x86_cpu_has_lm(const CPUX86State *env);
 
@@ -65,5 +67,8 @@ bool x86_cpu_has_lm(const CPUX86State *env);
 #define CPUID_EXT2_LM (1u << 29)
 
 #define CPUID_EXT3_LAHF_LM (1u << 0)
+
+/* Leaf 7, subleaf 0, EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
+#define CPUID_7_0_EDX_ARCH_CAPABILITIES (1u << 29)
 
 #endif
