@@ -209,9 +209,10 @@ void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
                 s->jc_hits, s->hash_hits, s->translations, cs.chained);
         fprintf(out, "tb_stats: exits to the loop: %" PRIu64 " chainable slot, %" PRIu64
                 " unchainable/lookup miss, %" PRIu64 " budget/request; lookup hook %" PRIu64
-                " jc + %" PRIu64 " hash hits (%" PRIu64 " of them in jc_victim), %" PRIu64
-                " misses\n", s->exit_chainable, s->exit_nochain, s->exit_requested,
-                s->lookup_jc_hits, s->lookup_hash_hits, s->lookup_victim_hits,
+                " jc (%" PRIu64 " of them inline) + %" PRIu64 " hash hits (%" PRIu64
+                " of them in jc_victim), %" PRIu64 " misses\n", s->exit_chainable,
+                s->exit_nochain, s->exit_requested, s->lookup_jc_hits,
+                c->ctx.lookup_inline_hits, s->lookup_hash_hits, s->lookup_victim_hits,
                 s->lookup_misses);
         fprintf(out, "tb_stats: tlb: %" PRIu64 " slow loads, %" PRIu64 " slow stores, %" PRIu64
                 " fills (%" PRIu64 " for code lookups), %" PRIu64 " full flushes, %" PRIu64 " page flushes, %" PRIu64
