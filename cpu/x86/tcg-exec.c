@@ -130,6 +130,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->ctx.mem = &x86_guest_mem_ops;
     c->ctx.tlb = &c->tlb_fast;
     c->ctx.lookup_tb = lookup_hook;
+    c->ctx.jc_second = &c->jc_global;
     c->ctx.opaque = c;
     c->last_vector = -1;
     if (as_mem) {
@@ -209,11 +210,11 @@ void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
                 s->jc_hits, s->hash_hits, s->translations, cs.chained);
         fprintf(out, "tb_stats: exits to the loop: %" PRIu64 " chainable slot, %" PRIu64
                 " unchainable/lookup miss, %" PRIu64 " budget/request; lookup hook %" PRIu64
-                " jc (%" PRIu64 " of them inline) + %" PRIu64 " hash hits (%" PRIu64
-                " of them in jc_victim), %" PRIu64 " misses\n", s->exit_chainable,
-                s->exit_nochain, s->exit_requested, s->lookup_jc_hits,
-                c->ctx.lookup_inline_hits, s->lookup_hash_hits, s->lookup_victim_hits,
-                s->lookup_misses);
+                " jc (%" PRIu64 " of them inline, %" PRIu64 " of those in jc_global) + %" PRIu64
+                " hash hits (%" PRIu64 " of them in jc_victim), %" PRIu64 " misses\n",
+                s->exit_chainable, s->exit_nochain, s->exit_requested, s->lookup_jc_hits,
+                c->ctx.lookup_inline_hits, c->ctx.lookup_inline_second_hits,
+                s->lookup_hash_hits, s->lookup_victim_hits, s->lookup_misses);
         fprintf(out, "tb_stats: tlb: %" PRIu64 " slow loads, %" PRIu64 " slow stores, %" PRIu64
                 " fills (%" PRIu64 " for code lookups), %" PRIu64 " full flushes, %" PRIu64 " page flushes, %" PRIu64
                 " mmio, %" PRIu64 " writes to code pages", s->tlb_slow_loads,
