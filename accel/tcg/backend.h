@@ -65,6 +65,13 @@ struct TBExecCtx {
      */
     const TBJumpCache *jc;
     uint64_t lookup_inline_hits;
+    /*
+     * Optional: a second cache with the same rules, probed inline after a miss in jc and
+     * before lookup_tb (x86: the blocks on global pages, which outlive a process's PCID
+     * set).  Its hits count in lookup_inline_hits and lookup_inline_second_hits.
+     */
+    const TBJumpCache *jc_second;
+    uint64_t lookup_inline_second_hits;
 };
 
 /* gen_code() results besides a byte count. */

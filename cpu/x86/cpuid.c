@@ -143,6 +143,11 @@ bool x86_cpu_model_has_ext_leaves(const X86CpuModel *model)
     return (model ? model : &x86_models[0])->max_ext_leaf != 0;
 }
 
+bool x86_cpu_has_arch_capabilities(const CPUX86State *env)
+{
+    return env_model(env)->max_leaf >= 7;
+}
+
 bool x86_cpu_has_lm(const CPUX86State *env)
 {
     return env->cpuid_features[2] & CPUID_EXT2_LM;
@@ -185,6 +190,20 @@ void x86_cpuid(const CPUX86State *env, uint32_t leaf, uint32_t subleaf, uint32_t
     case 2:
         /* AL = 1 (call once), every descriptor byte 0 = "no cache information". */
         *eax = 1;
+        break;
+    case 7:
+        /*
+         * Subleaf 0 only (EAX = 0).  A translated CPU executes nothing speculatively, so
+         * it has none of the speculative-execution flaws the IA32_ARCH_CAPABILITIES MSR can
+         * deny (msr.c).  Without it, Linux on a "GenuineIntel" CPU assumes Meltdown and
+         * turns on page-table isolation: a CR3 write on every kernel entry and exit, no
+         * global kernel pages, and a second PCID per process, whose TLB and jump cache
+         * refill after every fork and exec.  Under KVM, kvm-x86.c keeps the bit only if
+         * KVM supports it, and KVM then answers the MSR with the host's own status.
+         */
+        if (subleaf == 0) {
+            *edx = CPUID_7_0_EDX_ARCH_CAPABILITIES;
+        }
         break;
     case 0x15:
         /*

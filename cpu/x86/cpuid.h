@@ -38,6 +38,8 @@ bool x86_cpu_parse_features(const X86CpuModel *model, const char *list, X86CpuFe
                             char *err, size_t errlen);
 /* `-cpu help`: the flags that can be added. */
 void x86_cpu_list_features(FILE *f);
+/* CPUID.7.0:EDX.ARCH_CAPABILITIES, and so the IA32_ARCH_CAPABILITIES MSR. */
+bool x86_cpu_has_arch_capabilities(const CPUX86State *env);
 /* Whether the model supports long mode (CPUID.80000001:EDX.LM). */
 bool x86_cpu_has_lm(const CPUX86State *env);
 
@@ -77,5 +79,8 @@ bool x86_cpu_has_lm(const CPUX86State *env);
 #define CPUID_EXT2_LM (1u << 29)
 
 #define CPUID_EXT3_LAHF_LM (1u << 0)
+
+/* Leaf 7, subleaf 0, EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
+#define CPUID_7_0_EDX_ARCH_CAPABILITIES (1u << 29)
 
 #endif

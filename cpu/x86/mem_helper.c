@@ -80,18 +80,27 @@ static void tlb_entry_clear(TLBFastEntry *e)
     e->addend = 0;
 }
 
-/* Clear a set's jump cache: the listed slots (moved to jc_victim), or all of it. */
+/* The bit of jc_global_pages for the page of addr (either width of linear address). */
+static uint32_t jc_global_page_bit(uint64_t addr)
+{
+    uint64_t vpn = (addr >> 12) & 0xfffff;
+    return (uint32_t)((vpn * 0x9e3779b97f4a7c15ull) >> 48) & (X86_JC_GLOBAL_FILTER_BITS - 1);
+}
+
+static uint32_t victim_hash(uint64_t pc)
+{
+    return (uint32_t)((pc ^ (pc >> X86_VICTIM_BITS)) & (X86_VICTIM_SIZE - 1));
+}
+
+/* Clear a set's jump cache: the listed slots, or all of it (jc_victim keeps them). */
 static void jc_clear_listed(X86TCGCPU *c, X86TLBSet *set)
 {
+    (void)c;
     if (set->jc_overflow) {
         tb_jc_clear(&set->jc);
     } else {
         for (uint32_t k = 0; k < set->jc_nused; k++) {
-            uint16_t h = set->jc_used[k];
-            if (set->jc.entry[h]) {
-                c->jc_victim.entry[h] = set->jc.entry[h];
-            }
-            set->jc.entry[h] = NULL;
+            set->jc.entry[set->jc_used[k]] = NULL;
         }
     }
     set->jc_nused = 0;
@@ -112,6 +121,7 @@ static void jc_insert_listed(X86TCGCPU *c, TranslationBlock *tb)
         }
     }
     set->jc.entry[h] = tb;
+    c->jc_victim[victim_hash(tb->pc)] = tb;
 }
 
 /* Drop a set's entries (all, or all but the global ones) and its jump cache. */
@@ -180,6 +190,7 @@ void x86_tlb_flush(CPUX86State *env, bool include_global)
         /* Otherwise a kept global entry may still come from a large page. */
         c->tlb_has_large = false;
         tb_jc_clear(&c->jc_global);
+        memset(c->jc_global_pages, 0, sizeof(c->jc_global_pages));
     } else {
         tlb_set_flush(c, c->cur, false);
     }
@@ -244,10 +255,14 @@ TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uin
 TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
                                        uint32_t flags, uint32_t cflags, uint64_t phys)
 {
-    TranslationBlock *tb = tb_jc_lookup(&c->jc_victim, pc, cs_base, flags, cflags);
+    TranslationBlock *tb = c->jc_victim[victim_hash(pc)];
 
     /* The same test as tb_lookup's: the key, and the physical PC of the current mapping. */
-    return tb && tb->phys_pc == phys ? tb : NULL;
+    if (tb && tb->pc == pc && tb->phys_pc == phys && tb->cs_base == cs_base &&
+        tb->flags == flags && tb->cflags == cflags && !tb->invalid) {
+        return tb;
+    }
+    return NULL;
 }
 
 /*
@@ -267,6 +282,8 @@ void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb)
     if (tb->page_addr[1] == TB_NO_PAGE && set->global[mmu_idx][idx] &&
         tag_matches(set->tlb[mmu_idx][idx].addr_code, tb->pc & PAGE_MASK_4K) &&
         set->paddr[mmu_idx][idx] == (tb->page_addr[0] & PAGE_MASK_4K)) {
+        uint32_t bit = jc_global_page_bit(tb->pc);
+        c->jc_global_pages[bit / 64] |= 1ull << (bit % 64);
         tb_jc_insert(&c->jc_global, tb);
     }
 }
@@ -306,10 +323,6 @@ static void jc_clear_page(X86TCGCPU *c, X86TLBSet *set, uint64_t page)
         uint16_t h = set->jc_used[k];
         TranslationBlock *tb = set->jc.entry[h];
         if (tb && tb_on_vpage(tb, page, mask)) {
-            /* jc_victim checks only the first page's mapping: not for two-page blocks. */
-            if (tb->page_addr[1] == TB_NO_PAGE) {
-                c->jc_victim.entry[h] = tb;
-            }
             set->jc.entry[h] = NULL;
         } else if (tb) {
             set->jc_used[kept++] = h;
@@ -322,7 +335,11 @@ static void jc_clear_page(X86TCGCPU *c, X86TLBSet *set, uint64_t page)
 static void jc_global_clear_page(X86TCGCPU *c, uint64_t page)
 {
     uint64_t mask = vpage_mask(c->env);
+    uint32_t bit = jc_global_page_bit(page);
 
+    if (!(c->jc_global_pages[bit / 64] & (1ull << (bit % 64)))) {
+        return; /* no block on this page went into jc_global since it was last cleared */
+    }
     for (uint32_t h = 0; h < TB_JC_SIZE; h++) {
         TranslationBlock *tb = c->jc_global.entry[h];
         if (tb && tb_on_vpage(tb, page, mask)) {

@@ -82,6 +82,13 @@ bool x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *val)
                    ? env->intr_ops->get_tsc_deadline(env->intr_opaque) : 0;
         return true;
     case MSR_IA32_BIOS_SIGN_ID: *val = 0; return true;
+    case MSR_IA32_ARCH_CAPABILITIES:
+        /* Read-only (writes #GP); see cpuid.c, leaf 7. */
+        if (!x86_cpu_has_arch_capabilities(env)) {
+            break;
+        }
+        *val = ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO;
+        return true;
     /* Read-only; the microcode driver reads it on Intel family 6.  Platform 0. */
     case MSR_IA32_PLATFORM_ID: *val = 0; return true;
     case MSR_MTRRcap: *val = 0x500 | 8; return true; /* WC, fixed ranges, 8 variable */

@@ -12,6 +12,9 @@
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_IA32_PLATFORM_ID 0x17
 #define MSR_IA32_BIOS_SIGN_ID 0x8b
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#define ARCH_CAP_RDCL_NO (1ull << 0) /* not affected by rogue data cache load (Meltdown) */
+#define ARCH_CAP_MDS_NO (1ull << 5)  /* not affected by microarchitectural data sampling */
 #define MSR_MTRRcap 0xfe
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175

@@ -25,7 +25,11 @@ static void tlb_flush_all(X86TCGCPU *c)
 
 static void hook_flushed(void *opaque)
 {
-    tlb_flush_all(opaque);
+    X86TCGCPU *c = opaque;
+
+    /* The arena is reused: every TB pointer from before is stale. */
+    memset(c->jc_victim, 0, X86_VICTIM_SIZE * sizeof(*c->jc_victim));
+    tlb_flush_all(c);
 }
 
 static void map_changed(MemoryListener *l, AddressSpace *as)
@@ -79,7 +83,9 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
     }
     key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags, .cflags = 0};
     tb = x86_jc_victim_lookup(c, pc, cs_base, flags, 0, phys);
-    if (!tb) {
+    if (tb) {
+        c->stats.lookup_victim_hits++;
+    } else {
         tb = tb_lookup(c->cache, &key);
     }
     if (tb && !tb_second_page_matches(env, tb)) {
@@ -116,7 +122,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->cache = tb_cache_new(backend ? backend : &tb_backend_interp, code_size, 12);
     tb_cache_set_hooks(c->cache, &hooks);
     tb_jc_register(c->cache, &c->jc_global);
-    tb_jc_register(c->cache, &c->jc_victim);
+    c->jc_victim = xzalloc(X86_VICTIM_SIZE * sizeof(*c->jc_victim));
     c->irf = ir_func_new(2);
     x86_translate_init_globals(c->irf, &scratch);
     x86_tlb_init(c);
@@ -124,6 +130,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->ctx.mem = &x86_guest_mem_ops;
     c->ctx.tlb = &c->tlb_fast;
     c->ctx.lookup_tb = lookup_hook;
+    c->ctx.jc_second = &c->jc_global;
     c->ctx.opaque = c;
     c->last_vector = -1;
     if (as_mem) {
@@ -145,9 +152,9 @@ void x86_tcg_cpu_free(X86TCGCPU *c)
         address_space_remove_listener(c->as_mem, &c->listener);
     }
     tb_jc_unregister(c->cache, &c->jc_global);
-    tb_jc_unregister(c->cache, &c->jc_victim);
     x86_tlb_free(c);
     tb_cache_free(c->cache);
+    free(c->jc_victim);
     ir_func_free(c->irf);
     if (c->env->accel_cpu == c) {
         c->env->accel_cpu = NULL;
@@ -203,9 +210,11 @@ void x86_tcg_print_stats(X86TCGCPU *c, FILE *out)
                 s->jc_hits, s->hash_hits, s->translations, cs.chained);
         fprintf(out, "tb_stats: exits to the loop: %" PRIu64 " chainable slot, %" PRIu64
                 " unchainable/lookup miss, %" PRIu64 " budget/request; lookup hook %" PRIu64
-                " jc + %" PRIu64 " hash hits, %" PRIu64 " misses\n", s->exit_chainable,
-                s->exit_nochain, s->exit_requested, s->lookup_jc_hits, s->lookup_hash_hits,
-                s->lookup_misses);
+                " jc (%" PRIu64 " of them inline, %" PRIu64 " of those in jc_global) + %" PRIu64
+                " hash hits (%" PRIu64 " of them in jc_victim), %" PRIu64 " misses\n",
+                s->exit_chainable, s->exit_nochain, s->exit_requested, s->lookup_jc_hits,
+                c->ctx.lookup_inline_hits, c->ctx.lookup_inline_second_hits,
+                s->lookup_hash_hits, s->lookup_victim_hits, s->lookup_misses);
         fprintf(out, "tb_stats: tlb: %" PRIu64 " slow loads, %" PRIu64 " slow stores, %" PRIu64
                 " fills (%" PRIu64 " for code lookups), %" PRIu64 " full flushes, %" PRIu64 " page flushes, %" PRIu64
                 " mmio, %" PRIu64 " writes to code pages", s->tlb_slow_loads,

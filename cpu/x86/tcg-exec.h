@@ -52,7 +52,8 @@ typedef struct X86ExecStats {
     uint64_t exit_requested;  /* stopped by the budget or an exit request */
     uint64_t linked_entries;  /* TB entries inside exec(): chained jumps + lookup hits */
     uint64_t lookup_jc_hits;  /* lookup_and_goto_ptr: jump cache hits */
-    uint64_t lookup_hash_hits;
+    uint64_t lookup_hash_hits;  /* both ways below: jc_victim or the hash table */
+    uint64_t lookup_victim_hits;
     uint64_t lookup_misses;
     uint64_t interrupts;      /* external interrupts and NMIs delivered */
     uint64_t exceptions;      /* exceptions and software interrupts delivered */
@@ -94,6 +95,10 @@ typedef struct X86TLBSet {
     uint64_t last_use;  /* tlb_clock when last made current */
 } X86TLBSet;
 
+#define X86_JC_GLOBAL_FILTER_BITS 65536
+#define X86_VICTIM_BITS 15
+#define X86_VICTIM_SIZE (1u << X86_VICTIM_BITS)
+
 typedef struct X86TCGCPU {
     CPUX86State *env;
     TBCache *cache;
@@ -104,13 +109,24 @@ typedef struct X86TCGCPU {
      */
     TBJumpCache jc_global;
     /*
-     * What TLB flushes took out of jc, slot by slot (never cleared by them): after a jc
-     * miss, a TB here whose key and physical PC match the current translation is the one
-     * tb_lookup would find, without the hash table's cache misses.  Under page-table
-     * isolation user code's jump-cache entries die on every kernel entry and exit while
-     * its mapping stays the same.
+     * A one-sided filter of the virtual pages jc_global may hold blocks on (a bit per hash
+     * of the page number's low 32 bits, set on insert, cleared with jc_global): INVLPG
+     * scans jc_global only when the page's bit is set.  Without page-table isolation the
+     * kernel's code is global, jc_global fills up, and scanning its 4096 slots (a cold TB
+     * header each) for every INVLPG of a user page cost more than the lookups it saved.
      */
-    TBJumpCache jc_victim;
+    uint64_t jc_global_pages[X86_JC_GLOBAL_FILTER_BITS / 64];
+    /*
+     * Every block any jump cache was given, indexed by virtual PC in a table eight times
+     * the size of a jump cache (X86_VICTIM_SIZE), never cleared by TLB flushes: after a
+     * jc miss, a TB here whose key and physical PC match the current translation is the
+     * one tb_lookup would find, without the hash table's cache misses.  Jump caches die
+     * on every CR3 write without PCIDs and, with PCIDs, whenever Linux recycles an ASID
+     * for a new process (each fork and exec); the kernel's code and a shared binary's
+     * mappings are the same in the next process, so this answers most of the refills.
+     * Entries may be invalidated TBs (tb->invalid is checked); a cache flush clears it.
+     */
+    TranslationBlock **jc_victim;
     /*
      * Every vCPU of the machine, this one included (NULL: this one alone).  Each has its
      * own TB cache, so a store to code, by any CPU or by DMA, invalidates in all of them,

@@ -647,6 +647,20 @@ static void test_cpuid(void)
     CHECK(x86_cpu_model_find("qemu64"));
     CHECK(x86_cpu_model_find("qemu32"));
     CHECK(!x86_cpu_model_find("nonsense"));
+    /* Leaf 7: IA32_ARCH_CAPABILITIES, read-only, denying Meltdown and MDS. */
+    env->regs[R_EAX] = 7;
+    env->regs[R_ECX] = 0;
+    helper_cpuid(env);
+    CHECK(env->regs[R_EDX] & CPUID_7_0_EDX_ARCH_CAPABILITIES);
+    CHECK_EQ(env->regs[R_EAX], 0);
+    env->regs[R_EAX] = 7;
+    env->regs[R_ECX] = 1;
+    helper_cpuid(env);
+    CHECK_EQ(env->regs[R_EDX], 0);
+    uint64_t caps = 0;
+    CHECK(x86_msr_read(env, MSR_IA32_ARCH_CAPABILITIES, &caps));
+    CHECK((caps & (ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO)) == (ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO));
+    CHECK(!x86_msr_write(env, MSR_IA32_ARCH_CAPABILITIES, caps));
     env->cpu_model = x86_cpu_model_lookup("qemu32");
     x86_cpu_reset(env);
     CHECK(!(env->cpuid_features[2] & CPUID_EXT2_LM));
@@ -657,6 +671,8 @@ static void test_cpuid(void)
     env->regs[R_EAX] = 0x80000000u;
     helper_cpuid(env);
     CHECK_EQ(env->regs[R_EAX], 0);
+    /* The 486 model has no leaf 7, so no such MSR either. */
+    CHECK(!x86_msr_read(env, MSR_IA32_ARCH_CAPABILITIES, &caps));
     FILE *f = tmpfile();
     if (f) {
         x86_cpu_list(f);

@@ -58,6 +58,8 @@ __asm__(".text\n"
 #define CTX_EXIT_REASON 72
 #define CTX_JC 80
 #define CTX_INLINE_HITS 88
+#define CTX_JC_SECOND 96
+#define CTX_SECOND_HITS 104
 #define TB_PC 0
 #define TB_CS_BASE 8
 #define TB_FLAGS 24 /* flags, then cflags: one 8-byte word */
@@ -66,6 +68,9 @@ _Static_assert(offsetof(TBExecCtx, lookup_tb) == CTX_LOOKUP_TB, "stub offsets");
 _Static_assert(offsetof(TBExecCtx, exit_reason) == CTX_EXIT_REASON, "stub offsets");
 _Static_assert(offsetof(TBExecCtx, jc) == CTX_JC, "stub offsets");
 _Static_assert(offsetof(TBExecCtx, lookup_inline_hits) == CTX_INLINE_HITS, "stub offsets");
+_Static_assert(offsetof(TBExecCtx, jc_second) == CTX_JC_SECOND, "stub offsets");
+_Static_assert(offsetof(TBExecCtx, lookup_inline_second_hits) == CTX_SECOND_HITS,
+               "stub offsets");
 _Static_assert(offsetof(TranslationBlock, pc) == TB_PC, "stub offsets");
 _Static_assert(offsetof(TranslationBlock, cs_base) == TB_CS_BASE, "stub offsets");
 _Static_assert(offsetof(TranslationBlock, flags) == TB_FLAGS, "stub offsets");
@@ -78,22 +83,23 @@ _Static_assert(offsetof(TranslationBlock, code) + 8 <= 64, "lookups read one cac
 /*
  * native_lookup_stub: called from TB code (the TB's register roles; rcx = pc,
  * r10 = cs_base, r11 = the flags word).  The probe is tb_jc_lookup(): slot
- * (pc ^ pc >> 12) & 4095, and registered jump caches never hold invalid TBs.  TB code
- * enters what it returns through the chained-entry prologue (budget, exit_request).  The
- * hook is called with rsp moved back to the alignment TB code calls from.
+ * (pc ^ pc >> 12) & 4095 of ctx->jc, then of ctx->jc_second; registered jump caches never
+ * hold invalid TBs.  TB code enters what it returns through the chained-entry prologue
+ * (budget, exit_request).  The hook is called with rsp moved back to the alignment TB
+ * code calls from.
  */
 __asm__(".text\n"
         ".globl native_lookup_stub\n"
         ".hidden native_lookup_stub\n"
         ".type native_lookup_stub, @function\n"
         "native_lookup_stub:\n"
-        "    mov " STR(CTX_JC) "(%r15), %rax\n"
-        "    test %rax, %rax\n"
-        "    jz 1f\n"
         "    mov %rcx, %rdx\n"
         "    shr $12, %rdx\n"
         "    xor %ecx, %edx\n"
         "    and $4095, %edx\n"
+        "    mov " STR(CTX_JC) "(%r15), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 1f\n"
         "    mov (%rax,%rdx,8), %rax\n"
         "    test %rax, %rax\n"
         "    jz 1f\n"
@@ -107,6 +113,23 @@ __asm__(".text\n"
         "    mov " STR(TB_CODE) "(%rax), %rax\n"
         "    ret\n"
         "1:\n"
+        "    mov " STR(CTX_JC_SECOND) "(%r15), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 3f\n"
+        "    mov (%rax,%rdx,8), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 3f\n"
+        "    cmp " STR(TB_PC) "(%rax), %rcx\n"
+        "    jne 3f\n"
+        "    cmp " STR(TB_CS_BASE) "(%rax), %r10\n"
+        "    jne 3f\n"
+        "    cmp " STR(TB_FLAGS) "(%rax), %r11\n"
+        "    jne 3f\n"
+        "    incq " STR(CTX_INLINE_HITS) "(%r15)\n"
+        "    incq " STR(CTX_SECOND_HITS) "(%r15)\n"
+        "    mov " STR(TB_CODE) "(%rax), %rax\n"
+        "    ret\n"
+        "3:\n"
         "    mov " STR(CTX_LOOKUP_TB) "(%r15), %rax\n"
         "    test %rax, %rax\n"
         "    jz 2f\n"
