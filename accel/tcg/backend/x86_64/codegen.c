@@ -10,8 +10,10 @@
  * immediates wherever the instruction has a form for them.
  *
  * Guest memory accesses probe the TLB inline (see guest-mem.h) and keep the hook call in
- * an out-of-line stub at the end of the block, which saves the caller-saved registers
- * the fast path keeps live, records ctx->pos, calls the hook and jumps back.
+ * an out-of-line stub at the end of the block, which writes the dirty globals back to env,
+ * saves the caller-saved registers the fast path keeps live, records ctx->pos, calls the
+ * hook and jumps back.  Only the hook can fault or look at env, so a TLB hit needs no
+ * write-back: the globals stay dirty in their registers.
  */
 #include <assert.h>
 
@@ -39,6 +41,9 @@ typedef struct SlowPath {
     uint32_t fast_start; /* offset inside the access's fast path, for ctx->pos */
     uint32_t resume;     /* where the stub jumps back */
     uint16_t save_mask;
+    uint16_t sync_mask;   /* registers holding dirty globals: stored to env first */
+    uint16_t sync32_mask; /* ... of which these have a 32-bit home */
+    int32_t sync_disp[16];
     int8_t addr_reg, val_reg, out_reg;
     bool addr64, is_store, out64;
     uint32_t moi;
@@ -1185,10 +1190,19 @@ static void gen_qemu(Gen *g, const IROp *op)
     if (is_st) {
         rv = in_reg(g, op->args[0]);
     }
-    sync_globals(g);
     if (!is_st) {
         /* Allocate before the fast path: eviction code must run on both paths. */
         rd = (ra != R14 && reusable(g, op, 1)) ? ra : reg_alloc(g);
+    }
+    sp = new_slow(g);
+    /* The sync point of the access is its slow path: note what must be written back. */
+    for (unsigned r = 0; r < 16; r++) {
+        int32_t t = g->owner[r];
+        if (t >= 0 && kind_of(g, (uint64_t)t) == IR_TEMP_GLOBAL && !g->tmem[t]) {
+            sp->sync_mask |= 1u << r;
+            sp->sync32_mask |= home_is_32(g, (uint64_t)t) ? 1u << r : 0;
+            sp->sync_disp[r] = g->f->temps[t].mem_offset;
+        }
     }
     for (unsigned r = 0; r < 16; r++) {
         if ((CALLER_SAVED_MASK & (1u << r)) &&
@@ -1198,7 +1212,6 @@ static void gen_qemu(Gen *g, const IROp *op)
     }
     flags_clobbered(g);
 
-    sp = new_slow(g);
     fast_start = g->a.n;
     /* r11 = &table[mmu][(addr >> page_bits) & mask[mmu]] */
     asm_mov_rr(&g->a, a64, R11, ra);
@@ -1266,6 +1279,12 @@ static void emit_slow_path(Gen *g, const SlowPath *s)
 
     for (unsigned k = 0; k < s->njcc; k++) {
         asm_link(&g->a, s->jcc_at[k], g->a.n);
+    }
+    for (unsigned r = 0; r < 16; r++) {
+        if (s->sync_mask & (1u << r)) {
+            asm_rm(&g->a, 0x89 | (s->sync32_mask & (1u << r) ? 0 : P_REXW), r, R14,
+                   s->sync_disp[r]);
+        }
     }
     for (unsigned r = 0; r < 16; r++) {
         if (s->save_mask & (1u << r)) {
