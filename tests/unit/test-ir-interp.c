@@ -1112,6 +1112,78 @@ static void test_perf(void)
  * value whose flags are live, and setcond + brcond pairs.  Unoptimized IR, so the shapes
  * reach the backend as written.
  */
+/*
+ * "t = a op b (64-bit); d = ext32u(t)", t dying there: the native backend emits one 32-bit
+ * op into d (and an LEA for a three-operand add).  Outputs alias an input, a fresh EBB
+ * temp or another global; inputs carry high halves that must not leak into the result.
+ */
+static void test_ext32u_fusion(void)
+{
+    static const IROpcode opcs[] = {IR_OP_ADD, IR_OP_SUB, IR_OP_MUL, IR_OP_AND, IR_OP_OR,
+                                    IR_OP_XOR, IR_OP_ANDC, IR_OP_SHL, IR_OP_SHR, IR_OP_SAR};
+    static const uint64_t bconsts[] = {0, 1, 5, 31, 32, 0xfffffff0ull, 0x123456789ull};
+    uint64_t seed = 4242;
+    Toy t;
+
+    toy_init(&t, false);
+    for (size_t oi = 0; oi < ARRAY_SIZE(opcs); oi++) {
+        /* bk: the second input is r1, or the constant bconsts[bk - 1] */
+        for (size_t bk = 0; bk <= ARRAY_SIZE(bconsts); bk++) {
+            for (int alias = 0; alias < 4; alias++) {
+                IRFunc *f = t.f;
+                IRv64 tmp = ir_temp_i64(f), out = ir_temp_i64(f);
+                uint32_t b = bk ? ir_const(f, IR_I64, bconsts[bk - 1]).idx : t.g.r[1].idx;
+                uint32_t d = alias == 0 ? t.g.r[4].idx : alias == 1 ? t.g.r[0].idx
+                           : alias == 2 ? t.g.r[1].idx : out.idx;
+                uint64_t op[3] = {tmp.idx, t.g.r[0].idx, b}, ext[2] = {d, tmp.idx};
+                TranslationBlock *tb;
+
+                if (alias == 2 && bk) {
+                    continue;
+                }
+                ir_insn_start(f, 0x1000, 0, 0);
+                ir_emit(f, opcs[oi], IR_I64, op);
+                ir_emit(f, IR_OP_EXT32U, IR_I64, ext);
+                if (alias == 3) {
+                    ir_mov_i64(f, t.g.r[4], out);
+                }
+                /* Fused adds into a register other than the inputs': LEAs */
+                ir_add_i64(f, tmp, t.g.r[2], t.g.r[3]);
+                ir_ext32u_i64(f, t.g.r[5], tmp);
+                ir_add_i64(f, tmp, t.g.r[2], ir_const_i64(f, (uint64_t)-16));
+                ir_ext32u_i64(f, t.g.r[6], tmp);
+                ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
+                tb = toy_gen(&t);
+                for (int v = 0; v < VECTORS; v++) {
+                    uint64_t x[4] = {test_rand_interesting(&seed), test_rand_interesting(&seed),
+                                     test_rand_interesting(&seed),
+                                     test_rand_interesting(&seed)};
+                    uint64_t want, got;
+                    if (bk) {
+                        x[1] = bconsts[bk - 1];
+                    }
+                    for (int k = 0; k < 4; k++) {
+                        t.env->r[k] = x[k];
+                    }
+                    t.env->r[4] = 0xdead;
+                    toy_run(&t, tb);
+                    want = (uint32_t)ref_op(opcs[oi], IR_I64, x, 0, 0, IR_COND_EQ);
+                    got = alias == 1 ? t.env->r[0] : alias == 2 ? t.env->r[1] : t.env->r[4];
+                    if (got != want && case_failures++ < 10) {
+                        fprintf(stderr, "%s fused alias %d b %zu: %#" PRIx64 ", %#" PRIx64
+                                ": got %#" PRIx64 " want %#" PRIx64 "\n",
+                                ir_op_defs[opcs[oi]].name, alias, bk, x[0], x[1], got, want);
+                    }
+                    CHECK_EQ(got, want);
+                    CHECK_EQ(t.env->r[5], (uint32_t)(x[2] + x[3]));
+                    CHECK_EQ(t.env->r[6], (uint32_t)(x[2] - 16));
+                }
+            }
+        }
+    }
+    toy_free(&t);
+}
+
 static void test_host_flag_reuse(void)
 {
     uint64_t seed = 777;
@@ -1186,6 +1258,7 @@ int main(void)
     toy_test_run("interp/width_conversions", test_width_conversions);
     toy_test_run("interp/brcond_all_conditions", test_brcond_all_conditions);
     toy_test_run("interp/host_flag_reuse", test_host_flag_reuse);
+    toy_test_run("interp/ext32u_fusion", test_ext32u_fusion);
     toy_test_run("interp/env_load_store", test_env_load_store);
     toy_test_run("interp/guest_memory_hooks", test_guest_memory_hooks);
     toy_test_run("interp/guest_memory_inline_tlb", test_guest_memory_inline_tlb);

@@ -79,6 +79,9 @@ typedef struct Gen {
     /* setcond t; brcond t != 0: the setcond left its condition code for the branch. */
     bool fused_pending;
     unsigned fused_cc;
+    /* The op after the current one, and whether the current op has done its work too. */
+    const IROp *next;
+    bool next_done;
 } Gen;
 
 static IRTempKind kind_of(Gen *g, uint64_t t)
@@ -456,9 +459,9 @@ static bool commutative(unsigned opc)
 }
 
 /* The output register for d = f(a, ...) computed in place: a's value copied in first. */
-static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
+static unsigned dest_from_to(Gen *g, const IROp *op, uint64_t d, unsigned argi, bool w)
 {
-    uint64_t d = op->args[0], a = op->args[argi];
+    uint64_t a = op->args[argi];
     unsigned ra, rd;
 
     if (kind_of(g, a) == IR_TEMP_CONST) {
@@ -473,6 +476,36 @@ static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
     rd = reg_alloc(g);
     asm_mov_rr(&g->a, w, rd, ra);
     return rd;
+}
+
+static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
+{
+    return dest_from_to(g, op, op->args[0], argi, w);
+}
+
+/*
+ * "t = a op b (64-bit); d = ext32u(t)" with t dying there is the 32-bit op into d: a
+ * 32-bit x86 op clears the high half.  Every 32-bit guest ALU op and address comes as
+ * this pair.  Only ops whose low half does not depend on the inputs' high halves.
+ */
+static bool fuses_ext32u(Gen *g, const IROp *op)
+{
+    const IROp *n = g->next;
+    uint64_t t = op->args[0];
+
+    if (!n || op->type != IR_I64 || n->opc != IR_OP_EXT32U || n->type != IR_I64 ||
+        n->args[1] != t || !dies(n, 1) || kind_of(g, t) != IR_TEMP_EBB) {
+        return false;
+    }
+    switch (op->opc) {
+    case IR_OP_ADD: case IR_OP_SUB: case IR_OP_MUL: case IR_OP_AND: case IR_OP_OR:
+    case IR_OP_XOR: case IR_OP_ANDC:
+        return true;
+    case IR_OP_SHL:
+        return kind_of(g, op->args[2]) == IR_TEMP_CONST && g->f->temps[op->args[2]].val < 32;
+    default:
+        return false;
+    }
 }
 
 static void gen_binary(Gen *g, const IROp *op)
@@ -492,6 +525,11 @@ static void gen_binary(Gen *g, const IROp *op)
         [IR_OP_ROTL] = SH_ROL, [IR_OP_ROTR] = SH_ROR,
     };
 
+    if (fuses_ext32u(g, op)) {
+        w = false;
+        d = g->next->args[0];
+        g->next_done = true;
+    }
     if (commutative(opc) && (d == b || (kind_of(g, a) == IR_TEMP_CONST &&
                                         kind_of(g, b) != IR_TEMP_CONST))) {
         uint64_t t = a;
@@ -505,6 +543,22 @@ static void gen_binary(Gen *g, const IROp *op)
     } else {
         rb = in_reg(g, b);
     }
+    /* a + b into a fresh register: one LEA (which leaves the flags alone). */
+    if (opc == IR_OP_ADD && d != a && d != b && kind_of(g, a) != IR_TEMP_CONST &&
+        !reusable(g, op, argi)) {
+        unsigned ra = in_reg(g, a);
+        rd = reg_alloc(g);
+        if (bimm) {
+            asm_rm(&g->a, 0x8d | (w ? P_REXW : 0), rd, ra, imm);
+        } else if (rb != RSP) {
+            asm_rmx(&g->a, 0x8d | (w ? P_REXW : 0), rd, ra, rb, 0);
+        } else {
+            asm_rmx(&g->a, 0x8d | (w ? P_REXW : 0), rd, rb, ra, 0);
+        }
+        set_out(g, d, rd);
+        flags_clobbered(g);
+        return;
+    }
     /* Non-commutative with d == b: compute into a fresh register. */
     if (d == b && !commutative(opc) && d != a) {
         unsigned ra = kind_of(g, a) == IR_TEMP_CONST ? 0 : in_reg(g, a);
@@ -515,7 +569,7 @@ static void gen_binary(Gen *g, const IROp *op)
             asm_mov_rr(&g->a, w, rd, ra);
         }
     } else {
-        rd = dest_from(g, op, argi, w);
+        rd = dest_from_to(g, op, d, argi, w);
     }
 
     switch (opc) {
@@ -1450,6 +1504,8 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
     for (uint32_t i = 0; i < f->nb_ops && !g.too_big; i++) {
         const IROp *op = &f->ops[i];
 
+        g.next = i + 1 < f->nb_ops ? &f->ops[i + 1] : NULL;
+
         if (op->opc == IR_OP_SET_LABEL) {
             reachable = true;
         } else if (!reachable && op->opc != IR_OP_INSN_START) {
@@ -1557,6 +1613,11 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
             break;
         }
         op_done(&g, op);
+        if (g.next_done) {
+            /* The fused ext32u: its input never got a register of its own. */
+            g.next_done = false;
+            op_done(&g, &f->ops[++i]);
+        }
     }
     if (reachable) {
         /* Falling off the end: leave like an unchainable exit. */
