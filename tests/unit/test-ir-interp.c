@@ -863,7 +863,7 @@ static void test_budget_and_exit_request(void)
     CHECK_EQ(t.env->r[2], 11); /* the first entry plus ten chained ones */
 
     t.ctx.budget = 1000;
-    t.ctx.exit_request = 1;
+    tb_exec_kick(&t.ctx);
     toy_run(&t, c);
     CHECK_EQ(t.ctx.exit_reason, TB_EXIT_REQUESTED);
     CHECK_EQ(t.env->r[2], 12);

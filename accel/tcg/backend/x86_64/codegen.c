@@ -67,7 +67,7 @@ typedef struct Gen {
     uint32_t nfix, fixcap;
     SlowPath *slow;
     uint32_t nslow, slowcap;
-    uint32_t req_fix[2];
+    uint32_t req_fix[1];
     /* Host flags as left by the last op: valid when they equal a compare of (fa, fb). */
     bool flags_valid;
     bool flags_test; /* from an AND (test semantics) rather than a SUB (cmp) */
@@ -83,6 +83,8 @@ typedef struct Gen {
     const IROp *next;
     bool next_done;
 } Gen;
+
+static void emit_store_tb(Gen *g, size_t field);
 
 static IRTempKind kind_of(Gen *g, uint64_t t)
 {
@@ -1035,7 +1037,8 @@ static void gen_call_common(Gen *g, const void *fn, unsigned flags, unsigned nin
         }
     }
     if (!(flags & IR_CALL_NO_READ_GLOBALS)) {
-        /* The helper may unwind: record a position inside this op's code. */
+        /* The helper may unwind: record a position inside this op's code, and the TB. */
+        emit_store_tb(g, offsetof(TBExecCtx, cur_tb));
         asm_rip(&g->a, 0x8d | P_REXW, R11);
         asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, pos));
     }
@@ -1345,6 +1348,7 @@ static void emit_slow_path(Gen *g, const SlowPath *s)
             asm_rm(&g->a, 0x89 | P_REXW, r, RSP, NATIVE_SAVE_OFF + 8 * r);
         }
     }
+    emit_store_tb(g, offsetof(TBExecCtx, cur_tb));
     at = asm_rip(&g->a, 0x8d | P_REXW, R11);
     asm_link(&g->a, at, s->fast_start);
     asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, pos));
@@ -1382,8 +1386,17 @@ static void emit_slow_path(Gen *g, const SlowPath *s)
 
 /* ---- exits ---- */
 
+/* ctx->field = this TB (r11 is scratch).  The prologue does not store cur_tb. */
+static void emit_store_tb(Gen *g, size_t field)
+{
+    asm_opc(&g->a, (0xb8 + (R11 & 7)) | P_REXW, 0, 0, R11);
+    asm_q(&g->a, (uint64_t)(uintptr_t)g->tb);
+    asm_rm(&g->a, 0x89 | P_REXW, R11, R15, (int32_t)field);
+}
+
 static void emit_exit(Gen *g, unsigned reason, uint64_t val)
 {
+    emit_store_tb(g, offsetof(TBExecCtx, last_tb));
     asm_rm(&g->a, 0xc7, 0, R15, offsetof(TBExecCtx, exit_reason));
     asm_d(&g->a, reason);
     asm_movi(&g->a, RAX, val);
@@ -1454,25 +1467,19 @@ static void gen_lookup_key(Gen *g, const IROp *op)
 
 static void gen_prologue(Gen *g)
 {
-    /* --ctx->budget < 0 || ctx->exit_request: leave before running anything. */
+    /*
+     * --ctx->budget < 0: leave before running anything.  A kick (tb_exec_kick) makes the
+     * budget negative besides setting exit_request, so one test serves both.  cur_tb is
+     * stored only where it is read: before a slow path or helper that may unwind.
+     */
     asm_rm(&g->a, 0x83, ALU_SUB, R15, offsetof(TBExecCtx, budget));
     asm_b(&g->a, 1);
     g->req_fix[0] = (uint32_t)asm_jcc32(&g->a, CC_S);
-    asm_rm(&g->a, 0x83, ALU_CMP, R15, offsetof(TBExecCtx, exit_request));
-    asm_b(&g->a, 0);
-    g->req_fix[1] = (uint32_t)asm_jcc32(&g->a, CC_NE);
-    asm_opc(&g->a, (0xb8 + (R11 & 7)) | P_REXW, 0, 0, R11);
-    asm_q(&g->a, (uint64_t)(uintptr_t)g->tb);
-    asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, cur_tb));
 }
 
 static void gen_requested_exit(Gen *g)
 {
     asm_link(&g->a, g->req_fix[0], g->a.n);
-    asm_link(&g->a, g->req_fix[1], g->a.n);
-    asm_opc(&g->a, (0xb8 + (R11 & 7)) | P_REXW, 0, 0, R11);
-    asm_q(&g->a, (uint64_t)(uintptr_t)g->tb);
-    asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, last_tb));
     emit_exit(g, TB_EXIT_REQUESTED, 0);
 }
 

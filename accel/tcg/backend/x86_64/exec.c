@@ -143,10 +143,8 @@ static uint64_t native_exec(TBExecCtx *ctx, TranslationBlock *tb)
         tlb = &native_no_tlb;
     }
     ctx->cur_tb = tb;
+    ctx->last_tb = tb; /* every exit stores its own TB; the lookup stub's miss leaves this */
     ret = native_enter(ctx, (const uint8_t *)tb->code + NATIVE_BODY_OFF, tlb);
-    if (ctx->exit_reason != TB_EXIT_REQUESTED) {
-        ctx->last_tb = ctx->cur_tb;
-    }
     return ret;
 }
 
