@@ -567,6 +567,33 @@ static void test_guest_memory_inline_tlb(void)
         CHECK_EQ(t.env->loads, 2);
         CHECK_EQ(t.env->fault_addr, 0x4011);
     }
+    /* A NULL table (mmu 1 here) sends every access of its index to the hook, none other. */
+    {
+        IRv64 d = ir_temp_i64(t.f);
+        ir_insn_start(t.f, 0, 0, 0);
+        ir_qemu_ld_i64(t.f, d, IRT(t.g.r[0]), IR_MO_32, 1);
+        ir_mov_i64(t.f, t.g.r[2], d);
+        ir_qemu_ld_i64(t.f, d, IRT(t.g.r[1]), IR_MO_32, 2);
+        ir_mov_i64(t.f, t.g.r[3], d);
+        ir_qemu_st_i64(t.f, t.g.r[3], IRT(t.g.r[0]), IR_MO_32, 1);
+        ir_exit_tb(t.f, IR_EXIT_NOCHAIN, 0);
+        tb = toy_gen(&t);
+        tlb.table[1] = NULL;
+        stl_le_p(&t.env->mem[0x5010], 0x11223344);
+        stl_le_p(&t.env->mem[0x6010], 0x55667788);
+        t.env->r[0] = 0x5010;
+        t.env->r[1] = 0x6010;
+        t.env->loads = t.env->stores = 0;
+        t.env->last_mmu = 0;
+        toy_run(&t, tb);
+        CHECK_EQ(t.env->r[2], 0x11223344);
+        CHECK_EQ(t.env->r[3], 0x55667788);
+        CHECK_EQ(ldl_le_p(&t.env->mem[0x5010]), 0x55667788);
+        CHECK_EQ(t.env->loads, 1);
+        CHECK_EQ(t.env->stores, 1);
+        CHECK_EQ(t.env->last_mmu, 1);
+        tlb.table[1] = tables[1];
+    }
     for (int m = 0; m < 3; m++) {
         free(tables[m]);
     }

@@ -1206,8 +1206,9 @@ static SlowPath *new_slow(Gen *g)
     return &g->slow[g->nslow++];
 }
 
-/* Load from [r10] (or extend rax when from == RAX) into rd per memop. */
-static void emit_guest_load(Gen *g, unsigned rd, unsigned mo, bool w, bool from_rax)
+/* Load from [r10 + index] (index < 0: [r10]; or extend rax) into rd per memop. */
+static void emit_guest_load(Gen *g, unsigned rd, unsigned mo, bool w, bool from_rax,
+                            int index)
 {
     unsigned size = mo & IR_MO_SIZE;
     bool sign = mo & IR_MO_SIGN;
@@ -1221,6 +1222,8 @@ static void emit_guest_load(Gen *g, unsigned rd, unsigned mo, bool w, bool from_
     }
     if (from_rax) {
         asm_rr(&g->a, opc, rd, RAX);
+    } else if (index >= 0) {
+        asm_rmx(&g->a, opc, rd, R10, (unsigned)index, 0);
     } else {
         asm_rm(&g->a, opc, rd, R10, 0);
     }
@@ -1275,10 +1278,8 @@ static void gen_qemu(Gen *g, const IROp *op)
     asm_shift_ri(&g->a, SH_SHR, true, R11, NATIVE_PAGE_BITS);
     asm_rm(&g->a, 0x23 | P_REXW, R11, RBX, offsetof(TLBFast, mask) + 8 * mmu);
     asm_shift_ri(&g->a, SH_SHL, true, R11, 5);
-    asm_rm(&g->a, 0x8b | P_REXW, R10, RBX, offsetof(TLBFast, table) + 8 * mmu);
-    asm_rr(&g->a, 0x85 | P_REXW, R10, R10);
-    sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_E);
-    asm_alu_rr(&g->a, ALU_ADD, true, R11, R10);
+    /* Never NULL: exec.c stands in a never-matching table for a NULL one. */
+    asm_rm(&g->a, 0x03 | P_REXW, R11, RBX, offsetof(TLBFast, table) + 8 * mmu);
     if ((mo & IR_MO_ALIGN && size > 1) || (mo & IR_MO_ALIGN_16)) {
         asm_rr(&g->a, 0xf7, 0, ra);
         asm_d(&g->a, (mo & IR_MO_ALIGN_16) ? 15 : size - 1);
@@ -1300,8 +1301,13 @@ static void gen_qemu(Gen *g, const IROp *op)
     asm_rm(&g->a, 0x3b | P_REXW, R10, R11,
            is_st ? offsetof(TLBFastEntry, addr_write) : offsetof(TLBFastEntry, addr_read));
     sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_NE);
-    asm_mov_rr(&g->a, a64, R10, ra);
-    asm_rm(&g->a, 0x03 | P_REXW, R10, R11, offsetof(TLBFastEntry, addend));
+    /* A 64-bit address is a clean index; a 32-bit one must be zero-extended first. */
+    if (a64 && ra != RSP) {
+        asm_rm(&g->a, 0x8b | P_REXW, R10, R11, offsetof(TLBFastEntry, addend));
+    } else {
+        asm_mov_rr(&g->a, a64, R10, ra);
+        asm_rm(&g->a, 0x03 | P_REXW, R10, R11, offsetof(TLBFastEntry, addend));
+    }
     if (is_st) {
         unsigned opc;
         switch (mo & IR_MO_SIZE) {
@@ -1310,9 +1316,13 @@ static void gen_qemu(Gen *g, const IROp *op)
         case IR_MO_32: opc = 0x89; break;
         default: opc = 0x89 | P_REXW; break;
         }
-        asm_rm(&g->a, opc, rv, R10, 0);
+        if (a64 && ra != RSP) {
+            asm_rmx(&g->a, opc, rv, R10, ra, 0);
+        } else {
+            asm_rm(&g->a, opc, rv, R10, 0);
+        }
     } else {
-        emit_guest_load(g, rd, mo, w, false);
+        emit_guest_load(g, rd, mo, w, false, a64 && ra != RSP ? (int)ra : -1);
     }
     sp->fast_start = (uint32_t)fast_start;
     sp->resume = (uint32_t)g->a.n;
@@ -1374,7 +1384,7 @@ static void emit_slow_path(Gen *g, const SlowPath *s)
         asm_movi(&g->a, RCX, mmu);
         asm_rm(&g->a, 0x8b | P_REXW, RAX, R15, offsetof(TBExecCtx, mem));
         asm_rm(&g->a, 0xff, 2, RAX, offsetof(GuestMemOps, load));
-        emit_guest_load(g, (unsigned)s->out_reg, mo, s->out64, true);
+        emit_guest_load(g, (unsigned)s->out_reg, mo, s->out64, true, -1);
     }
     for (unsigned r = 0; r < 16; r++) {
         if ((s->save_mask & (1u << r)) && (int)r != s->out_reg) {
