@@ -120,10 +120,13 @@ const char *tb_backend_names(void);
 
 static inline void tb_exec_kick(TBExecCtx *ctx)
 {
+    int32_t budget = __atomic_load_n(&ctx->budget, __ATOMIC_RELAXED);
+
     ctx->exit_request = 1;
-    __atomic_store_n(&ctx->budget,
-                     __atomic_load_n(&ctx->budget, __ATOMIC_RELAXED) - TB_KICK_BUDGET_OFFSET,
-                     __ATOMIC_RELAXED);
+    /* Kicked already (and not run since): once is enough, and more would overflow. */
+    if (budget >= -(TB_KICK_BUDGET_OFFSET / 2)) {
+        __atomic_store_n(&ctx->budget, budget - TB_KICK_BUDGET_OFFSET, __ATOMIC_RELAXED);
+    }
 }
 
 static inline int32_t tb_exec_budget_left(const TBExecCtx *ctx)

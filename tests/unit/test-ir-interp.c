@@ -891,9 +891,13 @@ static void test_budget_and_exit_request(void)
 
     t.ctx.budget = 1000;
     tb_exec_kick(&t.ctx);
+    tb_exec_kick(&t.ctx); /* repeated kicks (a timer thread's) must not pile up */
+    tb_exec_kick(&t.ctx);
+    CHECK_EQ(tb_exec_budget_left(&t.ctx), 1000);
     toy_run(&t, c);
     CHECK_EQ(t.ctx.exit_reason, TB_EXIT_REQUESTED);
     CHECK_EQ(t.env->r[2], 12);
+    CHECK_EQ(tb_exec_budget_left(&t.ctx), 999);
     t.ctx.exit_request = 0;
 
     /* Unchaining the loop lets it fall through to its exit. */
