@@ -60,7 +60,7 @@ static void tcg_kick_cpus(void *opaque)
 
     s->kicked = 1;
     for (int i = 0; i < s->nr_cpus; i++) {
-        s->cpus[i]->ctx.exit_request = 1;
+        tb_exec_kick(&s->cpus[i]->ctx);
     }
 }
 

@@ -12,9 +12,11 @@
  * - set_jump() patches a goto_tb slot to jump straight into another TB's code, or back to
  *   the fall-through exit path when dest is NULL.
  * - Before any op that can unwind (guest memory access slow path, helper call that may
- *   read globals) the code stores its position into ctx->pos, and on every entry into a
- *   TB other than the first it stores ctx->cur_tb, so that tb_insn_index(ctx->cur_tb,
+ *   read globals) the code stores its position into ctx->pos and its TB into ctx->cur_tb
+ *   (or has stored cur_tb on entry to the TB), so that tb_insn_index(ctx->cur_tb,
  *   ctx->pos) names the faulting guest instruction.
+ * - Generated code may test only ctx->budget at block entries: a kick must go through
+ *   tb_exec_kick(), which also drives the budget negative.
  */
 #ifndef ACCEL_TCG_BACKEND_H
 #define ACCEL_TCG_BACKEND_H
@@ -113,5 +115,32 @@ const TBBackend *tb_backend_default(void);
 const TBBackend *tb_backend_find(const char *name, size_t len);
 /* The names tb_backend_find() accepts on this host, for messages ("native, interp"). */
 const char *tb_backend_names(void);
+
+/*
+ * Ask the code running on ctx to return to the exec loop soon (from any thread or a
+ * signal handler).  Native code tests only the budget at block entries, so the budget is
+ * driven negative too.  The store races with the code's own decrement and may be lost;
+ * the flag stays, and the loop sees it when the budget runs out (a few thousand blocks).
+ * tb_exec_budget_left() undoes the offset for the entry counts.
+ */
+#define TB_KICK_BUDGET_OFFSET (1 << 30)
+
+static inline void tb_exec_kick(TBExecCtx *ctx)
+{
+    int32_t budget = __atomic_load_n(&ctx->budget, __ATOMIC_RELAXED);
+
+    ctx->exit_request = 1;
+    /* Kicked already (and not run since): once is enough, and more would overflow. */
+    if (budget >= -(TB_KICK_BUDGET_OFFSET / 2)) {
+        __atomic_store_n(&ctx->budget, budget - TB_KICK_BUDGET_OFFSET, __ATOMIC_RELAXED);
+    }
+}
+
+static inline int32_t tb_exec_budget_left(const TBExecCtx *ctx)
+{
+    int32_t left = ctx->budget;
+
+    return left < -(TB_KICK_BUDGET_OFFSET / 2) ? left + TB_KICK_BUDGET_OFFSET : left;
+}
 
 #endif

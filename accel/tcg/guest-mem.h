@@ -41,7 +41,10 @@ typedef struct TLBFastEntry {
  * The TLB as the backend sees it.  For mmu index i, table[i] has mask[i] + 1 entries (a
  * power of two, at least 2, or table[i] == NULL for "always use the hook"); the entry for
  * addr is table[i][(addr >> page_bits) & mask[i]].  The embedding may resize or refill the
- * tables at any time outside generated code.
+ * tables at any time outside generated code.  The native x86-64 backend runs on a private
+ * copy of a TLBFast that has a NULL table (made when it enters code), so an embedding that
+ * switches table pointers from hooks or helpers must leave no table NULL (a one-entry
+ * table whose tags are all ones always misses).
  */
 typedef struct TLBFast {
     TLBFastEntry *table[IR_MAX_MMU_IDX];

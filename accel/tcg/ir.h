@@ -13,7 +13,8 @@
  *           once by the frontend with a name.  Backends may cache globals (in registers or
  *           interpreter slots) but must have them in env at every *sync point*: calls that
  *           read or write globals, guest memory accesses (they may fault, and the fault path
- *           reads env), the ends of basic blocks, and TB exits.
+ *           reads env; a backend may write back only on the path that leaves its code, e.g.
+ *           a TLB miss), the ends of basic blocks, and TB exits.
  *   TB      block-local, keeps its value across labels and branches inside the TB.
  *   EBB     block-local scratch, valid within one extended basic block: it survives the
  *           fall-through of a brcond but is dead at every set_label.  This is what frontends

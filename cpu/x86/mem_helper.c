@@ -145,6 +145,11 @@ static void tlb_set_flush(X86TCGCPU *c, X86TLBSet *set, bool include_global)
     jc_clear_listed(c, set);
 }
 
+/* Tags with every bit set: never a hit.  Only read. */
+static TLBFastEntry x86_tlb_never[1] = {
+    {.addr_read = ~0ull, .addr_write = ~0ull, .addr_code = ~0ull},
+};
+
 /* Make set the current one: the inline TLB and the inline jump-cache probe use it. */
 static void tlb_set_activate(X86TCGCPU *c, X86TLBSet *set)
 {
@@ -394,6 +399,11 @@ void x86_tlb_init(X86TCGCPU *c)
     }
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
         c->tlb_fast.mask[m] = X86_TLB_SIZE - 1;
+    }
+    /* Indexes the frontend never uses: no NULL table (guest-mem.h), so no private copy. */
+    for (int m = X86_NB_MMU_MODES; m < IR_MAX_MMU_IDX; m++) {
+        c->tlb_fast.table[m] = x86_tlb_never;
+        c->tlb_fast.mask[m] = 0;
     }
     tlb_set_activate(c, &c->tlb_sets[0]);
     x86_tlb_flush(c->env, true);

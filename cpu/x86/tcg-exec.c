@@ -542,13 +542,13 @@ X86ExecExit x86_exec(X86TCGCPU *c, uint64_t budget)
             c->stats.exit_requested++;
             c->stats.linked_entries--;
         }
-        c->stats.linked_entries += (uint64_t)(chain_budget - c->ctx.budget);
+        c->stats.linked_entries += (uint64_t)(chain_budget - tb_exec_budget_left(&c->ctx));
         if (c->count_insns) {
             c->insns += tb->icount;
             done += tb->icount;
         } else {
             /* Without exact counts, a chained block entry counts as one unit. */
-            done += (uint64_t)tb->icount + (uint64_t)(chain_budget - c->ctx.budget);
+            done += (uint64_t)tb->icount + (uint64_t)(chain_budget - tb_exec_budget_left(&c->ctx));
         }
         if (last_reason == TB_EXIT_REQUESTED) {
             env->rip = last->pc - last->cs_base;

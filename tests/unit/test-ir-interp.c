@@ -567,6 +567,33 @@ static void test_guest_memory_inline_tlb(void)
         CHECK_EQ(t.env->loads, 2);
         CHECK_EQ(t.env->fault_addr, 0x4011);
     }
+    /* A NULL table (mmu 1 here) sends every access of its index to the hook, none other. */
+    {
+        IRv64 d = ir_temp_i64(t.f);
+        ir_insn_start(t.f, 0, 0, 0);
+        ir_qemu_ld_i64(t.f, d, IRT(t.g.r[0]), IR_MO_32, 1);
+        ir_mov_i64(t.f, t.g.r[2], d);
+        ir_qemu_ld_i64(t.f, d, IRT(t.g.r[1]), IR_MO_32, 2);
+        ir_mov_i64(t.f, t.g.r[3], d);
+        ir_qemu_st_i64(t.f, t.g.r[3], IRT(t.g.r[0]), IR_MO_32, 1);
+        ir_exit_tb(t.f, IR_EXIT_NOCHAIN, 0);
+        tb = toy_gen(&t);
+        tlb.table[1] = NULL;
+        stl_le_p(&t.env->mem[0x5010], 0x11223344);
+        stl_le_p(&t.env->mem[0x6010], 0x55667788);
+        t.env->r[0] = 0x5010;
+        t.env->r[1] = 0x6010;
+        t.env->loads = t.env->stores = 0;
+        t.env->last_mmu = 0;
+        toy_run(&t, tb);
+        CHECK_EQ(t.env->r[2], 0x11223344);
+        CHECK_EQ(t.env->r[3], 0x55667788);
+        CHECK_EQ(ldl_le_p(&t.env->mem[0x5010]), 0x55667788);
+        CHECK_EQ(t.env->loads, 1);
+        CHECK_EQ(t.env->stores, 1);
+        CHECK_EQ(t.env->last_mmu, 1);
+        tlb.table[1] = tables[1];
+    }
     for (int m = 0; m < 3; m++) {
         free(tables[m]);
     }
@@ -863,10 +890,14 @@ static void test_budget_and_exit_request(void)
     CHECK_EQ(t.env->r[2], 11); /* the first entry plus ten chained ones */
 
     t.ctx.budget = 1000;
-    t.ctx.exit_request = 1;
+    tb_exec_kick(&t.ctx);
+    tb_exec_kick(&t.ctx); /* repeated kicks (a timer thread's) must not pile up */
+    tb_exec_kick(&t.ctx);
+    CHECK_EQ(tb_exec_budget_left(&t.ctx), 1000);
     toy_run(&t, c);
     CHECK_EQ(t.ctx.exit_reason, TB_EXIT_REQUESTED);
     CHECK_EQ(t.env->r[2], 12);
+    CHECK_EQ(tb_exec_budget_left(&t.ctx), 999);
     t.ctx.exit_request = 0;
 
     /* Unchaining the loop lets it fall through to its exit. */
@@ -1112,6 +1143,78 @@ static void test_perf(void)
  * value whose flags are live, and setcond + brcond pairs.  Unoptimized IR, so the shapes
  * reach the backend as written.
  */
+/*
+ * "t = a op b (64-bit); d = ext32u(t)", t dying there: the native backend emits one 32-bit
+ * op into d (and an LEA for a three-operand add).  Outputs alias an input, a fresh EBB
+ * temp or another global; inputs carry high halves that must not leak into the result.
+ */
+static void test_ext32u_fusion(void)
+{
+    static const IROpcode opcs[] = {IR_OP_ADD, IR_OP_SUB, IR_OP_MUL, IR_OP_AND, IR_OP_OR,
+                                    IR_OP_XOR, IR_OP_ANDC, IR_OP_SHL, IR_OP_SHR, IR_OP_SAR};
+    static const uint64_t bconsts[] = {0, 1, 5, 31, 32, 0xfffffff0ull, 0x123456789ull};
+    uint64_t seed = 4242;
+    Toy t;
+
+    toy_init(&t, false);
+    for (size_t oi = 0; oi < ARRAY_SIZE(opcs); oi++) {
+        /* bk: the second input is r1, or the constant bconsts[bk - 1] */
+        for (size_t bk = 0; bk <= ARRAY_SIZE(bconsts); bk++) {
+            for (int alias = 0; alias < 4; alias++) {
+                IRFunc *f = t.f;
+                IRv64 tmp = ir_temp_i64(f), out = ir_temp_i64(f);
+                uint32_t b = bk ? ir_const(f, IR_I64, bconsts[bk - 1]).idx : t.g.r[1].idx;
+                uint32_t d = alias == 0 ? t.g.r[4].idx : alias == 1 ? t.g.r[0].idx
+                           : alias == 2 ? t.g.r[1].idx : out.idx;
+                uint64_t op[3] = {tmp.idx, t.g.r[0].idx, b}, ext[2] = {d, tmp.idx};
+                TranslationBlock *tb;
+
+                if (alias == 2 && bk) {
+                    continue;
+                }
+                ir_insn_start(f, 0x1000, 0, 0);
+                ir_emit(f, opcs[oi], IR_I64, op);
+                ir_emit(f, IR_OP_EXT32U, IR_I64, ext);
+                if (alias == 3) {
+                    ir_mov_i64(f, t.g.r[4], out);
+                }
+                /* Fused adds into a register other than the inputs': LEAs */
+                ir_add_i64(f, tmp, t.g.r[2], t.g.r[3]);
+                ir_ext32u_i64(f, t.g.r[5], tmp);
+                ir_add_i64(f, tmp, t.g.r[2], ir_const_i64(f, (uint64_t)-16));
+                ir_ext32u_i64(f, t.g.r[6], tmp);
+                ir_exit_tb(f, IR_EXIT_NOCHAIN, 0);
+                tb = toy_gen(&t);
+                for (int v = 0; v < VECTORS; v++) {
+                    uint64_t x[4] = {test_rand_interesting(&seed), test_rand_interesting(&seed),
+                                     test_rand_interesting(&seed),
+                                     test_rand_interesting(&seed)};
+                    uint64_t want, got;
+                    if (bk) {
+                        x[1] = bconsts[bk - 1];
+                    }
+                    for (int k = 0; k < 4; k++) {
+                        t.env->r[k] = x[k];
+                    }
+                    t.env->r[4] = 0xdead;
+                    toy_run(&t, tb);
+                    want = (uint32_t)ref_op(opcs[oi], IR_I64, x, 0, 0, IR_COND_EQ);
+                    got = alias == 1 ? t.env->r[0] : alias == 2 ? t.env->r[1] : t.env->r[4];
+                    if (got != want && case_failures++ < 10) {
+                        fprintf(stderr, "%s fused alias %d b %zu: %#" PRIx64 ", %#" PRIx64
+                                ": got %#" PRIx64 " want %#" PRIx64 "\n",
+                                ir_op_defs[opcs[oi]].name, alias, bk, x[0], x[1], got, want);
+                    }
+                    CHECK_EQ(got, want);
+                    CHECK_EQ(t.env->r[5], (uint32_t)(x[2] + x[3]));
+                    CHECK_EQ(t.env->r[6], (uint32_t)(x[2] - 16));
+                }
+            }
+        }
+    }
+    toy_free(&t);
+}
+
 static void test_host_flag_reuse(void)
 {
     uint64_t seed = 777;
@@ -1186,6 +1289,7 @@ int main(void)
     toy_test_run("interp/width_conversions", test_width_conversions);
     toy_test_run("interp/brcond_all_conditions", test_brcond_all_conditions);
     toy_test_run("interp/host_flag_reuse", test_host_flag_reuse);
+    toy_test_run("interp/ext32u_fusion", test_ext32u_fusion);
     toy_test_run("interp/env_load_store", test_env_load_store);
     toy_test_run("interp/guest_memory_hooks", test_guest_memory_hooks);
     toy_test_run("interp/guest_memory_inline_tlb", test_guest_memory_inline_tlb);

@@ -120,6 +120,22 @@ static inline void asm_rm(Asm *a, unsigned opc, unsigned r, unsigned base, int32
     }
 }
 
+/* op r, [base + index + disp] (scale 1); index must not be RSP. */
+static inline void asm_rmx(Asm *a, unsigned opc, unsigned r, unsigned base, unsigned index,
+                           int32_t disp)
+{
+    unsigned mod = (disp == 0 && (base & 7) != RBP) ? 0 : disp == (int8_t)disp ? 1 : 2;
+
+    asm_opc(a, opc, r, index, base);
+    asm_b(a, (uint8_t)(mod << 6 | (r & 7) << 3 | 4));
+    asm_b(a, (uint8_t)((index & 7) << 3 | (base & 7)));
+    if (mod == 1) {
+        asm_b(a, (uint8_t)disp);
+    } else if (mod == 2) {
+        asm_d(a, (uint32_t)disp);
+    }
+}
+
 /* op r, [rip + disp]; disp is relative to the end of the instruction (imm bytes follow). */
 static inline size_t asm_rip(Asm *a, unsigned opc, unsigned r)
 {

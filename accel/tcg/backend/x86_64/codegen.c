@@ -10,8 +10,10 @@
  * immediates wherever the instruction has a form for them.
  *
  * Guest memory accesses probe the TLB inline (see guest-mem.h) and keep the hook call in
- * an out-of-line stub at the end of the block, which saves the caller-saved registers
- * the fast path keeps live, records ctx->pos, calls the hook and jumps back.
+ * an out-of-line stub at the end of the block, which writes the dirty globals back to env,
+ * saves the caller-saved registers the fast path keeps live, records ctx->pos, calls the
+ * hook and jumps back.  Only the hook can fault or look at env, so a TLB hit needs no
+ * write-back: the globals stay dirty in their registers.
  */
 #include <assert.h>
 
@@ -39,6 +41,9 @@ typedef struct SlowPath {
     uint32_t fast_start; /* offset inside the access's fast path, for ctx->pos */
     uint32_t resume;     /* where the stub jumps back */
     uint16_t save_mask;
+    uint16_t sync_mask;   /* registers holding dirty globals: stored to env first */
+    uint16_t sync32_mask; /* ... of which these have a 32-bit home */
+    int32_t sync_disp[16];
     int8_t addr_reg, val_reg, out_reg;
     bool addr64, is_store, out64;
     uint32_t moi;
@@ -62,7 +67,7 @@ typedef struct Gen {
     uint32_t nfix, fixcap;
     SlowPath *slow;
     uint32_t nslow, slowcap;
-    uint32_t req_fix[2];
+    uint32_t req_fix[1];
     /* Host flags as left by the last op: valid when they equal a compare of (fa, fb). */
     bool flags_valid;
     bool flags_test; /* from an AND (test semantics) rather than a SUB (cmp) */
@@ -74,7 +79,12 @@ typedef struct Gen {
     /* setcond t; brcond t != 0: the setcond left its condition code for the branch. */
     bool fused_pending;
     unsigned fused_cc;
+    /* The op after the current one, and whether the current op has done its work too. */
+    const IROp *next;
+    bool next_done;
 } Gen;
+
+static void emit_store_tb(Gen *g, size_t field);
 
 static IRTempKind kind_of(Gen *g, uint64_t t)
 {
@@ -451,9 +461,9 @@ static bool commutative(unsigned opc)
 }
 
 /* The output register for d = f(a, ...) computed in place: a's value copied in first. */
-static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
+static unsigned dest_from_to(Gen *g, const IROp *op, uint64_t d, unsigned argi, bool w)
 {
-    uint64_t d = op->args[0], a = op->args[argi];
+    uint64_t a = op->args[argi];
     unsigned ra, rd;
 
     if (kind_of(g, a) == IR_TEMP_CONST) {
@@ -468,6 +478,36 @@ static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
     rd = reg_alloc(g);
     asm_mov_rr(&g->a, w, rd, ra);
     return rd;
+}
+
+static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
+{
+    return dest_from_to(g, op, op->args[0], argi, w);
+}
+
+/*
+ * "t = a op b (64-bit); d = ext32u(t)" with t dying there is the 32-bit op into d: a
+ * 32-bit x86 op clears the high half.  Every 32-bit guest ALU op and address comes as
+ * this pair.  Only ops whose low half does not depend on the inputs' high halves.
+ */
+static bool fuses_ext32u(Gen *g, const IROp *op)
+{
+    const IROp *n = g->next;
+    uint64_t t = op->args[0];
+
+    if (!n || op->type != IR_I64 || n->opc != IR_OP_EXT32U || n->type != IR_I64 ||
+        n->args[1] != t || !dies(n, 1) || kind_of(g, t) != IR_TEMP_EBB) {
+        return false;
+    }
+    switch (op->opc) {
+    case IR_OP_ADD: case IR_OP_SUB: case IR_OP_MUL: case IR_OP_AND: case IR_OP_OR:
+    case IR_OP_XOR: case IR_OP_ANDC:
+        return true;
+    case IR_OP_SHL:
+        return kind_of(g, op->args[2]) == IR_TEMP_CONST && g->f->temps[op->args[2]].val < 32;
+    default:
+        return false;
+    }
 }
 
 static void gen_binary(Gen *g, const IROp *op)
@@ -487,6 +527,11 @@ static void gen_binary(Gen *g, const IROp *op)
         [IR_OP_ROTL] = SH_ROL, [IR_OP_ROTR] = SH_ROR,
     };
 
+    if (fuses_ext32u(g, op)) {
+        w = false;
+        d = g->next->args[0];
+        g->next_done = true;
+    }
     if (commutative(opc) && (d == b || (kind_of(g, a) == IR_TEMP_CONST &&
                                         kind_of(g, b) != IR_TEMP_CONST))) {
         uint64_t t = a;
@@ -500,6 +545,22 @@ static void gen_binary(Gen *g, const IROp *op)
     } else {
         rb = in_reg(g, b);
     }
+    /* a + b into a fresh register: one LEA (which leaves the flags alone). */
+    if (opc == IR_OP_ADD && d != a && d != b && kind_of(g, a) != IR_TEMP_CONST &&
+        !reusable(g, op, argi)) {
+        unsigned ra = in_reg(g, a);
+        rd = reg_alloc(g);
+        if (bimm) {
+            asm_rm(&g->a, 0x8d | (w ? P_REXW : 0), rd, ra, imm);
+        } else if (rb != RSP) {
+            asm_rmx(&g->a, 0x8d | (w ? P_REXW : 0), rd, ra, rb, 0);
+        } else {
+            asm_rmx(&g->a, 0x8d | (w ? P_REXW : 0), rd, rb, ra, 0);
+        }
+        set_out(g, d, rd);
+        flags_clobbered(g);
+        return;
+    }
     /* Non-commutative with d == b: compute into a fresh register. */
     if (d == b && !commutative(opc) && d != a) {
         unsigned ra = kind_of(g, a) == IR_TEMP_CONST ? 0 : in_reg(g, a);
@@ -510,7 +571,7 @@ static void gen_binary(Gen *g, const IROp *op)
             asm_mov_rr(&g->a, w, rd, ra);
         }
     } else {
-        rd = dest_from(g, op, argi, w);
+        rd = dest_from_to(g, op, d, argi, w);
     }
 
     switch (opc) {
@@ -976,7 +1037,8 @@ static void gen_call_common(Gen *g, const void *fn, unsigned flags, unsigned nin
         }
     }
     if (!(flags & IR_CALL_NO_READ_GLOBALS)) {
-        /* The helper may unwind: record a position inside this op's code. */
+        /* The helper may unwind: record a position inside this op's code, and the TB. */
+        emit_store_tb(g, offsetof(TBExecCtx, cur_tb));
         asm_rip(&g->a, 0x8d | P_REXW, R11);
         asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, pos));
     }
@@ -1144,8 +1206,9 @@ static SlowPath *new_slow(Gen *g)
     return &g->slow[g->nslow++];
 }
 
-/* Load from [r10] (or extend rax when from == RAX) into rd per memop. */
-static void emit_guest_load(Gen *g, unsigned rd, unsigned mo, bool w, bool from_rax)
+/* Load from [r10 + index] (index < 0: [r10]; or extend rax) into rd per memop. */
+static void emit_guest_load(Gen *g, unsigned rd, unsigned mo, bool w, bool from_rax,
+                            int index)
 {
     unsigned size = mo & IR_MO_SIZE;
     bool sign = mo & IR_MO_SIGN;
@@ -1159,6 +1222,8 @@ static void emit_guest_load(Gen *g, unsigned rd, unsigned mo, bool w, bool from_
     }
     if (from_rax) {
         asm_rr(&g->a, opc, rd, RAX);
+    } else if (index >= 0) {
+        asm_rmx(&g->a, opc, rd, R10, (unsigned)index, 0);
     } else {
         asm_rm(&g->a, opc, rd, R10, 0);
     }
@@ -1185,10 +1250,19 @@ static void gen_qemu(Gen *g, const IROp *op)
     if (is_st) {
         rv = in_reg(g, op->args[0]);
     }
-    sync_globals(g);
     if (!is_st) {
         /* Allocate before the fast path: eviction code must run on both paths. */
         rd = (ra != R14 && reusable(g, op, 1)) ? ra : reg_alloc(g);
+    }
+    sp = new_slow(g);
+    /* The sync point of the access is its slow path: note what must be written back. */
+    for (unsigned r = 0; r < 16; r++) {
+        int32_t t = g->owner[r];
+        if (t >= 0 && kind_of(g, (uint64_t)t) == IR_TEMP_GLOBAL && !g->tmem[t]) {
+            sp->sync_mask |= 1u << r;
+            sp->sync32_mask |= home_is_32(g, (uint64_t)t) ? 1u << r : 0;
+            sp->sync_disp[r] = g->f->temps[t].mem_offset;
+        }
     }
     for (unsigned r = 0; r < 16; r++) {
         if ((CALLER_SAVED_MASK & (1u << r)) &&
@@ -1198,17 +1272,14 @@ static void gen_qemu(Gen *g, const IROp *op)
     }
     flags_clobbered(g);
 
-    sp = new_slow(g);
     fast_start = g->a.n;
     /* r11 = &table[mmu][(addr >> page_bits) & mask[mmu]] */
     asm_mov_rr(&g->a, a64, R11, ra);
     asm_shift_ri(&g->a, SH_SHR, true, R11, NATIVE_PAGE_BITS);
     asm_rm(&g->a, 0x23 | P_REXW, R11, RBX, offsetof(TLBFast, mask) + 8 * mmu);
     asm_shift_ri(&g->a, SH_SHL, true, R11, 5);
-    asm_rm(&g->a, 0x8b | P_REXW, R10, RBX, offsetof(TLBFast, table) + 8 * mmu);
-    asm_rr(&g->a, 0x85 | P_REXW, R10, R10);
-    sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_E);
-    asm_alu_rr(&g->a, ALU_ADD, true, R11, R10);
+    /* Never NULL: exec.c stands in a never-matching table for a NULL one. */
+    asm_rm(&g->a, 0x03 | P_REXW, R11, RBX, offsetof(TLBFast, table) + 8 * mmu);
     if ((mo & IR_MO_ALIGN && size > 1) || (mo & IR_MO_ALIGN_16)) {
         asm_rr(&g->a, 0xf7, 0, ra);
         asm_d(&g->a, (mo & IR_MO_ALIGN_16) ? 15 : size - 1);
@@ -1230,8 +1301,13 @@ static void gen_qemu(Gen *g, const IROp *op)
     asm_rm(&g->a, 0x3b | P_REXW, R10, R11,
            is_st ? offsetof(TLBFastEntry, addr_write) : offsetof(TLBFastEntry, addr_read));
     sp->jcc_at[sp->njcc++] = (uint32_t)asm_jcc32(&g->a, CC_NE);
-    asm_mov_rr(&g->a, a64, R10, ra);
-    asm_rm(&g->a, 0x03 | P_REXW, R10, R11, offsetof(TLBFastEntry, addend));
+    /* A 64-bit address is a clean index; a 32-bit one must be zero-extended first. */
+    if (a64 && ra != RSP) {
+        asm_rm(&g->a, 0x8b | P_REXW, R10, R11, offsetof(TLBFastEntry, addend));
+    } else {
+        asm_mov_rr(&g->a, a64, R10, ra);
+        asm_rm(&g->a, 0x03 | P_REXW, R10, R11, offsetof(TLBFastEntry, addend));
+    }
     if (is_st) {
         unsigned opc;
         switch (mo & IR_MO_SIZE) {
@@ -1240,9 +1316,13 @@ static void gen_qemu(Gen *g, const IROp *op)
         case IR_MO_32: opc = 0x89; break;
         default: opc = 0x89 | P_REXW; break;
         }
-        asm_rm(&g->a, opc, rv, R10, 0);
+        if (a64 && ra != RSP) {
+            asm_rmx(&g->a, opc, rv, R10, ra, 0);
+        } else {
+            asm_rm(&g->a, opc, rv, R10, 0);
+        }
     } else {
-        emit_guest_load(g, rd, mo, w, false);
+        emit_guest_load(g, rd, mo, w, false, a64 && ra != RSP ? (int)ra : -1);
     }
     sp->fast_start = (uint32_t)fast_start;
     sp->resume = (uint32_t)g->a.n;
@@ -1268,10 +1348,17 @@ static void emit_slow_path(Gen *g, const SlowPath *s)
         asm_link(&g->a, s->jcc_at[k], g->a.n);
     }
     for (unsigned r = 0; r < 16; r++) {
+        if (s->sync_mask & (1u << r)) {
+            asm_rm(&g->a, 0x89 | (s->sync32_mask & (1u << r) ? 0 : P_REXW), r, R14,
+                   s->sync_disp[r]);
+        }
+    }
+    for (unsigned r = 0; r < 16; r++) {
         if (s->save_mask & (1u << r)) {
             asm_rm(&g->a, 0x89 | P_REXW, r, RSP, NATIVE_SAVE_OFF + 8 * r);
         }
     }
+    emit_store_tb(g, offsetof(TBExecCtx, cur_tb));
     at = asm_rip(&g->a, 0x8d | P_REXW, R11);
     asm_link(&g->a, at, s->fast_start);
     asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, pos));
@@ -1297,7 +1384,7 @@ static void emit_slow_path(Gen *g, const SlowPath *s)
         asm_movi(&g->a, RCX, mmu);
         asm_rm(&g->a, 0x8b | P_REXW, RAX, R15, offsetof(TBExecCtx, mem));
         asm_rm(&g->a, 0xff, 2, RAX, offsetof(GuestMemOps, load));
-        emit_guest_load(g, (unsigned)s->out_reg, mo, s->out64, true);
+        emit_guest_load(g, (unsigned)s->out_reg, mo, s->out64, true, -1);
     }
     for (unsigned r = 0; r < 16; r++) {
         if ((s->save_mask & (1u << r)) && (int)r != s->out_reg) {
@@ -1309,8 +1396,17 @@ static void emit_slow_path(Gen *g, const SlowPath *s)
 
 /* ---- exits ---- */
 
+/* ctx->field = this TB (r11 is scratch).  The prologue does not store cur_tb. */
+static void emit_store_tb(Gen *g, size_t field)
+{
+    asm_opc(&g->a, (0xb8 + (R11 & 7)) | P_REXW, 0, 0, R11);
+    asm_q(&g->a, (uint64_t)(uintptr_t)g->tb);
+    asm_rm(&g->a, 0x89 | P_REXW, R11, R15, (int32_t)field);
+}
+
 static void emit_exit(Gen *g, unsigned reason, uint64_t val)
 {
+    emit_store_tb(g, offsetof(TBExecCtx, last_tb));
     asm_rm(&g->a, 0xc7, 0, R15, offsetof(TBExecCtx, exit_reason));
     asm_d(&g->a, reason);
     asm_movi(&g->a, RAX, val);
@@ -1381,25 +1477,19 @@ static void gen_lookup_key(Gen *g, const IROp *op)
 
 static void gen_prologue(Gen *g)
 {
-    /* --ctx->budget < 0 || ctx->exit_request: leave before running anything. */
+    /*
+     * --ctx->budget < 0: leave before running anything.  A kick (tb_exec_kick) makes the
+     * budget negative besides setting exit_request, so one test serves both.  cur_tb is
+     * stored only where it is read: before a slow path or helper that may unwind.
+     */
     asm_rm(&g->a, 0x83, ALU_SUB, R15, offsetof(TBExecCtx, budget));
     asm_b(&g->a, 1);
     g->req_fix[0] = (uint32_t)asm_jcc32(&g->a, CC_S);
-    asm_rm(&g->a, 0x83, ALU_CMP, R15, offsetof(TBExecCtx, exit_request));
-    asm_b(&g->a, 0);
-    g->req_fix[1] = (uint32_t)asm_jcc32(&g->a, CC_NE);
-    asm_opc(&g->a, (0xb8 + (R11 & 7)) | P_REXW, 0, 0, R11);
-    asm_q(&g->a, (uint64_t)(uintptr_t)g->tb);
-    asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, cur_tb));
 }
 
 static void gen_requested_exit(Gen *g)
 {
     asm_link(&g->a, g->req_fix[0], g->a.n);
-    asm_link(&g->a, g->req_fix[1], g->a.n);
-    asm_opc(&g->a, (0xb8 + (R11 & 7)) | P_REXW, 0, 0, R11);
-    asm_q(&g->a, (uint64_t)(uintptr_t)g->tb);
-    asm_rm(&g->a, 0x89 | P_REXW, R11, R15, offsetof(TBExecCtx, last_tb));
     emit_exit(g, TB_EXIT_REQUESTED, 0);
 }
 
@@ -1430,6 +1520,8 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
 
     for (uint32_t i = 0; i < f->nb_ops && !g.too_big; i++) {
         const IROp *op = &f->ops[i];
+
+        g.next = i + 1 < f->nb_ops ? &f->ops[i + 1] : NULL;
 
         if (op->opc == IR_OP_SET_LABEL) {
             reachable = true;
@@ -1538,6 +1630,11 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
             break;
         }
         op_done(&g, op);
+        if (g.next_done) {
+            /* The fused ext32u: its input never got a register of its own. */
+            g.next_done = false;
+            op_done(&g, &f->ops[++i]);
+        }
     }
     if (reachable) {
         /* Falling off the end: leave like an unchainable exit. */

@@ -154,22 +154,49 @@ __asm__(".text\n"
         "    ret\n"
         ".size native_exit_nochain, .-native_exit_nochain\n");
 
-/* Without a usable TLB every probe sees a NULL table and takes the hook. */
-static const TLBFast native_no_tlb;
+/*
+ * The probe in TB code does not test for a NULL table: a table that always misses stands
+ * in for one (every low bit set, mask 0).  Code only reads it.
+ */
+static TLBFastEntry native_miss_table[1] = {
+    {.addr_read = ~0ull, .addr_write = ~0ull, .addr_code = ~0ull},
+};
+static __thread TLBFast native_tlb_copy;
+
+/*
+ * The TLBFast that TB code gets: the embedding's own (so that table switches made by hooks
+ * and helpers while code runs take effect) when it has no NULL table, else a copy with
+ * the NULL tables replaced (see guest-mem.h), or all-miss tables without a usable TLB.
+ */
+static const TLBFast *native_tlb(const TLBFast *tlb)
+{
+    bool usable = tlb && tlb->page_bits == NATIVE_PAGE_BITS;
+
+    for (unsigned i = 0; usable && i < IR_MAX_MMU_IDX; i++) {
+        if (!tlb->table[i]) {
+            break;
+        }
+        if (i == IR_MAX_MMU_IDX - 1) {
+            return tlb;
+        }
+    }
+    for (unsigned i = 0; i < IR_MAX_MMU_IDX; i++) {
+        bool have = usable && tlb->table[i];
+        native_tlb_copy.table[i] = have ? tlb->table[i] : native_miss_table;
+        native_tlb_copy.mask[i] = have ? tlb->mask[i] : 0;
+    }
+    native_tlb_copy.page_bits = NATIVE_PAGE_BITS;
+    return &native_tlb_copy;
+}
 
 static uint64_t native_exec(TBExecCtx *ctx, TranslationBlock *tb)
 {
-    const TLBFast *tlb = ctx->tlb;
+    const TLBFast *tlb = native_tlb(ctx->tlb);
     uint64_t ret;
 
-    if (!tlb || tlb->page_bits != NATIVE_PAGE_BITS) {
-        tlb = &native_no_tlb;
-    }
     ctx->cur_tb = tb;
+    ctx->last_tb = tb; /* every exit stores its own TB; the lookup stub's miss leaves this */
     ret = native_enter(ctx, (const uint8_t *)tb->code + NATIVE_BODY_OFF, tlb);
-    if (ctx->exit_reason != TB_EXIT_REQUESTED) {
-        ctx->last_tb = ctx->cur_tb;
-    }
     return ret;
 }
 

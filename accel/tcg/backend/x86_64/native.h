@@ -12,8 +12,10 @@
  *   [rsp + NATIVE_SAVE_OFF + 8 * reg]   caller-saved registers around slow-path calls
  *   [rsp + NATIVE_SPILL_OFF + 8 * slot] spill slots for IR temps
  *
- * A TB's code starts with the chained-entry prologue (budget and exit_request checks,
- * then ctx->cur_tb = tb), NATIVE_BODY_OFF bytes long; exec() enters at the body.
+ * A TB's code starts with the chained-entry prologue (one budget check; a kick makes the
+ * budget negative), NATIVE_BODY_OFF bytes long; exec() enters at the body.  ctx->cur_tb
+ * is stored by the code that may unwind (slow paths, helper calls), ctx->last_tb by the
+ * exits.
  */
 #ifndef ACCEL_TCG_BACKEND_X86_64_NATIVE_H
 #define ACCEL_TCG_BACKEND_X86_64_NATIVE_H
@@ -24,7 +26,7 @@
 #define NATIVE_SPILL_OFF (NATIVE_SAVE_OFF + 16 * 8)
 #define NATIVE_MAX_SLOTS 2048
 #define NATIVE_FRAME_SIZE (NATIVE_SPILL_OFF + NATIVE_MAX_SLOTS * 8 + 16) /* multiple of 16 */
-#define NATIVE_BODY_OFF 36
+#define NATIVE_BODY_OFF 11
 #define NATIVE_PAGE_BITS 12
 
 /* The trampoline (exec.c): runs code with the register roles above, returns rax. */
