@@ -74,6 +74,12 @@ struct TBExecCtx {
      */
     const TBJumpCache *jc_second;
     uint64_t lookup_inline_second_hits;
+    /*
+     * Optional output of lookup_tb: the returned TB's code (tb->code), when the hook knows
+     * it without reading the TB header (x86: from a jc_victim slot).  A backend that
+     * wants it clears it before the call; NULL after the call means "read tb->code".
+     */
+    void *lookup_code;
 };
 
 /* gen_code() results besides a byte count. */

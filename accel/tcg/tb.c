@@ -24,7 +24,7 @@ struct TBPage {
     TBPage *next;
 };
 
-#define ARENA_ALIGN 16
+#define ARENA_ALIGN TB_ARENA_ALIGN
 
 static void *arena_map(size_t size)
 {
@@ -168,6 +168,8 @@ void tb_jc_register(TBCache *c, TBJumpCache *jc)
 {
     c->jcs = xrealloc(c->jcs, (c->nb_jcs + 1) * sizeof(*c->jcs));
     c->jcs[c->nb_jcs++] = jc;
+    jc->code_to_tb = (uintptr_t)(c->buf_exec - c->buf) + TB_CODE_OFFSET;
+    tb_jc_clear(jc);
 }
 
 void tb_jc_unregister(TBCache *c, TBJumpCache *jc)
@@ -182,7 +184,9 @@ void tb_jc_unregister(TBCache *c, TBJumpCache *jc)
 
 void tb_jc_clear(TBJumpCache *jc)
 {
-    memset(jc->entry, 0, sizeof(jc->entry));
+    for (uint32_t i = 0; i < TB_JC_SIZE; i++) {
+        tb_jc_slot_clear(&jc->entry[i]);
+    }
 }
 
 /* ---- hash table ---- */
@@ -436,9 +440,12 @@ void tb_invalidate(TBCache *c, TranslationBlock *tb)
     }
     jh = tb_jc_hash(tb->pc);
     for (uint32_t i = 0; i < c->nb_jcs; i++) {
-        if (c->jcs[i]->entry[jh] == tb) {
-            c->jcs[i]->entry[jh] = NULL;
+        if (c->jcs[i]->entry[jh].code == tb->code) {
+            tb_jc_slot_clear(&c->jcs[i]->entry[jh]);
         }
+    }
+    if (c->hooks.invalidated) {
+        c->hooks.invalidated(c->hooks.opaque, tb);
     }
     /* Every jump into tb goes back to the loop from now on... */
     while (tb->jmp_list_head) {
@@ -551,6 +558,8 @@ static int tb_try_gen(TBCache *c, IRFunc *f, TranslationBlock **out)
         return TB_GEN_BUFFER_FULL;
     }
     tb = (TranslationBlock *)(c->buf + tb_off);
+    /* tb_from_code() relies on this distance (tb_off is a multiple of 64). */
+    _Static_assert(64 % ARENA_ALIGN == 0, "TB headers at 64-byte boundaries are aligned");
     memset(tb, 0, sizeof(*tb));
     tb->code = c->buf_exec + code_off;
     tb->code_rw = c->buf + code_off;

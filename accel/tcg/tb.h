@@ -79,11 +79,26 @@ typedef struct TBKey {
     uint32_t cflags;
 } TBKey;
 
-/* Per-CPU direct-mapped cache of recently used TBs, by virtual PC. */
+/*
+ * Per-CPU direct-mapped cache of recently used TBs, by virtual PC.  A slot holds the
+ * lookup key and the host code itself, so a probe (and a hit) reads one 32-byte slot and
+ * no TB header: in the fork+exec and network profiles most of the lookup time was the
+ * load of a cold header.  Empty slots have flags_word TB_JC_EMPTY, which no key has
+ * (cflags never has all bits set).  The TB is found from its code (code_to_tb).
+ */
 #define TB_JC_BITS 12
 #define TB_JC_SIZE (1u << TB_JC_BITS)
+#define TB_JC_EMPTY UINT64_MAX
+typedef struct TBJumpSlot {
+    uint64_t pc;
+    uint64_t cs_base;
+    uint64_t flags_word; /* flags | (uint64_t)cflags << 32, as the TB's two key words */
+    void *code;          /* the TB's executable code (tb->code) */
+} TBJumpSlot;
 typedef struct TBJumpCache {
-    TranslationBlock *entry[TB_JC_SIZE];
+    TBJumpSlot entry[TB_JC_SIZE];
+    /* code - code_to_tb is the TB header (writable view): set by tb_jc_register(). */
+    uintptr_t code_to_tb;
 } TBJumpCache;
 
 typedef struct TBPage TBPage;
@@ -100,6 +115,8 @@ typedef struct TBCacheHooks {
     /* The whole cache was flushed (every page lost its code). */
     void (*flushed)(void *opaque);
     void *opaque;
+    /* tb was invalidated (called before its code can be reused): drop copies of it. */
+    void (*invalidated)(void *opaque, const TranslationBlock *tb);
 } TBCacheHooks;
 
 typedef struct TBCacheStats {
@@ -156,31 +173,68 @@ void tb_cache_free(TBCache *c);
 void tb_cache_set_hooks(TBCache *c, const TBCacheHooks *hooks);
 TBCacheStats tb_cache_stats(const TBCache *c);
 
-/* Jump caches are cleared by the cache on invalidation and flush, so register them. */
+/*
+ * Jump caches are cleared by the cache on invalidation and flush, so register them
+ * (registering also empties the cache and sets code_to_tb).
+ */
 void tb_jc_register(TBCache *c, TBJumpCache *jc);
 void tb_jc_unregister(TBCache *c, TBJumpCache *jc);
 void tb_jc_clear(TBJumpCache *jc);
+
+/*
+ * Where a TB's code is relative to its header: tb_try_gen() puts the header at a 64-byte
+ * boundary of the arena and the code at the next TB_ARENA_ALIGN boundary after it.
+ */
+#define TB_ARENA_ALIGN 16
+#define TB_CODE_OFFSET \
+    ((sizeof(TranslationBlock) + TB_ARENA_ALIGN - 1) & ~(size_t)(TB_ARENA_ALIGN - 1))
+
+/* The TB whose executable code is code (from a jump-cache slot). */
+static inline TranslationBlock *tb_from_code(const TBCache *c, const void *code)
+{
+    return (TranslationBlock *)((uintptr_t)code - (uintptr_t)(c->buf_exec - c->buf) -
+                                TB_CODE_OFFSET);
+}
+
+static inline uint64_t tb_jc_flags_word(uint32_t flags, uint32_t cflags)
+{
+    return (uint64_t)flags | (uint64_t)cflags << 32;
+}
 
 static inline uint32_t tb_jc_hash(uint64_t pc)
 {
     return (uint32_t)((pc ^ (pc >> TB_JC_BITS)) & (TB_JC_SIZE - 1));
 }
 
+/* Registered caches never hold an invalid TB (tb_invalidate clears its slots). */
 static inline TranslationBlock *tb_jc_lookup(const TBJumpCache *jc, uint64_t pc,
                                              uint64_t cs_base, uint32_t flags, uint32_t cflags)
 {
-    TranslationBlock *tb = jc->entry[tb_jc_hash(pc)];
+    const TBJumpSlot *s = &jc->entry[tb_jc_hash(pc)];
 
-    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
-        tb->cflags == cflags && !tb->invalid) {
-        return tb;
+    if (s->pc == pc && s->cs_base == cs_base && s->flags_word == tb_jc_flags_word(flags, cflags)) {
+        return (TranslationBlock *)((uintptr_t)s->code - jc->code_to_tb);
     }
     return NULL;
 }
 
+static inline void tb_jc_slot_set(TBJumpSlot *s, const TranslationBlock *tb)
+{
+    s->pc = tb->pc;
+    s->cs_base = tb->cs_base;
+    s->flags_word = tb_jc_flags_word(tb->flags, tb->cflags);
+    s->code = tb->code;
+}
+
+static inline void tb_jc_slot_clear(TBJumpSlot *s)
+{
+    s->flags_word = TB_JC_EMPTY;
+    s->code = NULL;
+}
+
 static inline void tb_jc_insert(TBJumpCache *jc, TranslationBlock *tb)
 {
-    jc->entry[tb_jc_hash(tb->pc)] = tb;
+    tb_jc_slot_set(&jc->entry[tb_jc_hash(tb->pc)], tb);
 }
 
 /* Hash-table lookup on the full key. */

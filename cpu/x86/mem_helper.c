@@ -100,28 +100,27 @@ static void jc_clear_listed(X86TCGCPU *c, X86TLBSet *set)
         tb_jc_clear(&set->jc);
     } else {
         for (uint32_t k = 0; k < set->jc_nused; k++) {
-            set->jc.entry[set->jc_used[k]] = NULL;
+            tb_jc_slot_clear(&set->jc.entry[set->jc_used[k]]);
         }
     }
     set->jc_nused = 0;
     set->jc_overflow = false;
 }
 
-/* Put tb in the current set's jump cache, remembering the slot for jc_clear_listed. */
-static void jc_insert_listed(X86TCGCPU *c, TranslationBlock *tb)
+/* Put a slot in the current set's jump cache, remembering where for jc_clear_listed. */
+static void jc_insert_listed(X86TCGCPU *c, const TBJumpSlot *slot)
 {
     X86TLBSet *set = c->cur;
-    uint32_t h = tb_jc_hash(tb->pc);
+    uint32_t h = tb_jc_hash(slot->pc);
 
-    if (!set->jc.entry[h]) {
+    if (!set->jc.entry[h].code) {
         if (set->jc_nused < X86_JC_LIST) {
             set->jc_used[set->jc_nused++] = (uint16_t)h;
         } else {
             set->jc_overflow = true;
         }
     }
-    set->jc.entry[h] = tb;
-    c->jc_victim[victim_hash(tb->pc)] = tb;
+    set->jc.entry[h] = *slot;
 }
 
 /* Drop a set's entries (all, or all but the global ones) and its jump cache. */
@@ -251,46 +250,111 @@ TranslationBlock *x86_jc_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base, uin
     if (!tb) {
         tb = tb_jc_lookup(&c->jc_global, pc, cs_base, flags, cflags);
         if (tb) {
-            jc_insert_listed(c, tb);
+            jc_insert_listed(c, &c->jc_global.entry[tb_jc_hash(pc)]);
         }
     }
     return tb;
 }
 
-TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
-                                       uint32_t flags, uint32_t cflags, uint64_t phys)
+void x86_jc_victim_init(X86TCGCPU *c)
 {
-    TranslationBlock *tb = c->jc_victim[victim_hash(pc)];
+    /* One slot per cache line: a probe is one miss at most. */
+    c->jc_victim = aligned_alloc(64, X86_VICTIM_SIZE * sizeof(*c->jc_victim));
+    if (!c->jc_victim) {
+        abort();
+    }
+    memset(c->jc_victim, 0, X86_VICTIM_SIZE * sizeof(*c->jc_victim));
+    x86_jc_victim_clear(c);
+}
+
+void x86_jc_victim_clear(X86TCGCPU *c)
+{
+    for (uint32_t i = 0; i < X86_VICTIM_SIZE; i++) {
+        tb_jc_slot_clear(&c->jc_victim[i].key);
+    }
+}
+
+void x86_jc_victim_free(X86TCGCPU *c)
+{
+    free(c->jc_victim);
+    c->jc_victim = NULL;
+}
+
+void x86_jc_victim_invalidated(void *opaque, const TranslationBlock *tb)
+{
+    X86TCGCPU *c = opaque;
+    X86VictimSlot *v = &c->jc_victim[victim_hash(tb->pc)];
+
+    if (v->key.code == tb->code) {
+        tb_jc_slot_clear(&v->key);
+    }
+}
+
+const X86VictimSlot *x86_jc_victim_find(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
+                                        uint64_t flags_word, uint64_t phys)
+{
+    const X86VictimSlot *v = &c->jc_victim[victim_hash(pc)];
 
     /* The same test as tb_lookup's: the key, and the physical PC of the current mapping. */
-    if (tb && tb->pc == pc && tb->phys_pc == phys && tb->cs_base == cs_base &&
-        tb->flags == flags && tb->cflags == cflags && !tb->invalid) {
-        return tb;
+    if (v->key.pc == pc && v->phys_pc == phys && v->key.cs_base == cs_base &&
+        v->key.flags_word == flags_word) {
+        return v;
     }
     return NULL;
 }
 
+TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
+                                       uint32_t flags, uint32_t cflags, uint64_t phys)
+{
+    const X86VictimSlot *v = x86_jc_victim_find(c, pc, cs_base,
+                                                tb_jc_flags_word(flags, cflags), phys);
+
+    return v ? tb_from_code(c->cache, v->key.code) : NULL;
+}
+
 /*
- * tb was just found for the current state (so its pc maps to its phys_pc now).  It also
- * goes into jc_global when its code is on one page that the TLB's code entry for the
- * current MMU index maps with a global entry to the same physical page: that mapping
- * outlives CR3 writes, and only the flushes that drop it (page, global, full) clear
- * jc_global.
+ * A block with this slot, found for the current state (so its pc maps to its physical
+ * page phys_page now), goes into the current set's jump cache.  It also goes into
+ * jc_global when its code is on one page that the TLB's code entry for the current MMU
+ * index maps with a global entry to the same physical page: that mapping outlives CR3
+ * writes, and only the flushes that drop it (page, global, full) clear jc_global.
  */
-void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb)
+static void jc_insert_key(X86TCGCPU *c, const TBJumpSlot *slot, bool one_page,
+                          uint64_t phys_page)
 {
     X86TLBSet *set = c->cur;
     int mmu_idx = x86_mmu_index(c->env);
-    unsigned idx = (tb->pc >> 12) & (X86_TLB_SIZE - 1);
+    unsigned idx = (slot->pc >> 12) & (X86_TLB_SIZE - 1);
 
-    jc_insert_listed(c, tb);
-    if (tb->page_addr[1] == TB_NO_PAGE && set->global[mmu_idx][idx] &&
-        tag_matches(set->tlb[mmu_idx][idx].addr_code, tb->pc & PAGE_MASK_4K) &&
-        set->paddr[mmu_idx][idx] == (tb->page_addr[0] & PAGE_MASK_4K)) {
-        uint32_t bit = jc_global_page_bit(tb->pc);
+    jc_insert_listed(c, slot);
+    if (one_page && set->global[mmu_idx][idx] &&
+        tag_matches(set->tlb[mmu_idx][idx].addr_code, slot->pc & PAGE_MASK_4K) &&
+        set->paddr[mmu_idx][idx] == phys_page) {
+        uint32_t bit = jc_global_page_bit(slot->pc);
         c->jc_global_pages[bit / 64] |= 1ull << (bit % 64);
-        tb_jc_insert(&c->jc_global, tb);
+        c->jc_global.entry[tb_jc_hash(slot->pc)] = *slot;
     }
+}
+
+/* tb was just found for the current state: into the jump caches and jc_victim. */
+void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb)
+{
+    TBJumpSlot slot;
+    bool one_page = tb->page_addr[1] == TB_NO_PAGE;
+
+    tb_jc_slot_set(&slot, tb);
+    jc_insert_key(c, &slot, one_page, tb->page_addr[0] & PAGE_MASK_4K);
+    if (one_page) {
+        X86VictimSlot *v = &c->jc_victim[victim_hash(tb->pc)];
+        v->key = slot;
+        v->phys_pc = tb->phys_pc;
+    }
+}
+
+/* A jc_victim hit for the current state: back into the jump caches, no TB header read. */
+void x86_jc_refill(X86TCGCPU *c, const X86VictimSlot *v)
+{
+    jc_insert_key(c, &v->key, true, v->phys_pc & PAGE_MASK_4K);
 }
 
 /*
@@ -326,10 +390,10 @@ static void jc_clear_page(X86TCGCPU *c, X86TLBSet *set, uint64_t page)
     }
     for (uint32_t k = 0; k < set->jc_nused; k++) {
         uint16_t h = set->jc_used[k];
-        TranslationBlock *tb = set->jc.entry[h];
-        if (tb && tb_on_vpage(tb, page, mask)) {
-            set->jc.entry[h] = NULL;
-        } else if (tb) {
+        void *code = set->jc.entry[h].code;
+        if (code && tb_on_vpage(tb_from_code(c->cache, code), page, mask)) {
+            tb_jc_slot_clear(&set->jc.entry[h]);
+        } else if (code) {
             set->jc_used[kept++] = h;
         }
     }
@@ -346,9 +410,9 @@ static void jc_global_clear_page(X86TCGCPU *c, uint64_t page)
         return; /* no block on this page went into jc_global since it was last cleared */
     }
     for (uint32_t h = 0; h < TB_JC_SIZE; h++) {
-        TranslationBlock *tb = c->jc_global.entry[h];
-        if (tb && tb_on_vpage(tb, page, mask)) {
-            c->jc_global.entry[h] = NULL;
+        void *code = c->jc_global.entry[h].code;
+        if (code && tb_on_vpage(tb_from_code(c->cache, code), page, mask)) {
+            tb_jc_slot_clear(&c->jc_global.entry[h]);
         }
     }
 }

@@ -28,7 +28,7 @@ static void hook_flushed(void *opaque)
     X86TCGCPU *c = opaque;
 
     /* The arena is reused: every TB pointer from before is stale. */
-    memset(c->jc_victim, 0, X86_VICTIM_SIZE * sizeof(*c->jc_victim));
+    x86_jc_victim_clear(c);
     tlb_flush_all(c);
 }
 
@@ -68,6 +68,7 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
     CPUX86State *env = c->env;
     uint64_t pc, cs_base, phys;
     uint32_t flags, err;
+    const X86VictimSlot *victim;
     TranslationBlock *tb;
     TBKey key;
 
@@ -81,13 +82,17 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
         c->stats.lookup_misses++;
         return NULL;
     }
-    key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags, .cflags = 0};
-    tb = x86_jc_victim_lookup(c, pc, cs_base, flags, 0, phys);
-    if (tb) {
+    /* jc_victim holds only one-page blocks: no second page to check, no header to read. */
+    victim = x86_jc_victim_find(c, pc, cs_base, tb_jc_flags_word(flags, 0), phys);
+    if (victim) {
         c->stats.lookup_victim_hits++;
-    } else {
-        tb = tb_lookup(c->cache, &key);
+        c->stats.lookup_hash_hits++;
+        x86_jc_refill(c, victim);
+        ctx->lookup_code = victim->key.code;
+        return tb_from_code(c->cache, victim->key.code);
     }
+    key = (TBKey){.pc = pc, .cs_base = cs_base, .phys_pc = phys, .flags = flags, .cflags = 0};
+    tb = tb_lookup(c->cache, &key);
     if (tb && !tb_second_page_matches(env, tb)) {
         tb = NULL; /* the exec loop retranslates it */
     }
@@ -109,6 +114,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
         .page_has_code = x86_tlb_page_has_code,
         .page_no_code = x86_tlb_page_no_code,
         .flushed = hook_flushed,
+        .invalidated = x86_jc_victim_invalidated,
         .opaque = c,
     };
 
@@ -122,7 +128,7 @@ X86TCGCPU *x86_tcg_cpu_new(CPUX86State *env, AddressSpace *as_mem, AddressSpace 
     c->cache = tb_cache_new(backend ? backend : &tb_backend_interp, code_size, 12);
     tb_cache_set_hooks(c->cache, &hooks);
     tb_jc_register(c->cache, &c->jc_global);
-    c->jc_victim = xzalloc(X86_VICTIM_SIZE * sizeof(*c->jc_victim));
+    x86_jc_victim_init(c);
     c->irf = ir_func_new(2);
     x86_translate_init_globals(c->irf, &scratch);
     x86_tlb_init(c);
@@ -154,7 +160,7 @@ void x86_tcg_cpu_free(X86TCGCPU *c)
     tb_jc_unregister(c->cache, &c->jc_global);
     x86_tlb_free(c);
     tb_cache_free(c->cache);
-    free(c->jc_victim);
+    x86_jc_victim_free(c);
     ir_func_free(c->irf);
     if (c->env->accel_cpu == c) {
         c->env->accel_cpu = NULL;

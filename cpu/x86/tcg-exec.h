@@ -99,6 +99,17 @@ typedef struct X86TLBSet {
 #define X86_VICTIM_BITS 15
 #define X86_VICTIM_SIZE (1u << X86_VICTIM_BITS)
 
+/*
+ * A jc_victim slot: a jump-cache slot (key and code, no TB header read to check it) and
+ * the physical PC the block was translated from; one cache line.  Only blocks on one
+ * page go here: a two-page block also needs its second page checked (hash table path).
+ */
+typedef struct X86VictimSlot {
+    TBJumpSlot key;
+    uint64_t phys_pc;
+    uint64_t unused[3];
+} X86VictimSlot;
+
 typedef struct X86TCGCPU {
     CPUX86State *env;
     TBCache *cache;
@@ -124,9 +135,10 @@ typedef struct X86TCGCPU {
      * on every CR3 write without PCIDs and, with PCIDs, whenever Linux recycles an ASID
      * for a new process (each fork and exec); the kernel's code and a shared binary's
      * mappings are the same in the next process, so this answers most of the refills.
-     * Entries may be invalidated TBs (tb->invalid is checked); a cache flush clears it.
+     * tb_invalidate() (through the cache's invalidated hook) and a cache flush clear its
+     * slots, so a hit never names freed or invalidated code.
      */
-    TranslationBlock **jc_victim;
+    X86VictimSlot *jc_victim;
     /*
      * Every vCPU of the machine, this one included (NULL: this one alone).  Each has its
      * own TB cache, so a store to code, by any CPU or by DMA, invalidates in all of them,
@@ -187,6 +199,15 @@ void x86_jc_insert(X86TCGCPU *c, TranslationBlock *tb);
 /* After a jc miss: the TB jc_victim holds for this key at physical PC phys, or NULL. */
 TranslationBlock *x86_jc_victim_lookup(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
                                        uint32_t flags, uint32_t cflags, uint64_t phys);
+/* The same as a slot (NULL: none); x86_jc_refill() puts it in the jump caches. */
+const X86VictimSlot *x86_jc_victim_find(X86TCGCPU *c, uint64_t pc, uint64_t cs_base,
+                                        uint64_t flags_word, uint64_t phys);
+void x86_jc_refill(X86TCGCPU *c, const X86VictimSlot *v);
+/* jc_victim: allocate / empty (after a cache flush) / free; drop tb (it was invalidated). */
+void x86_jc_victim_init(X86TCGCPU *c);
+void x86_jc_victim_clear(X86TCGCPU *c);
+void x86_jc_victim_free(X86TCGCPU *c);
+void x86_jc_victim_invalidated(void *opaque, const TranslationBlock *tb);
 void x86_tlb_init(X86TCGCPU *c);
 void x86_tlb_free(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);

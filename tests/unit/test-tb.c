@@ -199,12 +199,12 @@ static void test_jump_cache_cleared_on_invalidate(void)
     tb_jc_insert(&t.jc, a);
     tb_jc_insert(other, a);
     tb_invalidate(t.cache, a);
-    CHECK(t.jc.entry[tb_jc_hash(0x5000)] == NULL);
-    CHECK(other->entry[tb_jc_hash(0x5000)] == NULL);
+    CHECK(t.jc.entry[tb_jc_hash(0x5000)].code == NULL);
+    CHECK(other->entry[tb_jc_hash(0x5000)].code == NULL);
     a = gen_simple(&t, 0x5000, 4);
     tb_jc_insert(other, a);
     tb_flush(t.cache);
-    CHECK(other->entry[tb_jc_hash(0x5000)] == NULL);
+    CHECK(other->entry[tb_jc_hash(0x5000)].code == NULL);
     tb_jc_unregister(t.cache, other);
     free(other);
     toy_free(&t);
@@ -285,7 +285,7 @@ static void test_flush_when_full(void)
     CHECK_EQ(tb_cache_stats(t.cache).flushes, 1);
     CHECK_EQ(tb_cache_stats(t.cache).live_tbs, 1); /* the block that triggered it */
     CHECK(tb == (TranslationBlock *)t.cache->buf);
-    CHECK(t.jc.entry[tb_jc_hash(0x10000)] == NULL);
+    CHECK(t.jc.entry[tb_jc_hash(0x10000)].code == NULL);
     {
         TBKey k = {.pc = 0x10000, .phys_pc = 0x10000};
         CHECK(tb_lookup(t.cache, &k) == NULL);

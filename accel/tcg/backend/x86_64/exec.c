@@ -60,9 +60,11 @@ __asm__(".text\n"
 #define CTX_INLINE_HITS 88
 #define CTX_JC_SECOND 96
 #define CTX_SECOND_HITS 104
-#define TB_PC 0
-#define TB_CS_BASE 8
-#define TB_FLAGS 24 /* flags, then cflags: one 8-byte word */
+#define CTX_LOOKUP_CODE 112
+#define SLOT_PC 0
+#define SLOT_CS_BASE 8
+#define SLOT_FLAGS 16 /* flags, then cflags: one 8-byte word */
+#define SLOT_CODE 24
 #define TB_CODE 48
 _Static_assert(offsetof(TBExecCtx, lookup_tb) == CTX_LOOKUP_TB, "stub offsets");
 _Static_assert(offsetof(TBExecCtx, exit_reason) == CTX_EXIT_REASON, "stub offsets");
@@ -71,10 +73,12 @@ _Static_assert(offsetof(TBExecCtx, lookup_inline_hits) == CTX_INLINE_HITS, "stub
 _Static_assert(offsetof(TBExecCtx, jc_second) == CTX_JC_SECOND, "stub offsets");
 _Static_assert(offsetof(TBExecCtx, lookup_inline_second_hits) == CTX_SECOND_HITS,
                "stub offsets");
-_Static_assert(offsetof(TranslationBlock, pc) == TB_PC, "stub offsets");
-_Static_assert(offsetof(TranslationBlock, cs_base) == TB_CS_BASE, "stub offsets");
-_Static_assert(offsetof(TranslationBlock, flags) == TB_FLAGS, "stub offsets");
-_Static_assert(offsetof(TranslationBlock, cflags) == TB_FLAGS + 4, "stub offsets");
+_Static_assert(offsetof(TBExecCtx, lookup_code) == CTX_LOOKUP_CODE, "stub offsets");
+_Static_assert(offsetof(TBJumpSlot, pc) == SLOT_PC, "stub offsets");
+_Static_assert(offsetof(TBJumpSlot, cs_base) == SLOT_CS_BASE, "stub offsets");
+_Static_assert(offsetof(TBJumpSlot, flags_word) == SLOT_FLAGS, "stub offsets");
+_Static_assert(offsetof(TBJumpSlot, code) == SLOT_CODE, "stub offsets");
+_Static_assert(sizeof(TBJumpSlot) == 32, "the stub scales the slot index by 32");
 _Static_assert(offsetof(TranslationBlock, code) == TB_CODE, "stub offsets");
 _Static_assert(offsetof(TBJumpCache, entry) == 0 && TB_JC_SIZE == 4096, "stub hash");
 _Static_assert(TB_EXIT_NOCHAIN == 2, "stub exit reason");
@@ -83,10 +87,12 @@ _Static_assert(offsetof(TranslationBlock, code) + 8 <= 64, "lookups read one cac
 /*
  * native_lookup_stub: called from TB code (the TB's register roles; rcx = pc,
  * r10 = cs_base, r11 = the flags word).  The probe is tb_jc_lookup(): slot
- * (pc ^ pc >> 12) & 4095 of ctx->jc, then of ctx->jc_second; registered jump caches never
- * hold invalid TBs.  TB code enters what it returns through the chained-entry prologue
- * (budget, exit_request).  The hook is called with rsp moved back to the alignment TB
- * code calls from.
+ * (pc ^ pc >> 12) & 4095 of ctx->jc, then of ctx->jc_second; a slot holds the key and the
+ * code, so a hit reads no TB header, and registered jump caches never hold invalid TBs
+ * (an empty slot's flags word matches no key).  TB code enters what it returns through
+ * the chained-entry prologue (budget, exit_request).  The hook is called with rsp moved
+ * back to the alignment TB code calls from; the code of what it returns comes from
+ * ctx->lookup_code when the hook filled it in, else from the TB header.
  */
 __asm__(".text\n"
         ".globl native_lookup_stub\n"
@@ -97,48 +103,52 @@ __asm__(".text\n"
         "    shr $12, %rdx\n"
         "    xor %ecx, %edx\n"
         "    and $4095, %edx\n"
+        "    shl $5, %edx\n"
         "    mov " STR(CTX_JC) "(%r15), %rax\n"
         "    test %rax, %rax\n"
         "    jz 1f\n"
-        "    mov (%rax,%rdx,8), %rax\n"
-        "    test %rax, %rax\n"
-        "    jz 1f\n"
-        "    cmp " STR(TB_PC) "(%rax), %rcx\n"
+        "    add %rdx, %rax\n"
+        "    cmp " STR(SLOT_PC) "(%rax), %rcx\n"
         "    jne 1f\n"
-        "    cmp " STR(TB_CS_BASE) "(%rax), %r10\n"
+        "    cmp " STR(SLOT_CS_BASE) "(%rax), %r10\n"
         "    jne 1f\n"
-        "    cmp " STR(TB_FLAGS) "(%rax), %r11\n"
+        "    cmp " STR(SLOT_FLAGS) "(%rax), %r11\n"
         "    jne 1f\n"
         "    incq " STR(CTX_INLINE_HITS) "(%r15)\n"
-        "    mov " STR(TB_CODE) "(%rax), %rax\n"
+        "    mov " STR(SLOT_CODE) "(%rax), %rax\n"
         "    ret\n"
         "1:\n"
         "    mov " STR(CTX_JC_SECOND) "(%r15), %rax\n"
         "    test %rax, %rax\n"
         "    jz 3f\n"
-        "    mov (%rax,%rdx,8), %rax\n"
-        "    test %rax, %rax\n"
-        "    jz 3f\n"
-        "    cmp " STR(TB_PC) "(%rax), %rcx\n"
+        "    add %rdx, %rax\n"
+        "    cmp " STR(SLOT_PC) "(%rax), %rcx\n"
         "    jne 3f\n"
-        "    cmp " STR(TB_CS_BASE) "(%rax), %r10\n"
+        "    cmp " STR(SLOT_CS_BASE) "(%rax), %r10\n"
         "    jne 3f\n"
-        "    cmp " STR(TB_FLAGS) "(%rax), %r11\n"
+        "    cmp " STR(SLOT_FLAGS) "(%rax), %r11\n"
         "    jne 3f\n"
         "    incq " STR(CTX_INLINE_HITS) "(%r15)\n"
         "    incq " STR(CTX_SECOND_HITS) "(%r15)\n"
-        "    mov " STR(TB_CODE) "(%rax), %rax\n"
+        "    mov " STR(SLOT_CODE) "(%rax), %rax\n"
         "    ret\n"
         "3:\n"
         "    mov " STR(CTX_LOOKUP_TB) "(%r15), %rax\n"
         "    test %rax, %rax\n"
         "    jz 2f\n"
+        "    movq $0, " STR(CTX_LOOKUP_CODE) "(%r15)\n"
         "    sub $8, %rsp\n"
         "    mov %r15, %rdi\n"
         "    call *%rax\n"
         "    add $8, %rsp\n"
         "    test %rax, %rax\n"
         "    jz 2f\n"
+        "    mov " STR(CTX_LOOKUP_CODE) "(%r15), %rdx\n"
+        "    test %rdx, %rdx\n"
+        "    jz 4f\n"
+        "    mov %rdx, %rax\n"
+        "    ret\n"
+        "4:\n"
         "    mov " STR(TB_CODE) "(%rax), %rax\n"
         "    ret\n"
         "2:\n"
