@@ -92,7 +92,10 @@ _Static_assert(offsetof(TranslationBlock, code) + 8 <= 64, "lookups read one cac
  * (an empty slot's flags word matches no key).  TB code enters what it returns through
  * the chained-entry prologue (budget, exit_request).  The hook is called with rsp moved
  * back to the alignment TB code calls from; the code of what it returns comes from
- * ctx->lookup_code when the hook filled it in, else from the TB header.
+ * ctx->lookup_code when the hook filled it in, else from the TB header.  A PC with bit
+ * 63 set probes jc_second first: for a 64-bit kernel (upper half, global pages, so its
+ * blocks live in jc_global) that saves the load of a slot in jc that would miss; the
+ * order changes nothing else, both caches hold only valid blocks for their key.
  */
 __asm__(".text\n"
         ".globl native_lookup_stub\n"
@@ -104,6 +107,8 @@ __asm__(".text\n"
         "    xor %ecx, %edx\n"
         "    and $4095, %edx\n"
         "    shl $5, %edx\n"
+        "    test %rcx, %rcx\n"
+        "    js 5f\n"
         "    mov " STR(CTX_JC) "(%r15), %rax\n"
         "    test %rax, %rax\n"
         "    jz 1f\n"
@@ -153,6 +158,37 @@ __asm__(".text\n"
         "    ret\n"
         "2:\n"
         "    lea native_exit_nochain(%rip), %rax\n"
+        "    ret\n"
+        /* A PC in the upper half (a 64-bit kernel's, whose pages are global): jc_second
+         * first, then jc, then the hook. */
+        "5:\n"
+        "    mov " STR(CTX_JC_SECOND) "(%r15), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 6f\n"
+        "    add %rdx, %rax\n"
+        "    cmp " STR(SLOT_PC) "(%rax), %rcx\n"
+        "    jne 6f\n"
+        "    cmp " STR(SLOT_CS_BASE) "(%rax), %r10\n"
+        "    jne 6f\n"
+        "    cmp " STR(SLOT_FLAGS) "(%rax), %r11\n"
+        "    jne 6f\n"
+        "    incq " STR(CTX_INLINE_HITS) "(%r15)\n"
+        "    incq " STR(CTX_SECOND_HITS) "(%r15)\n"
+        "    mov " STR(SLOT_CODE) "(%rax), %rax\n"
+        "    ret\n"
+        "6:\n"
+        "    mov " STR(CTX_JC) "(%r15), %rax\n"
+        "    test %rax, %rax\n"
+        "    jz 3b\n"
+        "    add %rdx, %rax\n"
+        "    cmp " STR(SLOT_PC) "(%rax), %rcx\n"
+        "    jne 3b\n"
+        "    cmp " STR(SLOT_CS_BASE) "(%rax), %r10\n"
+        "    jne 3b\n"
+        "    cmp " STR(SLOT_FLAGS) "(%rax), %r11\n"
+        "    jne 3b\n"
+        "    incq " STR(CTX_INLINE_HITS) "(%r15)\n"
+        "    mov " STR(SLOT_CODE) "(%rax), %rax\n"
         "    ret\n"
         ".size native_lookup_stub, .-native_lookup_stub\n"
         ".globl native_exit_nochain\n"
