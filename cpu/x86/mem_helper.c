@@ -400,7 +400,7 @@ static void jc_clear_page(X86TCGCPU *c, X86TLBSet *set, uint64_t page)
     set->jc_nused = kept;
 }
 
-/* The same for jc_global, which keeps no list: look at every slot. */
+/* The same for jc_global, which keeps no list: look at every slot (no TB header). */
 static void jc_global_clear_page(X86TCGCPU *c, uint64_t page)
 {
     uint64_t mask = vpage_mask(c->env);
@@ -409,10 +409,11 @@ static void jc_global_clear_page(X86TCGCPU *c, uint64_t page)
     if (!(c->jc_global_pages[bit / 64] & (1ull << (bit % 64)))) {
         return; /* no block on this page went into jc_global since it was last cleared */
     }
+    /* jc_global holds one-page blocks only (jc_insert_key): the slot's PC names the page. */
     for (uint32_t h = 0; h < TB_JC_SIZE; h++) {
-        void *code = c->jc_global.entry[h].code;
-        if (code && tb_on_vpage(tb_from_code(c->cache, code), page, mask)) {
-            tb_jc_slot_clear(&c->jc_global.entry[h]);
+        TBJumpSlot *slot = &c->jc_global.entry[h];
+        if (slot->code && (slot->pc & mask) == (page & mask)) {
+            tb_jc_slot_clear(slot);
         }
     }
 }
