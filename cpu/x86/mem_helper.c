@@ -391,7 +391,14 @@ static void jc_clear_page(X86TCGCPU *c, X86TLBSet *set, uint64_t page)
     for (uint32_t k = 0; k < set->jc_nused; k++) {
         uint16_t h = set->jc_used[k];
         void *code = set->jc.entry[h].code;
-        if (code && tb_on_vpage(tb_from_code(c->cache, code), page, mask)) {
+        uint64_t first = set->jc.entry[h].pc & mask;
+        /*
+         * A block spans two pages at most: only one that starts on the page before can
+         * reach this one, and only then is its size (in the TB header) needed.
+         */
+        if (code && (first == (page & mask) ||
+                     (((first + 4096) & mask) == (page & mask) &&
+                      tb_on_vpage(tb_from_code(c->cache, code), page, mask)))) {
             tb_jc_slot_clear(&set->jc.entry[h]);
         } else if (code) {
             set->jc_used[kept++] = h;
