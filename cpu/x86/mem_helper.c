@@ -89,7 +89,7 @@ static uint32_t jc_global_page_bit(uint64_t addr)
 
 static uint32_t victim_hash(uint64_t pc)
 {
-    return (uint32_t)((pc ^ (pc >> X86_VICTIM_BITS)) & (X86_VICTIM_SIZE - 1));
+    return x86_victim_hash(pc);
 }
 
 /* Clear a set's jump cache: the listed slots, or all of it (jc_victim keeps them). */

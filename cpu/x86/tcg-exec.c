@@ -73,6 +73,8 @@ static TranslationBlock *lookup_hook(TBExecCtx *ctx)
     TBKey key;
 
     x86_get_tb_cpu_state(env, &pc, &cs_base, &flags);
+    /* The inline probes missed: most answers come from jc_victim, after a TLB lookup. */
+    x86_jc_victim_prefetch(c, pc);
     tb = x86_jc_lookup(c, pc, cs_base, flags, 0);
     if (tb) {
         c->stats.lookup_jc_hits++;

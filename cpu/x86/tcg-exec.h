@@ -208,6 +208,17 @@ void x86_jc_victim_init(X86TCGCPU *c);
 void x86_jc_victim_clear(X86TCGCPU *c);
 void x86_jc_victim_free(X86TCGCPU *c);
 void x86_jc_victim_invalidated(void *opaque, const TranslationBlock *tb);
+
+static inline uint32_t x86_victim_hash(uint64_t pc)
+{
+    return (uint32_t)((pc ^ (pc >> X86_VICTIM_BITS)) & (X86_VICTIM_SIZE - 1));
+}
+
+/* Start loading pc's jc_victim slot (one cache line, usually cold) before it is needed. */
+static inline void x86_jc_victim_prefetch(const X86TCGCPU *c, uint64_t pc)
+{
+    __builtin_prefetch(&c->jc_victim[x86_victim_hash(pc)]);
+}
 void x86_tlb_init(X86TCGCPU *c);
 void x86_tlb_free(X86TCGCPU *c);
 void x86_tlb_page_has_code(void *opaque, uint64_t page_addr);
