@@ -210,6 +210,53 @@ static void test_jump_cache_cleared_on_invalidate(void)
     toy_free(&t);
 }
 
+static const TranslationBlock *invalidated_seen;
+
+static void hook_invalidated(void *opaque, const TranslationBlock *tb)
+{
+    (void)opaque;
+    invalidated_seen = tb;
+}
+
+/*
+ * Jump-cache slots: an empty slot matches no key (not even pc 0, cs_base 0, flags 0, which
+ * a zeroed slot would), a slot gives back its TB from the code pointer alone (the
+ * executable view may be a second mapping), and tb_invalidate() empties it and tells the
+ * embedding through the invalidated hook.
+ */
+static void test_jump_cache_slots(void)
+{
+    Toy t;
+    TBCacheHooks hooks = {.invalidated = hook_invalidated};
+    TranslationBlock *zero, *a;
+    const TBJumpSlot *slot;
+
+    toy_init(&t, true);
+    tb_cache_set_hooks(t.cache, &hooks);
+    invalidated_seen = NULL;
+    CHECK(tb_jc_lookup(&t.jc, 0, 0, 0, 0) == NULL);
+    zero = gen_simple(&t, 0, 4);
+    CHECK(tb_jc_lookup(&t.jc, 0, 0, 0, 0) == NULL);
+    tb_jc_insert(&t.jc, zero);
+    CHECK(tb_jc_lookup(&t.jc, 0, 0, 0, 0) == zero);
+    a = gen_simple(&t, 0x7000, 12);
+    tb_jc_insert(&t.jc, a);
+    slot = &t.jc.entry[tb_jc_hash(0x7000)];
+    CHECK(slot->code == a->code && slot->pc == 0x7000);
+    CHECK(tb_from_code(t.cache, slot->code) == a);
+    CHECK(tb_jc_lookup(&t.jc, 0x7000, 0, 0, 0) == a);
+    CHECK(tb_jc_lookup(&t.jc, 0x7000, 1, 0, 0) == NULL);
+    CHECK(tb_jc_lookup(&t.jc, 0x7000, 0, 0, 1) == NULL);
+    tb_invalidate(t.cache, a);
+    CHECK(invalidated_seen == a);
+    CHECK(slot->code == NULL && slot->flags_word == TB_JC_EMPTY);
+    CHECK(tb_jc_lookup(&t.jc, 0x7000, 0, 0, 0) == NULL);
+    CHECK(tb_jc_lookup(&t.jc, 0, 0, 0, 0) == zero);
+    tb_flush(t.cache);
+    CHECK(tb_jc_lookup(&t.jc, 0, 0, 0, 0) == NULL);
+    toy_free(&t);
+}
+
 static void test_chain_bookkeeping(void)
 {
     Toy t;
@@ -471,6 +518,7 @@ int main(void)
     toy_test_run("tb/keys_and_lookup", test_keys_and_lookup);
     toy_test_run("tb/page_lists_and_range_invalidation", test_page_lists_and_range_invalidation);
     toy_test_run("tb/jump_cache_cleared_on_invalidate", test_jump_cache_cleared_on_invalidate);
+    toy_test_run("tb/jump_cache_slots", test_jump_cache_slots);
     toy_test_run("tb/chain_bookkeeping", test_chain_bookkeeping);
     toy_test_run("tb/flush_when_full", test_flush_when_full);
     toy_test_run("tb/too_many_slots", test_too_many_slots);
