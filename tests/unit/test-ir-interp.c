@@ -508,7 +508,7 @@ static void test_guest_memory_inline_tlb(void)
             e->addend = (uintptr_t)t.env->mem;
         }
         tlb.table[m] = tables[m];
-        tlb.mask[m] = 63;
+        tlb_fast_set_mask(&tlb, m, 63);
     }
     t.ctx.tlb = &tlb;
     TranslationBlock *tb = build_mem_tb(&t);
@@ -1114,7 +1114,7 @@ static void test_perf(void)
             table[p].addend = (uintptr_t)t.env->mem;
         }
         tlb.table[0] = table;
-        tlb.mask[0] = 15;
+        tlb_fast_set_mask(&tlb, 0, 15);
         for (int mode = 0; mode < 2; mode++) {
             uint64_t sum = 0;
             t.ctx.tlb = mode ? &tlb : NULL;

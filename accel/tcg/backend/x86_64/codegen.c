@@ -1273,11 +1273,13 @@ static void gen_qemu(Gen *g, const IROp *op)
     flags_clobbered(g);
 
     fast_start = g->a.n;
-    /* r11 = &table[mmu][(addr >> page_bits) & mask[mmu]] */
+    /*
+     * r11 = &table[mmu][(addr >> page_bits) & mask[mmu]]: the pre-shifted mask turns
+     * "shr; and; shl" into "shr; and" (the bits below the entry size are masked off).
+     */
     asm_mov_rr(&g->a, a64, R11, ra);
-    asm_shift_ri(&g->a, SH_SHR, true, R11, NATIVE_PAGE_BITS);
-    asm_rm(&g->a, 0x23 | P_REXW, R11, RBX, offsetof(TLBFast, mask) + 8 * mmu);
-    asm_shift_ri(&g->a, SH_SHL, true, R11, 5);
+    asm_shift_ri(&g->a, SH_SHR, true, R11, NATIVE_PAGE_BITS - TLB_FAST_ENTRY_BITS);
+    asm_rm(&g->a, 0x23 | P_REXW, R11, RBX, offsetof(TLBFast, index_mask) + 8 * mmu);
     /* Never NULL: exec.c stands in a never-matching table for a NULL one. */
     asm_rm(&g->a, 0x03 | P_REXW, R11, RBX, offsetof(TLBFast, table) + 8 * mmu);
     if ((mo & IR_MO_ALIGN && size > 1) || (mo & IR_MO_ALIGN_16)) {
