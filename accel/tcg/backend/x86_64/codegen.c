@@ -488,7 +488,9 @@ static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
 /*
  * "t = a op b (64-bit); d = ext32u(t)" with t dying there is the 32-bit op into d: a
  * 32-bit x86 op clears the high half.  Every 32-bit guest ALU op and address comes as
- * this pair.  Only ops whose low half does not depend on the inputs' high halves.
+ * this pair.  Only ops whose low half does not depend on the inputs' high halves.  The
+ * in-place form "t = a op b; t = ext32u(t)" (the frontend's 32-bit linear addresses and
+ * many 32-bit results) fuses for any t: nothing can see the 64-bit value in between.
  */
 static bool fuses_ext32u(Gen *g, const IROp *op)
 {
@@ -496,7 +498,10 @@ static bool fuses_ext32u(Gen *g, const IROp *op)
     uint64_t t = op->args[0];
 
     if (!n || op->type != IR_I64 || n->opc != IR_OP_EXT32U || n->type != IR_I64 ||
-        n->args[1] != t || !dies(n, 1) || kind_of(g, t) != IR_TEMP_EBB) {
+        n->args[1] != t) {
+        return false;
+    }
+    if (n->args[0] != t && (!dies(n, 1) || kind_of(g, t) != IR_TEMP_EBB)) {
         return false;
     }
     switch (op->opc) {
