@@ -1525,10 +1525,15 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
         abort(); /* the trampoline enters at a fixed offset */
     }
 
-    for (uint32_t i = 0; i < f->nb_ops && !g.too_big; i++) {
+    for (uint32_t i = 0, next_i; i < f->nb_ops && !g.too_big; i++) {
         const IROp *op = &f->ops[i];
 
-        g.next = i + 1 < f->nb_ops ? &f->ops[i + 1] : NULL;
+        /* The next real op: the optimizer leaves NOPs between pairs that fuse. */
+        next_i = i + 1;
+        while (next_i < f->nb_ops && f->ops[next_i].opc == IR_OP_NOP) {
+            next_i++;
+        }
+        g.next = next_i < f->nb_ops ? &f->ops[next_i] : NULL;
 
         if (op->opc == IR_OP_SET_LABEL) {
             reachable = true;
@@ -1640,7 +1645,8 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
         if (g.next_done) {
             /* The fused ext32u: its input never got a register of its own. */
             g.next_done = false;
-            op_done(&g, &f->ops[++i]);
+            i = next_i;
+            op_done(&g, &f->ops[i]);
         }
     }
     if (reachable) {
