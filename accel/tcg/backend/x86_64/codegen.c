@@ -79,7 +79,8 @@ typedef struct Gen {
     /* setcond t; brcond t != 0: the setcond left its condition code for the branch. */
     bool fused_pending;
     unsigned fused_cc;
-    /* The op after the current one, and whether the current op has done its work too. */
+    /* The current op, the op after it, and whether the current op has done its work too. */
+    const IROp *cur;
     const IROp *next;
     bool next_done;
 } Gen;
@@ -177,6 +178,36 @@ static void reg_evict(Gen *g, unsigned r)
     reg_release(g, r);
 }
 
+/*
+ * How many ops from the current one on t is next read: VICTIM_WINDOW when not within the
+ * window, or when it is written before it is read (its value is dead).
+ */
+#define VICTIM_WINDOW 48u
+
+static unsigned next_read(Gen *g, int32_t t)
+{
+    const IROp *op = g->cur, *end = g->f->ops + g->f->nb_ops;
+    unsigned dist = 0;
+
+    for (; op && op < end && dist < VICTIM_WINDOW; op++) {
+        if (op->opc == IR_OP_NOP || op->opc == IR_OP_INSN_START) {
+            continue;
+        }
+        for (unsigned k = op->nb_oargs; k < op->nb_oargs + op->nb_iargs; k++) {
+            if (op->args[k] == (uint64_t)t) {
+                return dist;
+            }
+        }
+        for (unsigned k = 0; k < op->nb_oargs; k++) {
+            if (op->args[k] == (uint64_t)t) {
+                return VICTIM_WINDOW;
+            }
+        }
+        dist++;
+    }
+    return VICTIM_WINDOW;
+}
+
 static unsigned reg_alloc(Gen *g)
 {
     unsigned n = ARRAY_SIZE(alloc_order);
@@ -188,23 +219,33 @@ static unsigned reg_alloc(Gen *g)
             return r;
         }
     }
-    /* Prefer a victim whose memory home is current: no store needed. */
-    for (unsigned i = 0; i < n; i++) {
-        unsigned r = alloc_order[i];
-        int32_t t = g->owner[r];
-        if (!(g->locked & (1u << r)) && t >= 0 && g->tmem[t]) {
-            reg_release(g, r);
-            g->locked |= 1u << r;
-            return r;
+    /*
+     * Evict the value read again last (Belady, within a window); among equally far ones a
+     * value whose memory home is current (no store), then round robin.  Evicting a value
+     * the next op reads costs a store and a reload at once.
+     */
+    {
+        int best = -1;
+        unsigned best_score = 0, best_k = 0;
+        for (unsigned k = 0; k < n; k++) {
+            unsigned r = alloc_order[(g->next_victim + k) % n];
+            int32_t t = g->owner[r];
+            unsigned score;
+            if (g->locked & (1u << r)) {
+                continue;
+            }
+            score = t >= 0 ? 2 * next_read(g, t) + g->tmem[t] : 2 * VICTIM_WINDOW + 1;
+            if (best < 0 || score > best_score) {
+                best = (int)r;
+                best_score = score;
+                best_k = k;
+            }
         }
-    }
-    for (unsigned k = 0; k < n; k++) {
-        unsigned r = alloc_order[(g->next_victim + k) % n];
-        if (!(g->locked & (1u << r))) {
-            g->next_victim = (g->next_victim + k + 1) % n;
-            reg_evict(g, r);
-            g->locked |= 1u << r;
-            return r;
+        if (best >= 0) {
+            g->next_victim = (g->next_victim + best_k + 1) % n;
+            reg_evict(g, (unsigned)best);
+            g->locked |= 1u << best;
+            return (unsigned)best;
         }
     }
     abort(); /* more than nine registers locked by one op cannot happen */
@@ -1534,6 +1575,7 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
             next_i++;
         }
         g.next = next_i < f->nb_ops ? &f->ops[next_i] : NULL;
+        g.cur = op;
 
         if (op->opc == IR_OP_SET_LABEL) {
             reachable = true;
