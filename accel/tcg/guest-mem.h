@@ -49,8 +49,24 @@ typedef struct TLBFastEntry {
 typedef struct TLBFast {
     TLBFastEntry *table[IR_MAX_MMU_IDX];
     uint64_t mask[IR_MAX_MMU_IDX];
+    /*
+     * mask[i] * sizeof(TLBFastEntry): the byte offset of the entry is
+     * (addr >> (page_bits - log2(sizeof entry))) & index_mask[i], one shift and one AND
+     * where the index would take two shifts.  Set both with tlb_fast_set_mask().
+     */
+    uint64_t index_mask[IR_MAX_MMU_IDX];
     unsigned page_bits;
 } TLBFast;
+
+/* The entry size is a power of two: the native backend indexes with a shift, not a multiply. */
+#define TLB_FAST_ENTRY_BITS 5
+_Static_assert(sizeof(TLBFastEntry) == 1u << TLB_FAST_ENTRY_BITS, "TLBFastEntry is 32 bytes");
+
+static inline void tlb_fast_set_mask(TLBFast *t, unsigned mmu_idx, uint64_t mask)
+{
+    t->mask[mmu_idx] = mask;
+    t->index_mask[mmu_idx] = mask << TLB_FAST_ENTRY_BITS;
+}
 
 /*
  * The inline hit test: the entry tag must equal the page of the access's last byte, so an

@@ -165,6 +165,7 @@ void x86_cpu_reset(CPUX86State *env)
     env->apic_base = 0xfee00000u | (1u << 11) | (env->cpu_index == 0 ? 1u << 8 : 0);
     env->pat = 0x0007040600070406ull;
     env->misc_enable = 1; /* fast strings */
+    env->spec_ctrl = 0;
     env->mtrr_deftype = 0;
     memset(env->mtrr_fixed, 0, sizeof(env->mtrr_fixed));
     memset(env->mtrr_var, 0, sizeof(env->mtrr_var));

@@ -246,6 +246,7 @@ typedef struct CPUX86State {
     uint64_t kernel_gs_base;
     uint64_t pat;
     uint64_t misc_enable;
+    uint64_t spec_ctrl;         /* IA32_SPEC_CTRL (IBRS, BHI_DIS_S): kept, changes nothing */
     uint64_t mtrr_deftype;
     uint64_t mtrr_fixed[11];
     uint64_t mtrr_var[8][2]; /* base, mask */

@@ -198,11 +198,20 @@ void x86_cpuid(const CPUX86State *env, uint32_t leaf, uint32_t subleaf, uint32_t
          * deny (msr.c).  Without it, Linux on a "GenuineIntel" CPU assumes Meltdown and
          * turns on page-table isolation: a CR3 write on every kernel entry and exit, no
          * global kernel pages, and a second PCID per process, whose TLB and jump cache
-         * refill after every fork and exec.  Under KVM, kvm-x86.c keeps the bit only if
-         * KVM supports it, and KVM then answers the MSR with the host's own status.
+         * refill after every fork and exec.  SPEC_CTRL with the MSR's enhanced-IBRS bit
+         * lets Linux drop retpolines too (msr.c).  Under KVM, kvm-x86.c keeps the bits only
+         * if KVM supports them, and KVM then answers the MSRs with the host's own status.
          */
         if (subleaf == 0) {
-            *edx = CPUID_7_0_EDX_ARCH_CAPABILITIES;
+            *eax = 2; /* the highest subleaf */
+            *edx = CPUID_7_0_EDX_ARCH_CAPABILITIES | CPUID_7_0_EDX_SPEC_CTRL;
+        } else if (subleaf == 2) {
+            /*
+             * BHI_DIS_S in SPEC_CTRL: Linux believes eIBRS parts need a branch-history
+             * mitigation whatever the MSR says, and with this control sets one bit at boot
+             * instead of running a history-clearing loop on every system call.
+             */
+            *edx = CPUID_7_2_EDX_BHI_CTRL;
         }
         break;
     case 0x15:

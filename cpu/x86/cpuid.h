@@ -80,6 +80,10 @@ bool x86_cpu_has_lm(const CPUX86State *env);
 
 #define CPUID_EXT3_LAHF_LM (1u << 0)
 
+/* Leaf 7, subleaf 0, EDX: IA32_SPEC_CTRL (IBRS) and IA32_PRED_CMD (IBPB) exist. */
+#define CPUID_7_0_EDX_SPEC_CTRL (1u << 26)
+/* Leaf 7, subleaf 2, EDX: SPEC_CTRL's BHI_DIS_S bit exists. */
+#define CPUID_7_2_EDX_BHI_CTRL (1u << 4)
 /* Leaf 7, subleaf 0, EDX: the IA32_ARCH_CAPABILITIES MSR exists. */
 #define CPUID_7_0_EDX_ARCH_CAPABILITIES (1u << 29)
 

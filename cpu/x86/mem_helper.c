@@ -470,12 +470,12 @@ void x86_tlb_init(X86TCGCPU *c)
         tb_jc_register(c->cache, &set->jc);
     }
     for (int m = 0; m < X86_NB_MMU_MODES; m++) {
-        c->tlb_fast.mask[m] = X86_TLB_SIZE - 1;
+        tlb_fast_set_mask(&c->tlb_fast, m, X86_TLB_SIZE - 1);
     }
     /* Indexes the frontend never uses: no NULL table (guest-mem.h), so no private copy. */
     for (int m = X86_NB_MMU_MODES; m < IR_MAX_MMU_IDX; m++) {
         c->tlb_fast.table[m] = x86_tlb_never;
-        c->tlb_fast.mask[m] = 0;
+        tlb_fast_set_mask(&c->tlb_fast, m, 0);
     }
     tlb_set_activate(c, &c->tlb_sets[0]);
     x86_tlb_flush(c->env, true);

@@ -58,6 +58,18 @@ static int mtrr_fixed_index(uint32_t msr)
 
 #define PHYS_MASK ((1ull << X86_PHYS_ADDR_BITS) - 1)
 
+/*
+ * IA32_ARCH_CAPABILITIES (read-only): a translated CPU predicts and speculates nothing, so
+ * it says "not affected" for every flaw the MSR can deny, and offers enhanced IBRS, which
+ * makes Linux use plain indirect calls instead of retpolines (each retpoline is a CALL and
+ * a RET to a rewritten return address: two block lookups for one indirect call here).
+ */
+#define X86_ARCH_CAPABILITIES                                                              \
+    (ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL | ARCH_CAP_SSB_NO | ARCH_CAP_MDS_NO |             \
+     ARCH_CAP_PSCHANGE_MC_NO | ARCH_CAP_TAA_NO | ARCH_CAP_SBDR_SSDP_NO | ARCH_CAP_FBSDP_NO | \
+     ARCH_CAP_PSDP_NO | ARCH_CAP_BHI_NO | ARCH_CAP_PBRSB_NO | ARCH_CAP_GDS_NO |             \
+     ARCH_CAP_RFDS_NO)
+
 bool x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *val)
 {
     int fixed = mtrr_fixed_index(msr);
@@ -87,7 +99,13 @@ bool x86_msr_read(CPUX86State *env, uint32_t msr, uint64_t *val)
         if (!x86_cpu_has_arch_capabilities(env)) {
             break;
         }
-        *val = ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO;
+        *val = X86_ARCH_CAPABILITIES;
+        return true;
+    case MSR_IA32_SPEC_CTRL:
+        if (!x86_cpu_has_arch_capabilities(env)) {
+            break;
+        }
+        *val = env->spec_ctrl;
         return true;
     /* Read-only; the microcode driver reads it on Intel family 6.  Platform 0. */
     case MSR_IA32_PLATFORM_ID: *val = 0; return true;
@@ -198,6 +216,17 @@ bool x86_msr_write(CPUX86State *env, uint32_t msr, uint64_t val)
         return true;
     case MSR_IA32_BIOS_SIGN_ID:
         return true;
+    case MSR_IA32_SPEC_CTRL:
+        /* Kept for reads; there is no prediction to restrict (cpuid.c, leaf 7). */
+        if (!x86_cpu_has_arch_capabilities(env) ||
+            (val & ~(SPEC_CTRL_IBRS | SPEC_CTRL_BHI_DIS_S))) {
+            return false;
+        }
+        env->spec_ctrl = val;
+        return true;
+    case MSR_IA32_PRED_CMD:
+        /* IBPB: nothing predicted, nothing to flush. */
+        return x86_cpu_has_arch_capabilities(env) && !(val & ~PRED_CMD_IBPB);
     case MSR_IA32_SYSENTER_CS: env->sysenter_cs = val & 0xffff; return true;
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP:

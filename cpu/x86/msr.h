@@ -13,8 +13,24 @@
 #define MSR_IA32_PLATFORM_ID 0x17
 #define MSR_IA32_BIOS_SIGN_ID 0x8b
 #define MSR_IA32_ARCH_CAPABILITIES 0x10a
-#define ARCH_CAP_RDCL_NO (1ull << 0) /* not affected by rogue data cache load (Meltdown) */
-#define ARCH_CAP_MDS_NO (1ull << 5)  /* not affected by microarchitectural data sampling */
+#define ARCH_CAP_RDCL_NO (1ull << 0)         /* not affected by rogue data cache load (Meltdown) */
+#define ARCH_CAP_IBRS_ALL (1ull << 1)        /* enhanced IBRS: set once, covers every mode */
+#define ARCH_CAP_SSB_NO (1ull << 4)          /* not affected by speculative store bypass */
+#define ARCH_CAP_MDS_NO (1ull << 5)          /* not affected by microarchitectural data sampling */
+#define ARCH_CAP_PSCHANGE_MC_NO (1ull << 6)  /* no machine check on page-size change (iTLB) */
+#define ARCH_CAP_TAA_NO (1ull << 8)          /* not affected by TSX asynchronous abort */
+#define ARCH_CAP_SBDR_SSDP_NO (1ull << 13)   /* the three MMIO stale-data flaws: not affected */
+#define ARCH_CAP_FBSDP_NO (1ull << 14)
+#define ARCH_CAP_PSDP_NO (1ull << 15)
+#define ARCH_CAP_BHI_NO (1ull << 20)         /* not affected by branch history injection */
+#define ARCH_CAP_PBRSB_NO (1ull << 24)       /* not affected by post-barrier RSB predictions */
+#define ARCH_CAP_GDS_NO (1ull << 26)         /* not affected by gather data sampling */
+#define ARCH_CAP_RFDS_NO (1ull << 27)        /* not affected by register file data sampling */
+#define MSR_IA32_SPEC_CTRL 0x48
+#define SPEC_CTRL_IBRS (1ull << 0)
+#define SPEC_CTRL_BHI_DIS_S (1ull << 10)
+#define MSR_IA32_PRED_CMD 0x49 /* write-only commands; bit 0 IBPB */
+#define PRED_CMD_IBPB (1ull << 0)
 #define MSR_MTRRcap 0xfe
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175

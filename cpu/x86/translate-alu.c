@@ -74,6 +74,7 @@ static void gen_alu(DisasContext *s, const DecodedInsn *d, AluOp op)
     case ALU_CMP:
         ir_mov_i64(s->f, s->cc_src, b);
         gen_set_cc_op(s, CC_OP_SUBB + ot);
+        gen_note_sub_minuend(s, ot, a);
         break;
     case ALU_SBB:
         ir_mov_i64(s->f, s->cc_src, b);

@@ -624,6 +624,46 @@ void gen_compute_c_insn_start(DisasContext *s, IRv64 v)
 }
 
 /* Fast paths for a condition after SUB/CMP: compare the original operands. */
+void gen_note_sub_minuend(DisasContext *s, unsigned ot, IRv64 a)
+{
+    if (!s->sub_minuend.idx) {
+        s->sub_minuend = ir_temp_i64(s->f); /* one per block, never freed */
+    }
+    ir_mov_i64(s->f, s->sub_minuend, a);
+    s->sub_minuend_pos = s->f->nb_ops;
+    s->sub_minuend_ot = ot;
+}
+
+/*
+ * Does sub_minuend still go with cc_dst/cc_src (a SUB of size ot)?  Only when no op since
+ * it wrote them or it, and no control flow, helper call or env store came in between.
+ */
+static bool sub_minuend_usable(DisasContext *s, unsigned ot)
+{
+    if (!s->sub_minuend_pos || s->sub_minuend_ot != ot || s->sub_minuend_pos > s->f->nb_ops) {
+        return false;
+    }
+    for (uint32_t i = s->sub_minuend_pos; i < s->f->nb_ops; i++) {
+        const IROp *op = &s->f->ops[i];
+        switch (op->opc) {
+        case IR_OP_CALL: case IR_OP_SET_LABEL: case IR_OP_BR: case IR_OP_BRCOND:
+        case IR_OP_EXIT_TB: case IR_OP_GOTO_TB: case IR_OP_LOOKUP_AND_GOTO_PTR:
+        case IR_OP_LOOKUP_KEY_AND_GOTO_PTR:
+        case IR_OP_ST8: case IR_OP_ST16: case IR_OP_ST32: case IR_OP_ST:
+            return false;
+        default:
+            break;
+        }
+        for (unsigned k = 0; k < op->nb_oargs; k++) {
+            uint64_t t = op->args[k];
+            if (t == s->cc_dst.idx || t == s->cc_src.idx || t == s->sub_minuend.idx) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static bool gen_setcc_sub(DisasContext *s, int cc, IRv64 v)
 {
     static const IRCond conds[16] = {
@@ -639,7 +679,11 @@ static bool gen_setcc_sub(DisasContext *s, int cc, IRv64 v)
     }
     a = ir_temp_i64(s->f);
     b = ir_temp_i64(s->f);
-    ir_add_i64(s->f, a, s->cc_dst, s->cc_src);
+    if (sub_minuend_usable(s, ot)) {
+        ir_mov_i64(s->f, a, s->sub_minuend);
+    } else {
+        ir_add_i64(s->f, a, s->cc_dst, s->cc_src);
+    }
     ir_mov_i64(s->f, b, s->cc_src);
     if (cc >= 12) {
         gen_exts(s, ot, a);

@@ -102,6 +102,14 @@ typedef struct DisasContext {
     /* Lazy flags: the cc_op known at translation time, or CC_OP_DYNAMIC. */
     int cc_op;
     bool cc_op_dirty;        /* s->cc_op differs from the value in env */
+    /*
+     * The minuend of the last SUB/CMP of this block, from op index sub_minuend_pos on (0:
+     * none): a Jcc/SETcc/CMOVcc after it compares it with cc_src directly instead of
+     * rebuilding it as cc_dst + cc_src, so the native backend reuses the host's flags.
+     */
+    IRv64 sub_minuend;
+    uint32_t sub_minuend_pos;
+    unsigned sub_minuend_ot;
 
     /* IR globals (registered once per IRFunc, same order every time). */
     IRv64 regs[16];
@@ -221,6 +229,8 @@ void gen_compute_c_insn_start(DisasContext *s, IRv64 v);
 void gen_setcc(DisasContext *s, int cc, IRv64 v);
 /* The same, first in an instruction (no EBB temp live): may branch on a guessed cc_op. */
 void gen_setcc_insn_start(DisasContext *s, int cc, IRv64 v);
+/* After a SUB/CMP of size ot with minuend a: note a for a flag test later in the block. */
+void gen_note_sub_minuend(DisasContext *s, unsigned ot, IRv64 a);
 /* Branch to l when condition cc holds. */
 void gen_jcc(DisasContext *s, int cc, IRLabel l);
 

@@ -508,7 +508,7 @@ static void test_guest_memory_inline_tlb(void)
             e->addend = (uintptr_t)t.env->mem;
         }
         tlb.table[m] = tables[m];
-        tlb.mask[m] = 63;
+        tlb_fast_set_mask(&tlb, m, 63);
     }
     t.ctx.tlb = &tlb;
     TranslationBlock *tb = build_mem_tb(&t);
@@ -1114,7 +1114,7 @@ static void test_perf(void)
             table[p].addend = (uintptr_t)t.env->mem;
         }
         tlb.table[0] = table;
-        tlb.mask[0] = 15;
+        tlb_fast_set_mask(&tlb, 0, 15);
         for (int mode = 0; mode < 2; mode++) {
             uint64_t sum = 0;
             t.ctx.tlb = mode ? &tlb : NULL;
@@ -1160,13 +1160,21 @@ static void test_ext32u_fusion(void)
     for (size_t oi = 0; oi < ARRAY_SIZE(opcs); oi++) {
         /* bk: the second input is r1, or the constant bconsts[bk - 1] */
         for (size_t bk = 0; bk <= ARRAY_SIZE(bconsts); bk++) {
-            for (int alias = 0; alias < 4; alias++) {
+            /*
+             * alias 0-3: "tmp = r0 op b; d = ext32u(tmp)" into r4, r0, r1 or a temp;
+             * 4-6: in place, "x = r0 op b; x = ext32u(x)" with x a temp, r4, or r0.
+             */
+            for (int variant = 0; variant < 14; variant++) {
                 IRFunc *f = t.f;
+                /* variants 7-13: the same with a NOP (left by the optimizer) in between */
+                int alias = variant % 7;
+                bool nop = variant >= 7;
                 IRv64 tmp = ir_temp_i64(f), out = ir_temp_i64(f);
                 uint32_t b = bk ? ir_const(f, IR_I64, bconsts[bk - 1]).idx : t.g.r[1].idx;
                 uint32_t d = alias == 0 ? t.g.r[4].idx : alias == 1 ? t.g.r[0].idx
                            : alias == 2 ? t.g.r[1].idx : out.idx;
-                uint64_t op[3] = {tmp.idx, t.g.r[0].idx, b}, ext[2] = {d, tmp.idx};
+                uint32_t x = alias == 5 ? t.g.r[4].idx : alias == 6 ? t.g.r[0].idx : tmp.idx;
+                uint64_t op[3] = {x, t.g.r[0].idx, b}, ext[2] = {alias >= 4 ? x : d, x};
                 TranslationBlock *tb;
 
                 if (alias == 2 && bk) {
@@ -1174,9 +1182,12 @@ static void test_ext32u_fusion(void)
                 }
                 ir_insn_start(f, 0x1000, 0, 0);
                 ir_emit(f, opcs[oi], IR_I64, op);
+                if (nop) {
+                    ir_emit(f, IR_OP_NOP, IR_I64, op);
+                }
                 ir_emit(f, IR_OP_EXT32U, IR_I64, ext);
-                if (alias == 3) {
-                    ir_mov_i64(f, t.g.r[4], out);
+                if (alias == 3 || alias == 4) {
+                    ir_mov_i64(f, t.g.r[4], alias == 3 ? out : tmp);
                 }
                 /* Fused adds into a register other than the inputs': LEAs */
                 ir_add_i64(f, tmp, t.g.r[2], t.g.r[3]);
@@ -1199,11 +1210,12 @@ static void test_ext32u_fusion(void)
                     t.env->r[4] = 0xdead;
                     toy_run(&t, tb);
                     want = (uint32_t)ref_op(opcs[oi], IR_I64, x, 0, 0, IR_COND_EQ);
-                    got = alias == 1 ? t.env->r[0] : alias == 2 ? t.env->r[1] : t.env->r[4];
+                    got = alias == 1 || alias == 6 ? t.env->r[0]
+                          : alias == 2 ? t.env->r[1] : t.env->r[4];
                     if (got != want && case_failures++ < 10) {
-                        fprintf(stderr, "%s fused alias %d b %zu: %#" PRIx64 ", %#" PRIx64
+                        fprintf(stderr, "%s fused alias %d nop %d b %zu: %#" PRIx64 ", %#" PRIx64
                                 ": got %#" PRIx64 " want %#" PRIx64 "\n",
-                                ir_op_defs[opcs[oi]].name, alias, bk, x[0], x[1], got, want);
+                                ir_op_defs[opcs[oi]].name, alias, nop, bk, x[0], x[1], got, want);
                     }
                     CHECK_EQ(got, want);
                     CHECK_EQ(t.env->r[5], (uint32_t)(x[2] + x[3]));

@@ -879,7 +879,7 @@ static void toy_identity_tlb(Toy *t, TLBFast *tlb, TLBFastEntry *e)
     }
     tlb->page_bits = TOY_PAGE_BITS;
     tlb->table[0] = e;
-    tlb->mask[0] = 15;
+    tlb_fast_set_mask(tlb, 0, 15);
 }
 
 /*

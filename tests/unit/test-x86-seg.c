@@ -652,7 +652,7 @@ static void test_cpuid(void)
     env->regs[R_ECX] = 0;
     helper_cpuid(env);
     CHECK(env->regs[R_EDX] & CPUID_7_0_EDX_ARCH_CAPABILITIES);
-    CHECK_EQ(env->regs[R_EAX], 0);
+    CHECK_EQ(env->regs[R_EAX], 2); /* subleaves 0-2 */
     env->regs[R_EAX] = 7;
     env->regs[R_ECX] = 1;
     helper_cpuid(env);
@@ -661,6 +661,26 @@ static void test_cpuid(void)
     CHECK(x86_msr_read(env, MSR_IA32_ARCH_CAPABILITIES, &caps));
     CHECK((caps & (ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO)) == (ARCH_CAP_RDCL_NO | ARCH_CAP_MDS_NO));
     CHECK(!x86_msr_write(env, MSR_IA32_ARCH_CAPABILITIES, caps));
+    /* Enhanced IBRS (no retpolines in Linux), and BHI_DIS_S in leaf 7.2 and SPEC_CTRL. */
+    CHECK(caps & ARCH_CAP_IBRS_ALL);
+    env->regs[R_EAX] = 7;
+    env->regs[R_ECX] = 0;
+    helper_cpuid(env);
+    CHECK(env->regs[R_EDX] & CPUID_7_0_EDX_SPEC_CTRL);
+    CHECK_EQ(env->regs[R_EAX], 2);
+    env->regs[R_EAX] = 7;
+    env->regs[R_ECX] = 2;
+    helper_cpuid(env);
+    CHECK(env->regs[R_EDX] & CPUID_7_2_EDX_BHI_CTRL);
+    uint64_t spec = 1;
+    CHECK(x86_msr_read(env, MSR_IA32_SPEC_CTRL, &spec) && spec == 0);
+    CHECK(x86_msr_write(env, MSR_IA32_SPEC_CTRL, SPEC_CTRL_IBRS | SPEC_CTRL_BHI_DIS_S));
+    CHECK(x86_msr_read(env, MSR_IA32_SPEC_CTRL, &spec));
+    CHECK_EQ(spec, SPEC_CTRL_IBRS | SPEC_CTRL_BHI_DIS_S);
+    CHECK(!x86_msr_write(env, MSR_IA32_SPEC_CTRL, 1u << 2)); /* SSBD is not offered */
+    CHECK(x86_msr_write(env, MSR_IA32_PRED_CMD, PRED_CMD_IBPB));
+    CHECK(!x86_msr_write(env, MSR_IA32_PRED_CMD, 2));
+    CHECK(!x86_msr_read(env, MSR_IA32_PRED_CMD, &spec)); /* write-only */
     env->cpu_model = x86_cpu_model_lookup("qemu32");
     x86_cpu_reset(env);
     CHECK(!(env->cpuid_features[2] & CPUID_EXT2_LM));

@@ -323,6 +323,36 @@ static void test_long64_cond_at_block_start(void)
     CHECK_EQ(E()->regs[R_ESP], 0x8000);
 }
 
+static void test_long64_setcc_after_cmp_in_block(void)
+{
+    /*
+     * One block: the flag tests use the CMP/SUB's minuend (noted by the translator), which
+     * must be the value before the minuend register was overwritten.
+     *     xor ecx,ecx; xor edx,edx; xor esi,esi; xor edi,edi; xor r8d..r10d
+     *     mov eax,5; mov ebx,7; cmp eax,ebx; mov eax,100; setb cl; setl dl
+     *     sub ebx,eax; setb sil; seta dil; setg r8b
+     *     mov rax,-1; cmp rax,1; mov eax,0; seta r9b; setl r10b; hlt
+     */
+    static const uint8_t c[] = {
+        0x31, 0xc9, 0x31, 0xd2, 0x31, 0xf6, 0x31, 0xff, 0x45, 0x31, 0xc0, 0x45, 0x31, 0xc9,
+        0x45, 0x31, 0xd2, 0xb8, 0x05, 0x00, 0x00, 0x00, 0xbb, 0x07, 0x00, 0x00, 0x00, 0x39,
+        0xd8, 0xb8, 0x64, 0x00, 0x00, 0x00, 0x0f, 0x92, 0xc1, 0x0f, 0x9c, 0xc2, 0x29, 0xc3,
+        0x40, 0x0f, 0x92, 0xc6, 0x40, 0x0f, 0x97, 0xc7, 0x41, 0x0f, 0x9f, 0xc0, 0x48, 0xc7,
+        0xc0, 0xff, 0xff, 0xff, 0xff, 0x48, 0x83, 0xf8, 0x01, 0xb8, 0x00, 0x00, 0x00, 0x00,
+        0x41, 0x0f, 0x97, 0xc1, 0x41, 0x0f, 0x9c, 0xc2, 0xf4};
+    X86RigResult r = run(X86_RIG_LONG64, c, sizeof(c), false, NULL);
+
+    CHECK_EQ(r.stop, X86_RIG_STOP_HLT);
+    CHECK_EQ(E()->regs[R_ECX], 1);  /* 5 < 7 unsigned */
+    CHECK_EQ(E()->regs[R_EDX], 1);  /* 5 < 7 signed */
+    CHECK_EQ(E()->regs[R_ESI], 1);  /* 7 - 100 borrows */
+    CHECK_EQ(E()->regs[R_EDI], 0);  /* not 7 > 100 */
+    CHECK_EQ(E()->regs[8], 0);      /* not 7 > 100 signed */
+    CHECK_EQ(E()->regs[9], 1);      /* ~0 > 1 unsigned */
+    CHECK_EQ(E()->regs[10], 1);     /* -1 < 1 signed */
+    CHECK_EQ(E()->regs[R_EBX], (uint32_t)(7 - 100));
+}
+
 /* cc_compute_c is a shortcut: it must equal the CF of cc_compute_all for every state. */
 static void test_cc_compute_c(void)
 {
@@ -366,6 +396,8 @@ int main(void)
     test_run("long64: cmpxchg/bts", test_long64_cmpxchg_bt);
     test_run("long64: INC/ADC/SBB first in a block", test_long64_carry_at_block_start);
     test_run("long64: SETcc/Jcc first in a block", test_long64_cond_at_block_start);
+    test_run("long64: SETcc after CMP/SUB in the block, minuend overwritten",
+             test_long64_setcc_after_cmp_in_block);
     x86_rig_free(rig);
     return test_summary();
 }

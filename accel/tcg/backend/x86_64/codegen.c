@@ -79,7 +79,8 @@ typedef struct Gen {
     /* setcond t; brcond t != 0: the setcond left its condition code for the branch. */
     bool fused_pending;
     unsigned fused_cc;
-    /* The op after the current one, and whether the current op has done its work too. */
+    /* The current op, the op after it, and whether the current op has done its work too. */
+    const IROp *cur;
     const IROp *next;
     bool next_done;
 } Gen;
@@ -177,6 +178,36 @@ static void reg_evict(Gen *g, unsigned r)
     reg_release(g, r);
 }
 
+/*
+ * How many ops from the current one on t is next read: VICTIM_WINDOW when not within the
+ * window, or when it is written before it is read (its value is dead).
+ */
+#define VICTIM_WINDOW 48u
+
+static unsigned next_read(Gen *g, int32_t t)
+{
+    const IROp *op = g->cur, *end = g->f->ops + g->f->nb_ops;
+    unsigned dist = 0;
+
+    for (; op && op < end && dist < VICTIM_WINDOW; op++) {
+        if (op->opc == IR_OP_NOP || op->opc == IR_OP_INSN_START) {
+            continue;
+        }
+        for (unsigned k = op->nb_oargs; k < op->nb_oargs + op->nb_iargs; k++) {
+            if (op->args[k] == (uint64_t)t) {
+                return dist;
+            }
+        }
+        for (unsigned k = 0; k < op->nb_oargs; k++) {
+            if (op->args[k] == (uint64_t)t) {
+                return VICTIM_WINDOW;
+            }
+        }
+        dist++;
+    }
+    return VICTIM_WINDOW;
+}
+
 static unsigned reg_alloc(Gen *g)
 {
     unsigned n = ARRAY_SIZE(alloc_order);
@@ -188,23 +219,33 @@ static unsigned reg_alloc(Gen *g)
             return r;
         }
     }
-    /* Prefer a victim whose memory home is current: no store needed. */
-    for (unsigned i = 0; i < n; i++) {
-        unsigned r = alloc_order[i];
-        int32_t t = g->owner[r];
-        if (!(g->locked & (1u << r)) && t >= 0 && g->tmem[t]) {
-            reg_release(g, r);
-            g->locked |= 1u << r;
-            return r;
+    /*
+     * Evict the value read again last (Belady, within a window); among equally far ones a
+     * value whose memory home is current (no store), then round robin.  Evicting a value
+     * the next op reads costs a store and a reload at once.
+     */
+    {
+        int best = -1;
+        unsigned best_score = 0, best_k = 0;
+        for (unsigned k = 0; k < n; k++) {
+            unsigned r = alloc_order[(g->next_victim + k) % n];
+            int32_t t = g->owner[r];
+            unsigned score;
+            if (g->locked & (1u << r)) {
+                continue;
+            }
+            score = t >= 0 ? 2 * next_read(g, t) + g->tmem[t] : 2 * VICTIM_WINDOW + 1;
+            if (best < 0 || score > best_score) {
+                best = (int)r;
+                best_score = score;
+                best_k = k;
+            }
         }
-    }
-    for (unsigned k = 0; k < n; k++) {
-        unsigned r = alloc_order[(g->next_victim + k) % n];
-        if (!(g->locked & (1u << r))) {
-            g->next_victim = (g->next_victim + k + 1) % n;
-            reg_evict(g, r);
-            g->locked |= 1u << r;
-            return r;
+        if (best >= 0) {
+            g->next_victim = (g->next_victim + best_k + 1) % n;
+            reg_evict(g, (unsigned)best);
+            g->locked |= 1u << best;
+            return (unsigned)best;
         }
     }
     abort(); /* more than nine registers locked by one op cannot happen */
@@ -488,7 +529,9 @@ static unsigned dest_from(Gen *g, const IROp *op, unsigned argi, bool w)
 /*
  * "t = a op b (64-bit); d = ext32u(t)" with t dying there is the 32-bit op into d: a
  * 32-bit x86 op clears the high half.  Every 32-bit guest ALU op and address comes as
- * this pair.  Only ops whose low half does not depend on the inputs' high halves.
+ * this pair.  Only ops whose low half does not depend on the inputs' high halves.  The
+ * in-place form "t = a op b; t = ext32u(t)" (the frontend's 32-bit linear addresses and
+ * many 32-bit results) fuses for any t: nothing can see the 64-bit value in between.
  */
 static bool fuses_ext32u(Gen *g, const IROp *op)
 {
@@ -496,7 +539,10 @@ static bool fuses_ext32u(Gen *g, const IROp *op)
     uint64_t t = op->args[0];
 
     if (!n || op->type != IR_I64 || n->opc != IR_OP_EXT32U || n->type != IR_I64 ||
-        n->args[1] != t || !dies(n, 1) || kind_of(g, t) != IR_TEMP_EBB) {
+        n->args[1] != t) {
+        return false;
+    }
+    if (n->args[0] != t && (!dies(n, 1) || kind_of(g, t) != IR_TEMP_EBB)) {
         return false;
     }
     switch (op->opc) {
@@ -1273,11 +1319,13 @@ static void gen_qemu(Gen *g, const IROp *op)
     flags_clobbered(g);
 
     fast_start = g->a.n;
-    /* r11 = &table[mmu][(addr >> page_bits) & mask[mmu]] */
+    /*
+     * r11 = &table[mmu][(addr >> page_bits) & mask[mmu]]: the pre-shifted mask turns
+     * "shr; and; shl" into "shr; and" (the bits below the entry size are masked off).
+     */
     asm_mov_rr(&g->a, a64, R11, ra);
-    asm_shift_ri(&g->a, SH_SHR, true, R11, NATIVE_PAGE_BITS);
-    asm_rm(&g->a, 0x23 | P_REXW, R11, RBX, offsetof(TLBFast, mask) + 8 * mmu);
-    asm_shift_ri(&g->a, SH_SHL, true, R11, 5);
+    asm_shift_ri(&g->a, SH_SHR, true, R11, NATIVE_PAGE_BITS - TLB_FAST_ENTRY_BITS);
+    asm_rm(&g->a, 0x23 | P_REXW, R11, RBX, offsetof(TLBFast, index_mask) + 8 * mmu);
     /* Never NULL: exec.c stands in a never-matching table for a NULL one. */
     asm_rm(&g->a, 0x03 | P_REXW, R11, RBX, offsetof(TLBFast, table) + 8 * mmu);
     if ((mo & IR_MO_ALIGN && size > 1) || (mo & IR_MO_ALIGN_16)) {
@@ -1518,10 +1566,16 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
         abort(); /* the trampoline enters at a fixed offset */
     }
 
-    for (uint32_t i = 0; i < f->nb_ops && !g.too_big; i++) {
+    for (uint32_t i = 0, next_i; i < f->nb_ops && !g.too_big; i++) {
         const IROp *op = &f->ops[i];
 
-        g.next = i + 1 < f->nb_ops ? &f->ops[i + 1] : NULL;
+        /* The next real op: the optimizer leaves NOPs between pairs that fuse. */
+        next_i = i + 1;
+        while (next_i < f->nb_ops && f->ops[next_i].opc == IR_OP_NOP) {
+            next_i++;
+        }
+        g.next = next_i < f->nb_ops ? &f->ops[next_i] : NULL;
+        g.cur = op;
 
         if (op->opc == IR_OP_SET_LABEL) {
             reachable = true;
@@ -1633,7 +1687,8 @@ long native_gen_code(IRFunc *f, TranslationBlock *tb, void *buf, size_t cap,
         if (g.next_done) {
             /* The fused ext32u: its input never got a register of its own. */
             g.next_done = false;
-            op_done(&g, &f->ops[++i]);
+            i = next_i;
+            op_done(&g, &f->ops[i]);
         }
     }
     if (reachable) {

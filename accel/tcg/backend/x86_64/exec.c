@@ -229,7 +229,7 @@ static const TLBFast *native_tlb(const TLBFast *tlb)
     for (unsigned i = 0; i < IR_MAX_MMU_IDX; i++) {
         bool have = usable && tlb->table[i];
         native_tlb_copy.table[i] = have ? tlb->table[i] : native_miss_table;
-        native_tlb_copy.mask[i] = have ? tlb->mask[i] : 0;
+        tlb_fast_set_mask(&native_tlb_copy, i, have ? tlb->mask[i] : 0);
     }
     native_tlb_copy.page_bits = NATIVE_PAGE_BITS;
     return &native_tlb_copy;
