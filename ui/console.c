@@ -79,7 +79,7 @@ Display *display_get(Machine *m)
                     d->surface->width, d->surface->height, 0xff000000u);
         d->refresh_timer = timer_new(main_loop_clock(m->loop, CLOCK_REAL), display_refresh_tick,
                                      d);
-        /* An unknown -k was refused by display_init_frontends(). */
+        /* An unknown -k was refused if VNC runs; the layout is only VNC's. */
         d->layout = keymap_find(m->cfg->keymap ? m->cfg->keymap : "en-us");
         if (!d->layout) {
             d->layout = keymap_find("en-us");

@@ -35,17 +35,27 @@ static bool display_start_sdl(Display *d, const char *opts, Error **errp)
 #endif
 }
 
-bool display_init_frontends(Machine *m, Error **errp)
+/*
+ * -k is the VNC server's layout (its keysyms become scancodes through it); SDL sends the
+ * host's scancodes.  As in QEMU, an unknown layout is an error only when VNC starts.
+ */
+static bool display_start_vnc_checked(Machine *m, const char *opts, Error **errp)
 {
     const MachineConfig *cfg = m->cfg;
-    const char *type = cfg->display;
     if (cfg->keymap && !keymap_find(cfg->keymap)) {
         char *names = keymap_names();
         error_setg(errp, "-k %s: unknown keyboard layout (available: %s)", cfg->keymap, names);
         free(names);
         return false;
     }
-    if (cfg->vnc && !display_start_vnc(display_get(m), cfg->vnc, errp)) {
+    return display_start_vnc(display_get(m), opts, errp);
+}
+
+bool display_init_frontends(Machine *m, Error **errp)
+{
+    const MachineConfig *cfg = m->cfg;
+    const char *type = cfg->display;
+    if (cfg->vnc && !display_start_vnc_checked(m, cfg->vnc, errp)) {
         return false;
     }
     if (!type) {
@@ -63,7 +73,7 @@ bool display_init_frontends(Machine *m, Error **errp)
         return true;
     }
     if (!strncmp(type, "vnc=", 4)) {
-        return display_start_vnc(display_get(m), type + 4, errp);
+        return display_start_vnc_checked(m, type + 4, errp);
     }
     if (!strncmp(type, "sdl", 3) && (type[3] == '\0' || type[3] == ',')) {
         return display_start_sdl(display_get(m), type[3] ? type + 4 : NULL, errp);

@@ -239,11 +239,20 @@ def test_keymaps():
         with qt:
             check_eq(typed(qt, c, tap(keysym), len(want)), want, "%s: keysym %#x" % (layout, keysym))
             c.close()
-    out = subprocess.run([OSPREY, "-k", "xx", "-display", "none", "-nodefaults"],
+    # An unknown layout fails when a VNC server would use it, and (as in QEMU) is not
+    # looked at without one.
+    out = subprocess.run([OSPREY, "-k", "xx", "-vnc", "unix:" + unix_socket_path("vnc-k"),
+                          "-display", "none", "-nodefaults"],
                          capture_output=True, text=True, timeout=30)
-    check(out.returncode != 0, "unknown -k fails")
+    check(out.returncode != 0, "unknown -k with VNC fails")
     check("unknown keyboard layout" in out.stderr and "de-ch" in out.stderr,
           "unknown -k lists the layouts: %r" % out.stderr)
+    out = subprocess.run([OSPREY, "-k", "xx", "-display", "none", "-nodefaults", "-accel",
+                          "qtest", "-qtest", "null", "-monitor", "stdio"],
+                         input="info version\nquit\n", capture_output=True, text=True,
+                         timeout=30)
+    check(out.returncode == 0 and "(osprey)" in out.stdout,
+          "unknown -k without VNC is ignored as in QEMU: %r %r" % (out.stdout, out.stderr))
 
 
 def test_pointer():
