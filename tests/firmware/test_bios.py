@@ -811,8 +811,6 @@ def case_boot_menu():
 def case_vbe():
     """VBE 4F00h/4F01h/4F02h/4F03h from a boot sector, checked pixel by pixel by screendump."""
     need_tools("ld")
-    sys.path.insert(0, os.path.join(ROOT, "tests", "qtest"))
-    from vgalib import read_ppm
     os.makedirs(IMAGES, exist_ok=True)
     obj = os.path.join(IMAGES, "vbesect.o")
     bin_ = os.path.join(IMAGES, "vbesect.bin")
@@ -843,22 +841,10 @@ def case_vbe():
                         break
                     out += chunk
             check(b"VBE-DRAWN" in out, "the boot sector did not draw: %r" % out[-300:])
-            qmp = socket.socket(socket.AF_UNIX)
-            qmp.connect(qmp_path)
-            f = qmp.makefile("rw")
-            f.readline()
-            f.write('{"execute": "qmp_capabilities"}\n')
-            f.flush()
-            f.readline()
-            f.write('{"execute": "screendump", "arguments": {"filename": "%s"}}\n' % shot)
-            f.flush()
-            reply = f.readline()
-            check('"return"' in reply, "screendump: %s" % reply.strip())
-            qmp.close()
+            width, height, pixels = qmp_screendump(qmp_path, shot)
         finally:
             proc.kill()
             proc.wait()
-        width, height, pixels = read_ppm(shot)
     check((width, height) == (800, 600), "screen is %dx%d, want 800x600" % (width, height))
     want = bytearray()
     for y in range(600):
