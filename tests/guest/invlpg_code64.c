@@ -11,7 +11,6 @@
 
 #define P 0x1ull
 #define W 0x2ull
-#define PS 0x80ull
 
 static uint64_t pml4[512] __attribute__((aligned(4096)));
 static uint64_t pdpt[512] __attribute__((aligned(4096)));
@@ -44,14 +43,7 @@ static uint32_t call(uint64_t va)
 
 void guest_main(void)
 {
-    pml4[0] = (unsigned long)pdpt | W | P;
-    for (int i = 0; i < 4; i++) {
-        pdpt[i] = (unsigned long)pds[i] | W | P;
-        for (int j = 0; j < 512; j++) {
-            pds[i][j] = ((uint64_t)i << 30) | ((uint64_t)j << 21) | PS | W | P;
-        }
-    }
-    pds[0][2] = (unsigned long)pt | W | P;
+    paging64_identity_with_pt(pml4, pdpt, pds, pt);
     write_cr3((unsigned long)pml4);
 
     put_return(frames[0], 0x11111111);

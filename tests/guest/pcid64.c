@@ -12,7 +12,6 @@
 
 #define P 0x1ull
 #define W 0x2ull
-#define PS 0x80ull
 #define CR4_PCIDE (1ul << 17)
 #define NOFLUSH (1ul << 63)
 
@@ -48,14 +47,7 @@ void guest_main(void)
     if (!(c & (1u << 17))) {
         guest_fail("CPUID.1:ECX.PCID is clear");
     }
-    pml4[0] = (unsigned long)pdpt | W | P;
-    for (int i = 0; i < 4; i++) {
-        pdpt[i] = (unsigned long)pds[i] | W | P;
-        for (int j = 0; j < 512; j++) {
-            pds[i][j] = ((uint64_t)i << 30) | ((uint64_t)j << 21) | PS | W | P;
-        }
-    }
-    pds[0][2] = (unsigned long)pt | W | P;
+    paging64_identity_with_pt(pml4, pdpt, pds, pt);
     frames[0][0] = 0xaaaa;
     frames[1][0] = 0xbbbb;
     remap(0);

@@ -205,6 +205,24 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, 
 {
     asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 }
+/*
+ * 64-bit paging structures that map 0-4 GiB one to one in 2 MiB pages (present, writable),
+ * except 4-6 MiB, which goes through pt: 4 KiB pages the caller fills.  CR3 is not loaded.
+ */
+static inline void paging64_identity_with_pt(uint64_t pml4[512], uint64_t pdpt[512],
+                                             uint64_t pds[4][512], uint64_t pt[512])
+{
+    const uint64_t present_writable = 0x3, large = 0x80;
+    pml4[0] = (unsigned long)pdpt | present_writable;
+    for (int i = 0; i < 4; i++) {
+        pdpt[i] = (unsigned long)pds[i] | present_writable;
+        for (int j = 0; j < 512; j++) {
+            pds[i][j] = ((uint64_t)i << 30) | ((uint64_t)j << 21) | large | present_writable;
+        }
+    }
+    pds[0][2] = (unsigned long)pt | present_writable;
+}
+
 static inline unsigned long read_flags(void)
 {
     unsigned long f;
